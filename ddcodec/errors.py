@@ -1,0 +1,13 @@
+"""Typed exceptions of the library: the CLI turns each into a one-line message."""
+
+
+class DdcError(Exception):
+    """Base class of every error ddcodec raises on purpose."""
+
+
+class DdcFormatError(DdcError):
+    """The bytes are not a valid .ddc file (magic, version, CRC, field ranges, payload)."""
+
+
+class DdcInputError(DdcError):
+    """The input image or the requested settings cannot be encoded."""
