@@ -1,0 +1,170 @@
+"""The ``ddcodec`` command: a thin click layer over ``ddcodec.codec``.
+
+Every expected failure becomes one line on stderr and a non-zero exit; outputs are
+written atomically and never over an existing file unless ``--force``.
+"""
+from __future__ import annotations
+
+import functools
+import io
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Callable, Optional
+
+import click
+from PIL import Image
+
+from . import codec, format as fmt
+from .errors import DdcError, DdcInputError
+from .outputs import check_output, write_atomic
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+RATIO_HELP = (
+    "Compression ratio k = (H*W*C) / (network parameters), as in the Deep Decoder paper. "
+    "The file then holds about 3*bits/k bits per pixel for RGB (24/k at 8 bits) before zstd, "
+    "which shrinks it further. Larger k = smaller file, lower quality.")
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> None:
+    click.echo(f"ddcodec: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _friendly_errors(func: Callable) -> Callable:
+    """Turn library errors, OS errors on files and Ctrl-C into one line and an exit code."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except DdcError as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+        except KeyboardInterrupt:
+            _fail("interrupted; no output written", EXIT_INTERRUPTED)
+    return wrapper
+
+
+def _one_line_warnings(message, category, filename, lineno, file=None, line=None) -> None:
+    click.echo(f"ddcodec: warning: {message}", err=True)
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise DdcInputError(f"{path}: no such file")
+    if path.is_dir():
+        raise DdcInputError(f"{path}: is a directory")
+    return path.read_bytes()
+
+
+class _ProgressBar:
+    """Iteration, PSNR and ETA on a terminal; nothing at all when stderr is not one."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.bar = None
+        self.psnr = 0.0
+        self.done = 0
+
+    def __call__(self, done: int, total: int, psnr: float) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="fitting", file=sys.stderr,
+                                         show_eta=True, show_pos=True,
+                                         item_show_func=lambda _: f"{self.psnr:.2f} dB")
+            self.bar.__enter__()
+        self.psnr = psnr
+        self.bar.update(done - self.done, current_item=done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ddcodec")
+def main() -> None:
+    """ddcodec: image compression with a fitted Deep Decoder network."""
+    warnings.showwarning = _one_line_warnings
+
+
+@main.command()
+@click.argument("input", type=click.Path(path_type=Path))
+@click.option("-k", "--ratio", "k", type=float, default=32.0, show_default=True, help=RATIO_HELP)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file [default: INPUT with .ddc].")
+@click.option("--device", default="auto", show_default=True, help="auto (GPU when present), cpu or cuda.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fixed network input (stored in the file).")
+@click.option("--iters", type=int, help="Fitting iterations, overriding the preset (fine-tuning adds 20%).")
+@click.option("--bits", type=int, default=codec.DEFAULT_BITS, show_default=True, help="Bits per weight, 2 to 16.")
+@click.option("--preset", type=click.Choice(list(codec.PRESETS)), default="default", show_default=True,
+              help="Fitting effort: fast, default or best.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary line instead of text.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+@click.option("-f", "--force", is_flag=True, help="Overwrite an existing output file.")
+@_friendly_errors
+def encode(input: Path, k: float, output: Optional[Path], device: str, seed: int, iters: Optional[int],
+           bits: int, preset: str, as_json: bool, quiet: bool, force: bool) -> None:
+    """Encode an image (PNG, JPEG, ... anything Pillow reads) to a .ddc file."""
+    output = output or input.with_suffix(".ddc")
+    check_output(output, [input], force)
+    bar = _ProgressBar(enabled=not quiet and not as_json)
+    try:
+        data, result = codec.encode(input, k=k, bits=bits, preset=preset, seed=seed, iters=iters,
+                                    device=device, progress=bar)
+    finally:
+        bar.close()
+    write_atomic(output, data, force)
+    if as_json:
+        click.echo(json.dumps({"output": str(output), **result.as_dict()}))
+    elif not quiet:
+        click.echo(
+            f"{output}: {result.bytes} bytes, {result.bpp:.4f} bpp, PSNR {result.psnr:.2f} dB, "
+            f"width {result.width} (ratio {result.ratio:.1f}), {result.bits} bits, "
+            f"{result.encode_seconds:.1f} s on {result.device}")
+
+
+@main.command()
+@click.argument("input", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Output image; the format follows its extension [default: INPUT with .png].")
+@click.option("--device", default="auto", show_default=True, help="auto (GPU when present), cpu or cuda.")
+@click.option("-f", "--force", is_flag=True, help="Overwrite an existing output file.")
+@_friendly_errors
+def decode(input: Path, output: Optional[Path], device: str, force: bool) -> None:
+    """Decode a .ddc file to an image (PNG by default)."""
+    output = output or input.with_suffix(".png")
+    check_output(output, [input], force)
+    ext = output.suffix.lower()
+    if ext not in Image.registered_extensions():
+        raise DdcInputError(f"{output}: unknown image extension {ext or '(none)'!r}")
+    image = codec.decode(_read_bytes(input), device=device)
+    buffer = io.BytesIO()
+    image.save(buffer, format=Image.registered_extensions()[ext])
+    write_atomic(output, buffer.getvalue(), force)
+
+
+@main.command()
+@click.argument("input", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the header as one JSON line.")
+@_friendly_errors
+def info(input: Path, as_json: bool) -> None:
+    """Show a .ddc file's header without decoding it."""
+    data = _read_bytes(input)
+    fields = fmt.header_dict(fmt.read_header(data), len(data))
+    if as_json:
+        click.echo(json.dumps(fields))
+        return
+    order = ["version", "width", "height", "channels", "bytes", "bpp", "ratio", "target_ratio",
+             "net_width", "depth", "params", "bits", "seed", "upsample", "norm", "quant"]
+    for key in order:
+        click.echo(f"{key:>12}: {fields[key]}")
+
+
+if __name__ == "__main__":
+    main()

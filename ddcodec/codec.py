@@ -1,0 +1,175 @@
+"""The public library API: ``encode`` an image to .ddc bytes, ``decode`` them back.
+
+Raises ``DdcInputError`` / ``DdcFormatError`` (never exits). The PSNR ``encode``
+reports is measured by decoding the bytes it is about to return, on the same device,
+so it is exactly what ``decode`` will render there.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from typing import Optional
+
+import numpy as np
+import torch
+
+from . import format as fmt
+from .errors import DdcInputError
+from .fit import FitSchedule, Progress, fit, tune_allocator
+from .imageio import ImageLike, load_pixels, psnr, to_pil
+from .model import DeepDecoder
+from .quant import dequantize, quantize
+
+DEFAULT_DEPTH = 6
+DEFAULT_BITS = 8
+MIN_NET_WIDTH = 2
+QAT_FRACTION = 0.2  # fine-tuning length as a fraction of the main fit
+
+PRESETS: dict[str, FitSchedule] = {
+    "fast": FitSchedule(iters=500, qat_iters=100),
+    "default": FitSchedule(iters=1500, qat_iters=300),
+    "best": FitSchedule(iters=6000, qat_iters=1200),
+}
+
+
+@dataclass(frozen=True)
+class EncodeResult:
+    """What an encode produced; ``psnr`` is of the decoded file against the input pixels."""
+
+    bytes: int
+    bpp: float
+    psnr: float
+    width: int  # network width
+    ratio: float  # achieved H*W*C / parameters
+    target_ratio: float
+    bits: int
+    seed: int
+    image_width: int
+    image_height: int
+    channels: int
+    iterations: int
+    device: str
+    fit_seconds: float
+    encode_seconds: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def resolve_device(device: str) -> torch.device:
+    """'auto' picks CUDA when present; asking for CUDA without it is an error, not a silent fallback."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cpu":
+        return torch.device("cpu")
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise DdcInputError("CUDA was requested but no CUDA device is available (use --device cpu)")
+        return torch.device(device)
+    raise DdcInputError(f"unknown device {device!r}: use auto, cpu or cuda")
+
+
+def choose_net_width(height: int, width: int, channels: int, k: float,
+                     depth: int = DEFAULT_DEPTH) -> int:
+    """The largest network width whose parameter count is at most H*W*C / k."""
+    if not (isinstance(k, (int, float)) and math.isfinite(k) and k > 0):
+        raise DdcInputError(f"compression ratio k must be a positive number, got {k!r}")
+    budget = height * width * channels / k
+    if fmt.param_count(MIN_NET_WIDTH, depth, channels) > budget:
+        max_k = height * width * channels / fmt.param_count(MIN_NET_WIDTH, depth, channels)
+        raise DdcInputError(
+            f"image {width}x{height} is too small for ratio k={k:g}: use k <= {math.floor(max_k * 100) / 100:g}")
+    net_width = MIN_NET_WIDTH
+    while net_width < 4096 and fmt.param_count(net_width + 1, depth, channels) <= budget:
+        net_width += 1
+    return net_width
+
+
+def _schedule(preset: str, iters: Optional[int]) -> FitSchedule:
+    if preset not in PRESETS:
+        raise DdcInputError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
+    base = PRESETS[preset]
+    if iters is None:
+        return base
+    if not isinstance(iters, int) or iters < 0:
+        raise DdcInputError(f"iters must be a non-negative integer, got {iters!r}")
+    return FitSchedule(iters=iters, qat_iters=max(1, math.ceil(iters * QAT_FRACTION)),
+                       lr=base.lr, warmup=base.warmup, qat_lr=base.qat_lr)
+
+
+def _check_options(bits: int, seed: int) -> None:
+    if not isinstance(bits, int) or not 2 <= bits <= 16:
+        raise DdcInputError(f"bits must be an integer from 2 to 16, got {bits!r}")
+    if not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise DdcInputError(f"seed must be an integer from 0 to {2**32 - 1}, got {seed!r}")
+
+
+def _to_tensor(pixels: np.ndarray, device: torch.device) -> torch.Tensor:
+    return torch.from_numpy(pixels.copy()).permute(2, 0, 1)[None].float().div(255).to(device)
+
+
+def _render(header: fmt.DdcHeader, q: np.ndarray, device: torch.device) -> np.ndarray:
+    model = DeepDecoder.from_header(header).to(device)
+    weights = dequantize(q, header.steps, header.bits, header.net_width, header.depth, header.channels)
+    with torch.no_grad():
+        for name, param in model.weights.items():
+            param.copy_(weights[name])
+        image = model()
+    pixels = torch.round(image[0].clamp(0, 1) * 255).to(torch.uint8).permute(1, 2, 0)
+    return pixels.cpu().numpy()
+
+
+def encode(image: ImageLike, k: float = 32.0, *, bits: Optional[int] = None, preset: str = "default",
+           seed: int = 0, iters: Optional[int] = None, device: str = "auto",
+           progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
+    """Fit a Deep Decoder to ``image`` at compression ratio ``k`` and return the .ddc bytes and a record.
+
+    ``k`` = (H * W * C) / (number of network parameters); at 8 bits per weight the file
+    holds at most about 24 / k bits per pixel for RGB (zstd makes it smaller).
+    """
+    start = time.perf_counter()
+    bits = DEFAULT_BITS if bits is None else bits
+    _check_options(bits, seed)
+    schedule = _schedule(preset, iters)
+    dev = resolve_device(device)
+    pixels = load_pixels(image)
+    height, width, channels = pixels.shape
+    if height * width > fmt.MAX_PIXELS:
+        raise DdcInputError(f"image {width}x{height} exceeds the limit of {fmt.MAX_PIXELS} pixels")
+    net_width = choose_net_width(height, width, channels, k)
+    if dev.type == "cpu":
+        tune_allocator()
+    model = DeepDecoder(height, width, channels, net_width, DEFAULT_DEPTH, seed).to(dev)
+    fit_start = time.perf_counter()
+    fit(model, _to_tensor(pixels, dev), schedule, bits, progress)
+    fit_seconds = time.perf_counter() - fit_start
+    q, steps = quantize(dict(model.weights), bits, net_width, DEFAULT_DEPTH, channels)
+    header = fmt.DdcHeader(height=height, width=width, channels=channels, net_width=net_width,
+                           depth=DEFAULT_DEPTH, seed=seed, bits=bits, steps=steps,
+                           target_ratio=float(k))
+    data = fmt.encode_file(header, q)
+    decoded = _render(*fmt.decode_file(data), dev)
+    result = EncodeResult(
+        bytes=len(data), bpp=8 * len(data) / (height * width), psnr=psnr(decoded, pixels),
+        width=net_width, ratio=header.ratio, target_ratio=float(k), bits=bits, seed=seed,
+        image_width=width, image_height=height, channels=channels,
+        iterations=schedule.iters + schedule.qat_iters, device=str(dev), fit_seconds=fit_seconds,
+        encode_seconds=time.perf_counter() - start)
+    return data, result
+
+
+def decode_pixels(data: bytes, device: str = "auto") -> np.ndarray:
+    """The decoded 8-bit pixels (H, W, C) of .ddc bytes."""
+    header, q = fmt.decode_file(data)
+    return _render(header, q, resolve_device(device))
+
+
+def decode(data: bytes, device: str = "auto"):
+    """Decode .ddc bytes to a PIL image (mode L, LA, RGB or RGBA by channel count)."""
+    return to_pil(decode_pixels(data, device))
+
+
+def read_header(data: bytes) -> fmt.DdcHeader:
+    """The validated header of .ddc bytes, without decoding the weights."""
+    return fmt.read_header(data)

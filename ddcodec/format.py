@@ -1,0 +1,276 @@
+"""The .ddc container, version 1: header, zstd payload of quantised weights, CRC32.
+
+The header is the complete recipe of the network, so a decoder needs nothing else.
+It is declared as data (``FIELDS``) and written and read by the same table, so the
+two directions cannot drift apart. Named choices are indices into fixed tables.
+This module imports no torch: ``read_header`` is cheap and serves ``ddcodec info``.
+
+Layout (all integers little-endian; see FORMAT.md for the prose version)::
+
+    magic        4 bytes  b"\\x89DDC"
+    fixed fields          FIELDS below, in order
+    steps        float32 x (2 * depth + channels)
+    payload_size uint32
+    payload      zstd frame of the quantised weights (see ``weight_shapes``)
+    crc32        uint32   over every byte before it
+"""
+from __future__ import annotations
+
+import math
+import struct
+import zlib
+from dataclasses import dataclass, fields as dataclass_fields
+from typing import NamedTuple
+
+import numpy as np
+import zstandard
+
+from .errors import DdcFormatError
+
+MAGIC = b"\x89DDC"
+FORMAT_VERSION = 1
+
+UPSAMPLE_MODES = ("bilinear", "nearest")
+NORM_MODES = ("batch-stats",)
+QUANT_SCHEMES = ("rownorm-v1",)
+
+# Refuse headers that would make the decoder allocate absurd amounts of memory.
+MAX_PIXELS = 1 << 26  # 67 megapixels, e.g. 8192 x 8192
+MAX_ACTIVATION_VALUES = 1 << 33  # net_width * pixels: 32 GiB of float32 at most
+ZSTD_LEVEL = 19
+
+
+class Field(NamedTuple):
+    name: str
+    fmt: str  # struct code, little-endian
+    lo: float
+    hi: float
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("version", "B", 1, 255),
+    Field("height", "H", 1, 65535),
+    Field("width", "H", 1, 65535),
+    Field("channels", "B", 1, 4),
+    Field("net_width", "H", 1, 4096),
+    Field("depth", "B", 1, 10),
+    Field("upsample", "B", 0, len(UPSAMPLE_MODES) - 1),
+    Field("norm", "B", 0, len(NORM_MODES) - 1),
+    Field("seed", "I", 0, 2**32 - 1),
+    Field("bits", "B", 2, 16),
+    Field("quant", "B", 0, len(QUANT_SCHEMES) - 1),
+    Field("target_ratio", "f", 0.0, math.inf),
+)
+_FIXED = struct.Struct("<" + "".join(f.fmt for f in FIELDS))
+
+
+@dataclass(frozen=True)
+class DdcHeader:
+    """Everything needed to rebuild and fill the network. Indices are into the tables above."""
+
+    height: int
+    width: int
+    channels: int
+    net_width: int
+    depth: int
+    seed: int
+    bits: int
+    steps: tuple[float, ...]
+    target_ratio: float
+    upsample: int = 0
+    norm: int = 0
+    quant: int = 0
+    version: int = FORMAT_VERSION
+
+    @property
+    def n_params(self) -> int:
+        return param_count(self.net_width, self.depth, self.channels)
+
+    @property
+    def ratio(self) -> float:
+        """Achieved compression ratio H*W*C / N, as in the Deep Decoder paper."""
+        return self.height * self.width * self.channels / self.n_params
+
+    @property
+    def upsample_mode(self) -> str:
+        return UPSAMPLE_MODES[self.upsample]
+
+    @property
+    def norm_mode(self) -> str:
+        return NORM_MODES[self.norm]
+
+    @property
+    def quant_scheme(self) -> str:
+        return QUANT_SCHEMES[self.quant]
+
+
+def param_count(net_width: int, depth: int, channels: int) -> int:
+    """N = depth*w^2 (1x1 convs) + 2*depth*w (norm scale and shift) + channels*w (output conv)."""
+    return depth * net_width**2 + 2 * depth * net_width + channels * net_width
+
+
+def n_steps(depth: int, channels: int) -> int:
+    """One step per norm scale and shift tensor, one per output-conv row."""
+    return 2 * depth + channels
+
+
+def weight_shapes(net_width: int, depth: int, channels: int) -> list[tuple[str, tuple[int, ...]]]:
+    """The fixed serialisation order of the weights: per layer conv (out x in), scale, shift; then output conv."""
+    shapes: list[tuple[str, tuple[int, ...]]] = []
+    for i in range(depth):
+        shapes += [
+            (f"conv{i}", (net_width, net_width)),
+            (f"scale{i}", (net_width,)),
+            (f"shift{i}", (net_width,)),
+        ]
+    shapes.append(("out", (channels, net_width)))
+    return shapes
+
+
+def _check_ranges(values: dict[str, float]) -> None:
+    for f in FIELDS:
+        v = values[f.name]
+        if isinstance(v, float) and not math.isfinite(v) or not (f.lo <= v <= f.hi):
+            raise DdcFormatError(f"header field {f.name}={v!r} out of range [{f.lo}, {f.hi}]")
+        if f.fmt != "f" and int(v) != v:
+            raise DdcFormatError(f"header field {f.name}={v!r} is not an integer")
+    if values["target_ratio"] <= 0:
+        raise DdcFormatError(f"header field target_ratio={values['target_ratio']!r} must be positive")
+
+
+def _check_sizes(h: DdcHeader) -> None:
+    pixels = h.height * h.width
+    if pixels > MAX_PIXELS:
+        raise DdcFormatError(
+            f"image size {h.width}x{h.height} exceeds the limit of {MAX_PIXELS} pixels")
+    if pixels * h.net_width > MAX_ACTIVATION_VALUES:
+        raise DdcFormatError(
+            f"network width {h.net_width} at {h.width}x{h.height} would need too much memory to decode")
+    if len(h.steps) != n_steps(h.depth, h.channels):
+        raise DdcFormatError(
+            f"expected {n_steps(h.depth, h.channels)} quantisation steps, got {len(h.steps)}")
+    for s in h.steps:
+        if not (math.isfinite(s) and s > 0):
+            raise DdcFormatError(f"quantisation step {s!r} must be positive and finite")
+
+
+def _zigzag(q: np.ndarray) -> np.ndarray:
+    """Signed -> unsigned so small magnitudes become small codes (0,-1,1,-2,... -> 0,1,2,3,...)."""
+    q = q.astype(np.int64)
+    return np.where(q >= 0, 2 * q, -2 * q - 1)
+
+
+def _unzigzag(u: np.ndarray) -> np.ndarray:
+    u = u.astype(np.int64)
+    return np.where(u % 2 == 0, u // 2, -(u + 1) // 2)
+
+
+def _code_dtype(bits: int) -> np.dtype:
+    return np.dtype("<u1") if bits <= 8 else np.dtype("<u2")
+
+
+def encode_file(header: DdcHeader, q: np.ndarray) -> bytes:
+    """Serialise a header and the flat integer weights (in ``weight_shapes`` order) to .ddc bytes."""
+    values = {f.name: getattr(header, f.name) for f in FIELDS}
+    _check_ranges(values)
+    _check_sizes(header)
+    q = np.asarray(q)
+    if q.ndim != 1 or q.size != header.n_params:
+        raise DdcFormatError(f"expected {header.n_params} weights, got {q.size}")
+    qmax = 2 ** (header.bits - 1) - 1
+    if q.size and (q.min() < -qmax or q.max() > qmax):
+        raise DdcFormatError(f"weights exceed the {header.bits}-bit range [-{qmax}, {qmax}]")
+    codes = _zigzag(q).astype(_code_dtype(header.bits))
+    payload = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(codes.tobytes())
+    body = (
+        MAGIC
+        + _FIXED.pack(*(values[f.name] for f in FIELDS))
+        + struct.pack(f"<{len(header.steps)}f", *header.steps)
+        + struct.pack("<I", len(payload))
+        + payload
+    )
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def _parse(data: bytes) -> tuple[DdcHeader, bytes]:
+    data = bytes(data)
+    if len(data) == 0:
+        raise DdcFormatError("empty file")
+    if len(data) < len(MAGIC) and MAGIC.startswith(data):
+        raise DdcFormatError("truncated file (shorter than the magic bytes)")
+    if not data.startswith(MAGIC):
+        raise DdcFormatError("not a .ddc file (wrong magic bytes)")
+    pos = len(MAGIC)
+    if len(data) < pos + 1:
+        raise DdcFormatError("truncated file (no version byte)")
+    version = data[pos]
+    if version > FORMAT_VERSION:
+        raise DdcFormatError(
+            f"format version {version} is newer than this ddcodec supports ({FORMAT_VERSION}); upgrade ddcodec")
+    if version < 1:
+        raise DdcFormatError(f"invalid format version {version}")
+    if len(data) < pos + _FIXED.size + 4:
+        raise DdcFormatError("truncated file (header incomplete)")
+    stored_crc = struct.unpack_from("<I", data, len(data) - 4)[0]
+    if zlib.crc32(data[:-4]) != stored_crc:
+        raise DdcFormatError("CRC mismatch: the file is corrupted or truncated")
+    values = dict(zip((f.name for f in FIELDS), _FIXED.unpack_from(data, pos)))
+    pos += _FIXED.size
+    _check_ranges(values)
+    count = n_steps(values["depth"], values["channels"])
+    if len(data) < pos + 4 * count + 4 + 4:
+        raise DdcFormatError("truncated file (quantisation steps incomplete)")
+    steps = struct.unpack_from(f"<{count}f", data, pos)
+    pos += 4 * count
+    (payload_size,) = struct.unpack_from("<I", data, pos)
+    pos += 4
+    if pos + payload_size + 4 != len(data):
+        raise DdcFormatError(
+            f"payload size {payload_size} does not match the file length {len(data)}")
+    header = DdcHeader(steps=tuple(steps), **values)
+    _check_sizes(header)
+    return header, data[pos : pos + payload_size]
+
+
+def read_header(data: bytes) -> DdcHeader:
+    """Validate magic, version, CRC and field ranges, and return the header without decoding weights."""
+    return _parse(data)[0]
+
+
+def decode_file(data: bytes) -> tuple[DdcHeader, np.ndarray]:
+    """Parse .ddc bytes into the header and the flat int64 weights in ``weight_shapes`` order."""
+    header, payload = _parse(data)
+    dtype = _code_dtype(header.bits)
+    expected = header.n_params * dtype.itemsize
+    try:
+        params = zstandard.get_frame_parameters(payload)
+        if params.content_size not in (expected, zstandard.CONTENTSIZE_UNKNOWN):
+            raise DdcFormatError(
+                f"payload holds {params.content_size} bytes, the header implies {expected}")
+        raw = zstandard.ZstdDecompressor().decompress(payload, max_output_size=expected)
+    except zstandard.ZstdError as exc:
+        raise DdcFormatError(f"corrupt weight payload: {exc}") from None
+    if len(raw) != expected:
+        raise DdcFormatError(f"payload holds {len(raw)} bytes, the header implies {expected}")
+    q = _unzigzag(np.frombuffer(raw, dtype=dtype))
+    qmax = 2 ** (header.bits - 1) - 1
+    if q.size and np.abs(q).max() > qmax:
+        raise DdcFormatError(f"weights exceed the {header.bits}-bit range")
+    return header, q
+
+
+def header_dict(header: DdcHeader, file_size: int | None = None) -> dict:
+    """A flat, JSON-ready description of a header (names, not indices) for ``ddcodec info``."""
+    out = {f.name: getattr(header, f.name) for f in dataclass_fields(header) if f.name != "steps"}
+    out.update(
+        upsample=header.upsample_mode,
+        norm=header.norm_mode,
+        quant=header.quant_scheme,
+        params=header.n_params,
+        ratio=round(header.ratio, 3),
+        target_ratio=round(header.target_ratio, 3),
+    )
+    if file_size is not None:
+        out["bytes"] = file_size
+        out["bpp"] = round(8 * file_size / (header.height * header.width), 5)
+    return out

@@ -1,0 +1,95 @@
+"""The Deep Decoder network, built from the recipe in a .ddc header.
+
+Hidden layer i: 1x1 conv (no bias) -> upsample to the next layer's size (all but the
+last) -> ReLU -> channel normalisation with the statistics of the single image and a
+learnt scale and shift. Output: 1x1 conv to the image channels, sigmoid.
+
+Layer sizes are ceil(H / 2^j), so any H and W work, not only multiples of 2^(depth-1).
+The fixed input z and the initial weights come from numpy's PCG64 seeded by the stored
+seed: the same file gives the same network on every machine and torch version.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .format import DdcHeader, UPSAMPLE_MODES, weight_shapes
+
+Z_RANGE = 0.1  # z ~ U[0, 0.1), as in the reference implementation
+NORM_EPS = 1e-5
+
+Transform = Callable[[str, torch.Tensor], torch.Tensor]
+
+
+def layer_sizes(height: int, width: int, depth: int) -> list[tuple[int, int]]:
+    """Spatial size of each hidden layer's output; the last one is the image size."""
+    return [
+        (math.ceil(height / 2 ** (depth - 1 - i)), math.ceil(width / 2 ** (depth - 1 - i)))
+        for i in range(depth)
+    ]
+
+
+def fixed_input(seed: int, net_width: int, size: tuple[int, int]) -> np.ndarray:
+    """The network's fixed random input, shape (1, net_width, h, w), float32."""
+    rng = np.random.Generator(np.random.PCG64([seed, 0]))
+    return (rng.random((1, net_width, *size)) * Z_RANGE).astype(np.float32)
+
+
+def initial_weights(seed: int, net_width: int, depth: int, channels: int) -> dict[str, np.ndarray]:
+    """Kaiming-uniform convs (bound 1/sqrt(fan_in), torch's default), unit scale, zero shift."""
+    rng = np.random.Generator(np.random.PCG64([seed, 1]))
+    out = {}
+    for name, shape in weight_shapes(net_width, depth, channels):
+        if name.startswith("scale"):
+            out[name] = np.ones(shape, np.float32)
+        elif name.startswith("shift"):
+            out[name] = np.zeros(shape, np.float32)
+        else:
+            bound = 1.0 / math.sqrt(shape[1])
+            out[name] = rng.uniform(-bound, bound, shape).astype(np.float32)
+    return out
+
+
+def channel_norm(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """BatchNorm with the statistics of this image (biased variance), never running averages."""
+    var, mean = torch.var_mean(x, dim=(0, 2, 3), keepdim=True, correction=0)
+    return (x - mean) * torch.rsqrt(var + NORM_EPS) * scale.view(1, -1, 1, 1) + shift.view(1, -1, 1, 1)
+
+
+class DeepDecoder(torch.nn.Module):
+    """f(z) for a fixed z; the parameters are the weights in ``weight_shapes`` order."""
+
+    def __init__(self, height: int, width: int, channels: int, net_width: int, depth: int,
+                 seed: int, upsample: str = "bilinear") -> None:
+        super().__init__()
+        if upsample not in UPSAMPLE_MODES:
+            raise ValueError(f"unknown upsampling mode {upsample!r}")
+        self.sizes = layer_sizes(height, width, depth)
+        self.depth = depth
+        self.upsample = upsample
+        self.register_buffer("z", torch.from_numpy(fixed_input(seed, net_width, self.sizes[0])))
+        init = initial_weights(seed, net_width, depth, channels)
+        self.weights = torch.nn.ParameterDict(
+            {name: torch.nn.Parameter(torch.from_numpy(value)) for name, value in init.items()})
+
+    @classmethod
+    def from_header(cls, header: DdcHeader) -> "DeepDecoder":
+        return cls(header.height, header.width, header.channels, header.net_width,
+                   header.depth, header.seed, header.upsample_mode)
+
+    def forward(self, transform: Optional[Transform] = None) -> torch.Tensor:
+        """Render the image (1, C, H, W) in [0, 1]; ``transform`` maps each weight (e.g. fake quantisation)."""
+        w = {n: (transform(n, p) if transform else p) for n, p in self.weights.items()}
+        x = self.z
+        for i in range(self.depth):
+            x = F.conv2d(x, w[f"conv{i}"][:, :, None, None])
+            if i + 1 < self.depth:
+                mode = self.upsample
+                x = F.interpolate(x, size=self.sizes[i + 1], mode=mode,
+                                  align_corners=False if mode == "bilinear" else None)
+            x = channel_norm(F.relu(x), w[f"scale{i}"], w[f"shift{i}"])
+        return torch.sigmoid(F.conv2d(x, w["out"][:, :, None, None]))

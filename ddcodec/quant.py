@@ -1,0 +1,88 @@
+"""Weight quantisation, scheme "rownorm-v1".
+
+Every hidden 1x1 conv is followed by ReLU and a per-channel normalisation, so scaling
+one output row of the conv by a positive factor does not change the network's output
+(up to the normalisation's epsilon). Each hidden conv row is therefore quantised
+against its own max-abs and dequantised as ``q / qmax``: per-channel precision whose
+scales cost nothing, because they are never stored. The output conv (no normalisation
+after it) has one stored step per row; each norm scale and shift has one stored step.
+
+``fake_quant`` (training, straight-through gradients) and ``quantize``/``dequantize``
+(the file) compute the same float32 values, so quantisation-aware fine-tuning sees the
+network the decoder will run.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .format import weight_shapes
+
+_TINY = 1e-12
+
+
+def qmax(bits: int) -> int:
+    """Largest magnitude of a symmetric signed integer of ``bits`` bits."""
+    return 2 ** (bits - 1) - 1
+
+
+def _is_rownorm(name: str) -> bool:
+    return name.startswith("conv")
+
+
+def _steps_of(name: str, w: torch.Tensor, bits: int) -> torch.Tensor:
+    """Stored steps of a non-rownorm tensor, shaped to broadcast against it."""
+    if name == "out":
+        return (w.detach().abs().amax(dim=1, keepdim=True).clamp_min(_TINY) / qmax(bits))
+    return (w.detach().abs().amax().clamp_min(_TINY) / qmax(bits)).reshape(1)
+
+
+def fake_quant(name: str, w: torch.Tensor, bits: int) -> torch.Tensor:
+    """Quantise-dequantise ``w`` in the forward pass, identity gradient (straight-through)."""
+    m = qmax(bits)
+    if _is_rownorm(name):
+        scaled = w / w.detach().abs().amax(dim=1, keepdim=True).clamp_min(_TINY)
+        return scaled + ((torch.round(scaled * m) / m) - scaled).detach()
+    step = _steps_of(name, w, bits)
+    return w + (torch.clamp(torch.round(w / step), -m, m) * step - w).detach()
+
+
+def quantize(weights: dict[str, torch.Tensor], bits: int, net_width: int, depth: int,
+             channels: int) -> tuple[np.ndarray, tuple[float, ...]]:
+    """Integers in ``weight_shapes`` order (flat int64) and the stored steps (header order)."""
+    m = qmax(bits)
+    ints: list[np.ndarray] = []
+    steps: dict[str, torch.Tensor] = {}
+    for name, _ in weight_shapes(net_width, depth, channels):
+        w = weights[name].detach().float().cpu()
+        if _is_rownorm(name):
+            q = torch.round(w / w.abs().amax(dim=1, keepdim=True).clamp_min(_TINY) * m)
+        else:
+            steps[name] = _steps_of(name, w, bits)
+            q = torch.clamp(torch.round(w / steps[name]), -m, m)
+        ints.append(q.to(torch.int64).numpy().ravel())
+    ordered = [steps[f"{kind}{i}"] for i in range(depth) for kind in ("scale", "shift")]
+    ordered.append(steps["out"])
+    flat_steps = torch.cat([s.ravel() for s in ordered]).tolist()
+    return np.concatenate(ints), tuple(flat_steps)
+
+
+def dequantize(q: np.ndarray, steps: tuple[float, ...], bits: int, net_width: int, depth: int,
+               channels: int) -> dict[str, torch.Tensor]:
+    """float32 weights for ``DeepDecoder`` from the integers and steps of a file."""
+    m = qmax(bits)
+    step_arr = np.asarray(steps, np.float32)
+    out: dict[str, torch.Tensor] = {}
+    pos = 0
+    for name, shape in weight_shapes(net_width, depth, channels):
+        n = int(np.prod(shape))
+        qi = torch.from_numpy(q[pos : pos + n].astype(np.float32).reshape(shape))
+        pos += n
+        if _is_rownorm(name):
+            out[name] = torch.round(qi) / m
+        elif name == "out":
+            out[name] = qi * torch.from_numpy(step_arr[2 * depth :].reshape(channels, 1))
+        else:
+            layer, which = int(name[5:]), 0 if name.startswith("scale") else 1
+            out[name] = qi * torch.tensor(step_arr[2 * layer + which])
+    return out
