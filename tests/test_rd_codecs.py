@@ -1,0 +1,108 @@
+"""The classical codecs through Pillow, the skip rule, and the ddcodec adapter."""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, features
+
+import ddcodec
+from ddcodec.rd import codecs as rdc
+from ddcodec.rd.metrics import psnr
+
+DATA = Path(__file__).parent / "data_rd"
+IMAGES = sorted(DATA.glob("*.png"))
+
+
+def _image(path: Path) -> Image.Image:
+    with Image.open(path) as im:
+        return im.convert("RGB")
+
+
+@pytest.mark.parametrize("name", list(rdc.CLASSICAL))
+def test_more_bytes_give_higher_psnr(name):
+    codec = rdc.CLASSICAL[name]()
+    if codec.available():
+        pytest.skip(codec.available())
+    for path in IMAGES:
+        img = _image(path)
+        points = []
+        for setting in codec.settings:
+            data = codec.encode(img, setting)
+            out = codec.decode(data)
+            assert out.size == img.size and out.mode == "RGB"
+            points.append((len(data), psnr(img, out)))
+        points.sort()
+        sizes = [b for b, _ in points]
+        quality = [q for _, q in points]
+        assert len(set(sizes)) >= 5, f"{name}: the sweep barely changes the size on {path.name}"
+        # Sorted by bytes, PSNR never drops (equal sizes may be the same file).
+        assert all(b >= a - 1e-9 for a, b in zip(quality, quality[1:])), (name, path.name, points)
+        assert quality[-1] > quality[0] + 5
+
+
+def test_jpeg2000_uses_the_lossy_wavelet_and_real_file_bytes():
+    img = _image(IMAGES[0])
+    codec = rdc.Jpeg2000Codec()
+    data = codec.encode(img, 24)
+    assert data[:12] == b"\x00\x00\x00\x0cjP  \r\n\x87\n"  # a .jp2 file, not a raw codestream
+    buf = io.BytesIO()
+    img.save(buf, "JPEG2000", quality_mode="rates", quality_layers=[24.0], irreversible=True, mct=1)
+    assert data == buf.getvalue()
+
+
+def test_descriptions_name_library_versions():
+    import PIL
+
+    assert f"Pillow {PIL.__version__}" in rdc.JpegCodec().description()
+    assert f"OpenJPEG {features.version('jpg_2000')}" in rdc.Jpeg2000Codec().description()
+    assert "irreversible=True" in rdc.Jpeg2000Codec().description()
+    assert "method=6" in rdc.WebpCodec().description()
+    assert "speed=6" in rdc.AvifCodec().description()
+    assert "speed=4" in rdc.AvifCodec(speed=4).description()
+
+
+def test_missing_codec_is_skipped_with_a_message(monkeypatch):
+    real = features.check
+    monkeypatch.setattr(features, "check", lambda f: False if f == "avif" else real(f))
+    chosen, notes = rdc.make_codecs(["jpeg", "avif", "webp"])
+    assert [c.name for c in chosen] == ["jpeg", "webp"]
+    assert len(notes) == 1 and notes[0].startswith("avif:") and "skipped" in notes[0]
+
+
+def test_unknown_codec_is_an_error():
+    with pytest.raises(ValueError, match="unknown codec heif"):
+        rdc.make_codecs(["jpeg", "heif"])
+
+
+def test_ddc_codec_calls_the_core_api(monkeypatch):
+    calls = []
+
+    def encode(image, **kw):
+        calls.append(kw)
+        return b"DDC" + image.tobytes(), object()
+
+    def decode(data, device="auto"):
+        calls.append({"decode_device": device})
+        return Image.frombytes("RGB", (64, 48), data[3:])
+
+    monkeypatch.setattr(ddcodec, "encode", encode, raising=False)
+    monkeypatch.setattr(ddcodec, "decode", decode, raising=False)
+    codec = rdc.DdcCodec(ratios=[64, 32], preset="fast", bits=7, device="cpu")
+    assert codec.available() is None
+    assert codec.settings == (64.0, 32.0) and not codec.is_classical()
+    img = _image(IMAGES[0])
+    out = codec.decode(codec.encode(img, 32.0))
+    assert np.array_equal(np.asarray(out), np.asarray(img))
+    assert calls[0] == {"k": 32.0, "preset": "fast", "bits": 7, "seed": 0, "iters": None, "device": "cpu"}
+    assert calls[1] == {"decode_device": "cpu"}
+    assert codec.setting_label(32.0) == "k=32"
+    assert "preset=fast" in codec.config() and "bits=7" in codec.config()
+
+
+def test_ddc_codec_without_core_api_is_skipped(monkeypatch):
+    monkeypatch.delattr(ddcodec, "encode", raising=False)
+    chosen, notes = rdc.make_codecs(["ddcodec", "jpeg"])
+    assert [c.name for c in chosen] == ["jpeg"]
+    assert notes and notes[0].startswith("ddcodec:")
