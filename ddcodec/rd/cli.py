@@ -162,8 +162,8 @@ def rd(
         raise click.ClickException(f"sweep stopped ({type(exc).__name__}: {exc}); rerun to resume") from None
 
     curves = report.summarise(records, chosen)
-    sizes = sorted({im.image.size for im in bench})
-    size_text = "x".join(map(str, sizes[0])) if len(sizes) == 1 else "mixed sizes"
+    sizes = sorted({im.image.size for im in bench}, reverse=True)
+    size_text = ", ".join(f"{w}x{h}" for w, h in sizes[:2]) + (", ..." if len(sizes) > 2 else "")
     title = f"{len(bench)} image(s), {size_text}"
     written = report.write_json(curves, out)
     written.append(report.write_csv(records, out / "per_image.csv"))

@@ -13,17 +13,11 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+import PIL
 from PIL import Image, features
 
 DEFAULT_CODECS = ("ddcodec", "jpeg", "jpeg2000", "webp", "avif")
 DEFAULT_DDC_RATIOS = (128.0, 64.0, 32.0, 16.0)
-
-
-def pillow_version() -> str:
-    """Pillow's version string (kept apart so descriptions and tests agree)."""
-    import PIL
-
-    return PIL.__version__
 
 
 class Codec:
@@ -45,8 +39,8 @@ class Codec:
         return self.label
 
     def config(self) -> str:
-        """What, besides the setting, determines the encoded bytes."""
-        return self.description()
+        """What, besides the setting, determines the encoded bytes (never the sweep)."""
+        return self.label
 
     def setting_label(self, setting: Any) -> str:
         """The setting as written in the CSV and the cache, e.g. ``quality=75``."""
@@ -78,11 +72,12 @@ class PillowCodec(Codec):
 
     fmt: str = ""
     feature: str = ""
+    library_name: str = ""
     options: dict[str, Any] = {}
 
     def library(self) -> str:
         """The codec library and its version as Pillow reports it."""
-        return f"{self.feature} {features.version(self.feature)}"
+        return f"{self.library_name} {features.version(self.feature)}"
 
     def available(self) -> str | None:
         if not features.check(self.feature):
@@ -90,8 +85,8 @@ class PillowCodec(Codec):
         return None
 
     def save_options(self, setting: Any) -> dict[str, Any]:
-        """The keyword arguments ``Image.save`` gets for one setting."""
-        raise NotImplementedError
+        """The keyword arguments ``Image.save`` gets for one setting (a quality by default)."""
+        return {"quality": int(setting)}
 
     def encode(self, img: Image.Image, setting: Any) -> bytes:
         buf = io.BytesIO()
@@ -102,27 +97,26 @@ class PillowCodec(Codec):
         with Image.open(io.BytesIO(data)) as im:
             return im.convert("RGB")
 
-    def description(self) -> str:
+    def config(self) -> str:
+        # Library versions and fixed options, not the sweep: extending a sweep keeps the cache.
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
-        return (
-            f"{self.label} via Pillow {pillow_version()} ({self.library()}); "
-            f"{opts + '; ' if opts else ''}sweep over {self.sweep_text()}"
-        )
+        return f"{self.label} via Pillow {PIL.__version__} ({self.library()}); {opts}"
+
+    def description(self) -> str:
+        return f"{self.config()}; sweep over {self.sweep_text()}"
 
 
 class JpegCodec(PillowCodec):
     """Baseline JPEG at Pillow's defaults (4:2:0 subsampling), as CompressAI runs it."""
 
     name, label, ext, fmt, feature, param = "jpeg", "JPEG", "jpg", "JPEG", "jpg", "quality"
+    options = {"subsampling": "4:2:0"}  # Pillow's default, stated
     settings = (1, 3, 5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90)
 
     def library(self) -> str:
         if features.check("libjpeg_turbo"):
             return f"libjpeg-turbo {features.version('libjpeg_turbo')}"
         return f"libjpeg {features.version('jpg')}"
-
-    def save_options(self, setting: Any) -> dict[str, Any]:
-        return {"quality": int(setting)}
 
 
 class Jpeg2000Codec(PillowCodec):
@@ -133,11 +127,9 @@ class Jpeg2000Codec(PillowCodec):
     """
 
     name, label, ext, fmt, feature, param = "jpeg2000", "JPEG 2000", "jp2", "JPEG2000", "jpg_2000", "ratio"
+    library_name = "OpenJPEG"
     options = {"quality_mode": "rates", "irreversible": True, "mct": 1}
     settings = (240, 192, 160, 128, 96, 80, 64, 48, 40, 32, 24, 20, 16, 12)
-
-    def library(self) -> str:
-        return f"OpenJPEG {features.version('jpg_2000')}"
 
     def save_options(self, setting: Any) -> dict[str, Any]:
         return {"quality_layers": [float(setting)]}
@@ -147,30 +139,20 @@ class WebpCodec(PillowCodec):
     """Lossy WebP at its slowest, best method."""
 
     name, label, ext, fmt, feature, param = "webp", "WebP", "webp", "WEBP", "webp", "quality"
+    library_name = "libwebp"
     options = {"method": 6}
     settings = (0, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90)
-
-    def library(self) -> str:
-        return f"libwebp {features.version('webp')}"
-
-    def save_options(self, setting: Any) -> dict[str, Any]:
-        return {"quality": int(setting)}
 
 
 class AvifCodec(PillowCodec):
     """AVIF through Pillow's built-in plugin (libavif, 4:2:0) at a stated speed."""
 
     name, label, ext, fmt, feature, param = "avif", "AVIF", "avif", "AVIF", "avif", "quality"
-    settings = (10, 20, 30, 40, 50, 60, 70)
+    library_name = "libavif"
+    settings = (10, 20, 30, 40, 50, 60, 70, 75)
 
     def __init__(self, speed: int = 6) -> None:
         self.options = {"speed": speed, "subsampling": "4:2:0"}
-
-    def library(self) -> str:
-        return f"libavif {features.version('avif')}"
-
-    def save_options(self, setting: Any) -> dict[str, Any]:
-        return {"quality": int(setting)}
 
 
 class DdcCodec(Codec):

@@ -8,6 +8,7 @@ solid; published reference curves are thin, dotted and labelled as published.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,7 +21,8 @@ def _msssim_db(v: float) -> float:
 
 
 def _short(description: str, limit: int = 48) -> str:
-    head = description.split(". ")[0]
+    """'JPEG. Pillow version 7.1.2' -> 'JPEG'; long names cut to fit the legend."""
+    head = re.sub(r"\.\s+\S+ version .*$", "", description)
     return head if len(head) <= limit else head[: limit - 3] + "..."
 
 
