@@ -128,7 +128,10 @@ def test_errors_are_one_line(tmp_path, args, message):
 
 def test_resize_and_scale(tmp_path):
     out = tmp_path / "o"
-    assert _run(DATA, "--codecs", "webp", "--anchor", "webp", "--out", out, "--scale", "0.5").exit_code == 0
+    result = _run(DATA, "--codecs", "webp", "--anchor", "webp", "--out", out, "--scale", "0.5",
+                  "--reference", DATA / "published_sample.json")
+    assert result.exit_code == 0, result.output
+    assert "measured at full size; this run is resized" in result.output
     with (out / "per_image.csv").open() as f:
         row = next(csv.DictReader(f))
     assert float(row["bpp"]) == pytest.approx(8 * int(row["bytes"]) / (32 * 24))

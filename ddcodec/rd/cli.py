@@ -153,6 +153,8 @@ def rd(
         raise click.ClickException("none of the requested codecs can run here")
 
     bench = _load(images, max_images, _size(resize), scale)
+    if refs and (resize or scale):
+        _note("note: the --reference curves were measured at full size; this run is resized")
     keep = _sheet_image(bench, sheet_image)
     _msssim_notes(bench)
     out.mkdir(parents=True, exist_ok=True)
