@@ -2,12 +2,21 @@
 
     data, result = ddcodec.encode("photo.png", k=32)   # .ddc bytes + EncodeResult
     image = ddcodec.decode(data)                       # PIL image
-    header = ddcodec.read_header(data)                 # cheap, no torch work
+    header = ddcodec.read_header(data)                 # cheap: no torch import
+
+The torch-based parts load on first use, so header inspection stays light.
 """
-from .codec import PRESETS, EncodeResult, decode, decode_pixels, encode, read_header
 from .errors import DdcError, DdcFormatError, DdcInputError
-from .format import DdcHeader
+from .format import DdcHeader, read_header
 
 __version__ = "1.0.0"
+_LAZY = {"encode", "decode", "decode_pixels", "EncodeResult", "PRESETS"}
 __all__ = ["encode", "decode", "decode_pixels", "read_header", "EncodeResult", "DdcHeader",
            "DdcError", "DdcFormatError", "DdcInputError", "PRESETS", "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from . import codec
+        return getattr(codec, name)
+    raise AttributeError(f"module 'ddcodec' has no attribute {name!r}")

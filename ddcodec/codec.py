@@ -168,8 +168,3 @@ def decode_pixels(data: bytes, device: str = "auto") -> np.ndarray:
 def decode(data: bytes, device: str = "auto"):
     """Decode .ddc bytes to a PIL image (mode L, LA, RGB or RGBA by channel count)."""
     return to_pil(decode_pixels(data, device))
-
-
-def read_header(data: bytes) -> fmt.DdcHeader:
-    """The validated header of .ddc bytes, without decoding the weights."""
-    return fmt.read_header(data)

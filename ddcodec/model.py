@@ -1,6 +1,6 @@
 """The Deep Decoder network, built from the recipe in a .ddc header.
 
-Hidden layer i: 1x1 conv (no bias) -> upsample to the next layer's size (all but the
+Hidden layer i: 1x1 conv (no bias, rows scaled to max-abs 1) -> upsample to the next layer's size (all but the
 last) -> ReLU -> channel normalisation with the statistics of the single image and a
 learnt scale and shift. Output: 1x1 conv to the image channels, sigmoid.
 
@@ -25,12 +25,20 @@ NORM_EPS = 1e-5
 Transform = Callable[[str, torch.Tensor], torch.Tensor]
 
 
+MIN_SIDE = 4  # no layer is smaller than this (or than the image) along either axis
+
+
 def layer_sizes(height: int, width: int, depth: int) -> list[tuple[int, int]]:
-    """Spatial size of each hidden layer's output; the last one is the image size."""
-    return [
-        (math.ceil(height / 2 ** (depth - 1 - i)), math.ceil(width / 2 ** (depth - 1 - i)))
-        for i in range(depth)
-    ]
+    """Spatial size of each hidden layer's output; the last one is the image size.
+
+    Layer i has side max(ceil(side / 2^(depth-1-i)), min(side, MIN_SIDE)): on small images a
+    1x1 layer would leave the normalisation nothing to normalise (every channel becomes a
+    constant and the network can only draw a flat colour), so the early layers stop shrinking.
+    """
+    def side(n: int, i: int) -> int:
+        return max(math.ceil(n / 2 ** (depth - 1 - i)), min(n, MIN_SIDE))
+
+    return [(side(height, i), side(width, i)) for i in range(depth)]
 
 
 def fixed_input(seed: int, net_width: int, size: tuple[int, int]) -> np.ndarray:
@@ -52,6 +60,16 @@ def initial_weights(seed: int, net_width: int, depth: int, channels: int) -> dic
             bound = 1.0 / math.sqrt(shape[1])
             out[name] = rng.uniform(-bound, bound, shape).astype(np.float32)
     return out
+
+
+def unit_rows(w: torch.Tensor) -> torch.Tensor:
+    """Divide each output row by its max-abs (a constant for the gradient).
+
+    Every hidden conv is used this way, in fitting and in decoding, so a row's overall
+    scale never matters: the quantiser can drop it exactly (see quant.py). Rows the
+    decoder reads from a file already have max-abs 1, which this leaves bit-identical.
+    """
+    return w / w.detach().abs().amax(dim=1, keepdim=True).clamp_min(1e-12)
 
 
 def channel_norm(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
@@ -86,7 +104,7 @@ class DeepDecoder(torch.nn.Module):
         w = {n: (transform(n, p) if transform else p) for n, p in self.weights.items()}
         x = self.z
         for i in range(self.depth):
-            x = F.conv2d(x, w[f"conv{i}"][:, :, None, None])
+            x = F.conv2d(x, unit_rows(w[f"conv{i}"])[:, :, None, None])
             if i + 1 < self.depth:
                 mode = self.upsample
                 x = F.interpolate(x, size=self.sizes[i + 1], mode=mode,

@@ -1,0 +1,44 @@
+"""Shared fixtures: small synthetic images and one encode reused by many tests (fits are the slow part)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ddcodec
+from ddcodec.imageio import psnr
+
+torch.set_num_threads(1)  # tiny images: threading overhead dominates
+
+TEST_ITERS = 300  # main fit; fine-tuning adds 20%
+
+
+def smooth_image(height: int, width: int, channels: int = 3, seed: int = 0) -> np.ndarray:
+    """A photo-like test image: smooth gradients, a disc and soft blobs, uint8 (H, W, C)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width] / max(height, width)
+    planes = []
+    for c in range(channels):
+        a, b, cx, cy = rng.uniform(0.2, 0.8, 4)
+        plane = 0.5 + 0.3 * np.sin(3 * a * xx + 2 * b * yy + c)
+        plane += 0.25 * ((xx - cx) ** 2 + (yy - cy) ** 2 < 0.05)
+        plane += 0.15 * np.exp(-((xx - cy) ** 2 + (yy - cx) ** 2) * 40)
+        planes.append(plane)
+    return np.clip(np.round(np.stack(planes, axis=2) * 255 - 40), 0, 255).astype(np.uint8)
+
+
+def mean_colour_psnr(pixels: np.ndarray) -> float:
+    """PSNR of the flat image holding each channel's mean: the floor any codec must beat."""
+    flat = np.broadcast_to(np.round(pixels.mean(axis=(0, 1))), pixels.shape)
+    return psnr(flat.astype(np.uint8), pixels)
+
+
+@pytest.fixture(scope="session")
+def rgb_odd() -> np.ndarray:
+    return smooth_image(33, 47, 3)
+
+
+@pytest.fixture(scope="session")
+def rgb_encoded(rgb_odd):
+    """One real encode of a 47x33 RGB image at k=8, shared by the tests that only read it."""
+    return ddcodec.encode(rgb_odd, k=8, iters=TEST_ITERS, device="cpu", seed=7)

@@ -1,0 +1,152 @@
+"""The library API: round trips of real (tiny) encodes, channel policy, determinism, errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import ddcodec
+from ddcodec import format as fmt
+from ddcodec.codec import choose_net_width, psnr
+from conftest import TEST_ITERS, mean_colour_psnr, smooth_image
+
+
+def test_rgb_round_trip_beats_mean_colour_by_far(rgb_odd, rgb_encoded):
+    data, result = rgb_encoded
+    decoded = ddcodec.decode(data, device="cpu")
+    assert decoded.mode == "RGB" and decoded.size == (47, 33)
+    measured = psnr(np.asarray(decoded), rgb_odd)
+    assert abs(measured - result.psnr) < 0.01  # the encoder reports what the decoder renders
+    assert result.psnr > mean_colour_psnr(rgb_odd) + 8
+    assert result.psnr > 25.0
+
+
+def test_result_record_matches_file(rgb_encoded):
+    data, result = rgb_encoded
+    header = ddcodec.read_header(data)
+    assert result.bytes == len(data)
+    assert result.bpp == pytest.approx(8 * len(data) / (47 * 33))
+    assert (header.width, header.height, header.channels) == (47, 33, 3)
+    assert header.net_width == result.width and header.bits == 8 and header.seed == 7
+    assert header.target_ratio == 8.0 and header.ratio >= 8.0
+    assert result.iterations == TEST_ITERS + TEST_ITERS // 5
+
+
+def test_net_width_is_largest_within_budget():
+    for h, w, c, k in [(512, 768, 3, 32), (33, 47, 3, 8), (100, 100, 1, 10)]:
+        width = choose_net_width(h, w, c, k)
+        assert fmt.param_count(width, 6, c) <= h * w * c / k < fmt.param_count(width + 1, 6, c)
+    assert choose_net_width(512, 768, 3, 32) == 77  # DESIGN.md's prototype width at ratio 32
+
+
+def test_image_too_small_names_a_working_ratio():
+    with pytest.raises(ddcodec.DdcInputError, match=r"too small for ratio k=32: use k <= 3\.55"):
+        ddcodec.encode(np.zeros((8, 8, 3), np.uint8), k=32, iters=1, device="cpu")
+
+
+def test_grayscale_round_trip():
+    pixels = smooth_image(29, 37, 1, seed=3)
+    data, result = ddcodec.encode(Image.fromarray(pixels[:, :, 0]), k=4, iters=TEST_ITERS, device="cpu")
+    decoded = ddcodec.decode(data, device="cpu")
+    assert decoded.mode == "L" and decoded.size == (37, 29)
+    assert ddcodec.read_header(data).channels == 1
+    assert result.psnr > mean_colour_psnr(pixels) + 8
+
+
+def test_rgba_keeps_alpha_as_fourth_channel():
+    pixels = smooth_image(24, 30, 4, seed=4)
+    data, result = ddcodec.encode(Image.fromarray(pixels, "RGBA"), k=4, iters=150, device="cpu")
+    decoded = ddcodec.decode(data, device="cpu")
+    assert decoded.mode == "RGBA" and ddcodec.read_header(data).channels == 4
+    assert result.psnr > mean_colour_psnr(pixels) + 5
+
+
+def test_determinism_same_bytes(rgb_odd, rgb_encoded):
+    again, _ = ddcodec.encode(rgb_odd, k=8, iters=TEST_ITERS, device="cpu", seed=7)
+    assert again == rgb_encoded[0]
+
+
+def test_seed_is_stored_and_changes_the_file(rgb_odd):
+    a, _ = ddcodec.encode(rgb_odd, k=8, iters=20, device="cpu", seed=1)
+    b, _ = ddcodec.encode(rgb_odd, k=8, iters=20, device="cpu", seed=2)
+    assert a != b and ddcodec.read_header(b).seed == 2
+
+
+@pytest.mark.parametrize("bits", [4, 12])
+def test_other_bit_depths_round_trip(rgb_odd, bits):
+    data, result = ddcodec.encode(rgb_odd, k=8, bits=bits, iters=100, device="cpu")
+    assert ddcodec.read_header(data).bits == bits
+    assert abs(psnr(np.asarray(ddcodec.decode(data, device="cpu")), rgb_odd) - result.psnr) < 0.01
+
+
+def test_input_kinds_agree(tmp_path, rgb_odd):
+    path = tmp_path / "in.png"
+    Image.fromarray(rgb_odd).save(path)
+    from_array, _ = ddcodec.encode(rgb_odd, k=8, iters=5, device="cpu")
+    from_path, _ = ddcodec.encode(path, k=8, iters=5, device="cpu")
+    from_str, _ = ddcodec.encode(str(path), k=8, iters=5, device="cpu")
+    from_pil, _ = ddcodec.encode(Image.fromarray(rgb_odd), k=8, iters=5, device="cpu")
+    from_float, _ = ddcodec.encode(rgb_odd / 255.0, k=8, iters=5, device="cpu")
+    assert from_array == from_path == from_str == from_pil == from_float
+
+
+def test_palette_image_becomes_rgb(rgb_odd):
+    data, _ = ddcodec.encode(Image.fromarray(rgb_odd).convert("P"), k=8, iters=2, device="cpu")
+    assert ddcodec.read_header(data).channels == 3
+
+
+def test_sixteen_bit_input_warns_and_converts():
+    pixels16 = (smooth_image(24, 30, 1)[:, :, 0].astype(np.uint16) * 257)
+    with pytest.warns(UserWarning, match="16-bit array reduced to 8 bits"):
+        data, _ = ddcodec.encode(pixels16, k=2, iters=2, device="cpu")
+    assert ddcodec.read_header(data).channels == 1
+    with pytest.warns(UserWarning, match="I;16 image reduced to 8-bit grayscale"):
+        ddcodec.encode(Image.fromarray(pixels16), k=2, iters=2, device="cpu")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(k=0), "compression ratio k must be a positive number"),
+    (dict(k=float("nan")), "compression ratio k must be a positive number"),
+    (dict(bits=1), "bits must be an integer from 2 to 16"),
+    (dict(seed=-1), "seed must be an integer"),
+    (dict(preset="turbo"), "unknown preset 'turbo'"),
+    (dict(iters=-5), "iters must be a non-negative integer"),
+    (dict(device="tpu"), "unknown device 'tpu'"),
+])
+def test_bad_options_raise_input_errors(rgb_odd, kwargs, message):
+    with pytest.raises(ddcodec.DdcInputError, match=message):
+        ddcodec.encode(rgb_odd, **{"iters": 1, "device": "cpu", **kwargs})
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.zeros((4, 4, 5), np.uint8), "expected \\(H, W\\) or \\(H, W, C\\) with C in 1..4"),
+    (np.zeros((4, 4), np.int32), "unsupported array dtype int32"),
+    (np.full((4, 4), 2.0), "float arrays must hold finite values in \\[0, 1\\]"),
+    ("/nonexistent/x.png", "no such file"),
+    (12, "cannot encode a int"),
+])
+def test_bad_images_raise_input_errors(bad, message):
+    with pytest.raises(ddcodec.DdcInputError, match=message):
+        ddcodec.encode(bad, k=1, iters=1, device="cpu")
+
+
+def test_not_an_image_and_empty_file(tmp_path):
+    text = tmp_path / "notes.png"
+    text.write_text("hello, not a picture")
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    with pytest.raises(ddcodec.DdcInputError, match="not an image Pillow can read"):
+        ddcodec.encode(text, iters=1)
+    with pytest.raises(ddcodec.DdcInputError, match="empty file"):
+        ddcodec.encode(empty, iters=1)
+
+
+def test_cuda_request_without_cuda_is_an_error(rgb_odd, rgb_encoded, monkeypatch):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    with pytest.raises(ddcodec.DdcInputError, match="CUDA was requested but no CUDA device"):
+        ddcodec.decode(rgb_encoded[0], device="cuda")
+
+
+def test_decode_rejects_damaged_bytes(rgb_encoded):
+    with pytest.raises(ddcodec.DdcFormatError, match="CRC mismatch"):
+        ddcodec.decode(rgb_encoded[0][:-1] + b"\0")

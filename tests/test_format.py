@@ -1,0 +1,192 @@
+"""The .ddc container: exact bytes, round trips, range checks and every kind of damage."""
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+import zlib
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ddcodec import format as fmt
+from ddcodec.errors import DdcFormatError
+
+
+def make_header(**overrides) -> fmt.DdcHeader:
+    values = dict(height=40, width=48, channels=3, net_width=4, depth=2, seed=123456, bits=8,
+                  steps=(0.5,) * fmt.n_steps(2, 3), target_ratio=32.0)
+    values.update(overrides)
+    if "steps" not in overrides:
+        values["steps"] = (0.5,) * fmt.n_steps(values["depth"], values["channels"])
+    return fmt.DdcHeader(**values)
+
+
+def make_weights(header: fmt.DdcHeader, seed: int = 0) -> np.ndarray:
+    qmax = 2 ** (header.bits - 1) - 1
+    return np.random.default_rng(seed).integers(-qmax, qmax + 1, header.n_params)
+
+
+def with_crc(body: bytes) -> bytes:
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def test_exact_header_bytes():
+    h = make_header()
+    data = fmt.encode_file(h, make_weights(h))
+    assert data[:4] == b"\x89DDC"
+    expected_fixed = struct.pack("<BHHBHBBBIBBf", 1, 40, 48, 3, 4, 2, 0, 0, 123456, 8, 0, 32.0)
+    assert data[4:25] == expected_fixed
+    assert data[25:25 + 4 * 7] == struct.pack("<7f", *([0.5] * 7))
+    (payload_size,) = struct.unpack_from("<I", data, 53)
+    assert len(data) == 53 + 4 + payload_size + 4
+    assert struct.unpack("<I", data[-4:])[0] == zlib.crc32(data[:-4])
+
+
+def test_round_trip_header_and_weights():
+    h = make_header(bits=12, channels=1, seed=2**32 - 1, target_ratio=7.25)
+    q = make_weights(h)
+    header, q2 = fmt.decode_file(fmt.encode_file(h, q))
+    assert header == h
+    np.testing.assert_array_equal(q, q2)
+    assert fmt.read_header(fmt.encode_file(h, q)) == h
+
+
+def test_param_count_formula():
+    # DESIGN.md: w = 64, depth 6, RGB -> 25,536 parameters
+    assert fmt.param_count(64, 6, 3) == 25_536
+    assert sum(int(np.prod(s)) for _, s in fmt.weight_shapes(64, 6, 3)) == 25_536
+
+
+def test_weight_order_is_fixed():
+    names = [n for n, _ in fmt.weight_shapes(5, 2, 3)]
+    assert names == ["conv0", "scale0", "shift0", "conv1", "scale1", "shift1", "out"]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("height", 0), ("height", 65536), ("width", 0), ("channels", 0), ("channels", 5),
+    ("net_width", 0), ("net_width", 4097), ("depth", 0), ("depth", 11), ("seed", -1),
+    ("seed", 2**32), ("bits", 1), ("bits", 17), ("target_ratio", 0.0), ("target_ratio", -3.0),
+    ("target_ratio", float("nan")), ("target_ratio", float("inf")), ("upsample", 2), ("quant", 1),
+])
+def test_field_out_of_range_raises(field, value):
+    h = make_header(**{field: value}) if field not in ("channels", "depth") else None
+    if h is None:
+        steps = (0.5,) * max(1, fmt.n_steps(max(value, 1), max(value, 1)))
+        h = make_header(**{field: value, "steps": steps})
+    with pytest.raises(DdcFormatError, match=f"header field {field}="):
+        fmt.encode_file(h, np.zeros(max(h.n_params, 1), np.int64))
+
+
+@pytest.mark.parametrize("step", [0.0, -1.0, float("nan"), float("inf")])
+def test_bad_step_raises(step):
+    h = make_header(steps=(step,) + (0.5,) * 6)
+    with pytest.raises(DdcFormatError, match="quantisation step"):
+        fmt.encode_file(h, make_weights(h))
+
+
+def test_wrong_step_count_raises():
+    h = make_header(steps=(0.5,) * 3)
+    with pytest.raises(DdcFormatError, match="expected 7 quantisation steps, got 3"):
+        fmt.encode_file(h, make_weights(h))
+
+
+def test_weights_out_of_bit_range_raise():
+    h = make_header(bits=4)
+    q = make_weights(h)
+    q[0] = 8
+    with pytest.raises(DdcFormatError, match="4-bit range"):
+        fmt.encode_file(h, q)
+
+
+def test_wrong_weight_count_raises():
+    h = make_header()
+    with pytest.raises(DdcFormatError, match=f"expected {h.n_params} weights"):
+        fmt.encode_file(h, np.zeros(h.n_params - 1, np.int64))
+
+
+@pytest.fixture(scope="module")
+def good_file() -> bytes:
+    h = make_header()
+    return fmt.encode_file(h, make_weights(h))
+
+
+def test_empty_file(good_file):
+    with pytest.raises(DdcFormatError, match="empty file"):
+        fmt.read_header(b"")
+
+
+def test_wrong_magic(good_file):
+    with pytest.raises(DdcFormatError, match="wrong magic"):
+        fmt.read_header(b"\x89PNG" + good_file[4:])
+
+
+def test_truncated_files(good_file):
+    for n in (2, 5, 20, 60, len(good_file) - 1):
+        with pytest.raises(DdcFormatError, match="truncated|CRC mismatch"):
+            fmt.decode_file(good_file[:n])
+
+
+def test_bit_flip_is_a_crc_mismatch(good_file):
+    for pos in (10, 40, len(good_file) - 10):
+        damaged = bytearray(good_file)
+        damaged[pos] ^= 0x10
+        with pytest.raises(DdcFormatError, match="CRC mismatch"):
+            fmt.decode_file(bytes(damaged))
+
+
+def test_newer_version_is_refused(good_file):
+    body = bytearray(good_file[:-4])
+    body[4] = 2
+    with pytest.raises(DdcFormatError, match="format version 2 is newer than this ddcodec supports"):
+        fmt.read_header(with_crc(bytes(body)))
+
+
+def test_absurd_size_refused_before_allocating(good_file):
+    body = bytearray(good_file[:-4])
+    struct.pack_into("<HH", body, 5, 65535, 65535)
+    with pytest.raises(DdcFormatError, match="exceeds the limit"):
+        fmt.decode_file(with_crc(bytes(body)))
+
+
+def test_payload_size_mismatch(good_file):
+    body = bytearray(good_file[:-4])
+    struct.pack_into("<I", body, 53, 5)
+    with pytest.raises(DdcFormatError, match="payload size 5 does not match"):
+        fmt.read_header(with_crc(bytes(body)))
+
+
+def test_payload_that_decompresses_to_the_wrong_size(good_file):
+    h = make_header()
+    import zstandard
+    payload = zstandard.ZstdCompressor().compress(b"\0" * 10)
+    body = good_file[:53] + struct.pack("<I", len(payload)) + payload
+    with pytest.raises(DdcFormatError, match="the header implies"):
+        fmt.decode_file(with_crc(body))
+    assert h.n_params > 10
+
+
+def test_format_module_imports_no_torch():
+    code = "import sys, ddcodec.format; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=120))
+def test_random_bytes_only_raise_format_errors(blob):
+    with pytest.raises(DdcFormatError):
+        fmt.decode_file(blob)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0), st.integers(min_value=0, max_value=255))
+def test_any_byte_change_is_detected(position, value):
+    h = make_header()
+    data = bytearray(fmt.encode_file(h, make_weights(h)))
+    position %= len(data)
+    if data[position] == value:
+        return
+    data[position] = value
+    with pytest.raises(DdcFormatError):
+        fmt.decode_file(bytes(data))

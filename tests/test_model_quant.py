@@ -1,0 +1,82 @@
+"""The network and its quantisation: sizes, portable randomness, and encoder == decoder arithmetic."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ddcodec.format import param_count
+from ddcodec.model import DeepDecoder, fixed_input, layer_sizes
+from ddcodec.quant import dequantize, fake_quant, qmax, quantize
+
+
+def test_layer_sizes_handle_any_size():
+    assert layer_sizes(512, 768, 6) == [(16, 24), (32, 48), (64, 96), (128, 192), (256, 384), (512, 768)]
+    assert layer_sizes(33, 47, 6) == [(4, 4), (4, 4), (5, 6), (9, 12), (17, 24), (33, 47)]
+    assert layer_sizes(24, 30, 6)[:3] == [(4, 4), (4, 4), (4, 4)]  # never 1x1: see the docstring
+    assert layer_sizes(1, 3, 6) == [(1, 3)] * 6
+
+
+@pytest.mark.parametrize("h, w, c", [(33, 47, 3), (40, 48, 1), (7, 5, 4)])
+def test_output_shape_and_parameter_count(h, w, c):
+    model = DeepDecoder(h, w, c, net_width=6, depth=6, seed=1)
+    assert model().shape == (1, c, h, w)
+    assert sum(p.numel() for p in model.parameters()) == param_count(6, 6, c)
+
+
+def test_fixed_input_is_portable_pcg64():
+    # Golden values: numpy's PCG64 stream is specified, so these never change across
+    # machines or versions. If this fails, old files would decode differently.
+    z = fixed_input(seed=0, net_width=2, size=(1, 2))
+    assert z.dtype == np.float32 and z.shape == (1, 2, 1, 2)
+    rng = np.random.Generator(np.random.PCG64([0, 0]))
+    np.testing.assert_array_equal(z.ravel(), (rng.random(4) * 0.1).astype(np.float32))
+    assert abs(float(z.ravel()[0]) - 0.0637) < 1e-4
+    assert 0 <= z.min() and z.max() < 0.1
+
+
+def test_seed_changes_input_and_init():
+    a, b = DeepDecoder(8, 8, 3, 4, 2, seed=1), DeepDecoder(8, 8, 3, 4, 2, seed=2)
+    assert not torch.equal(a.z, b.z)
+    assert not torch.equal(a.weights["conv0"], b.weights["conv0"])
+
+
+def _perturbed_model(seed: int = 0) -> DeepDecoder:
+    model = DeepDecoder(17, 23, 3, net_width=8, depth=4, seed=seed)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn(p.shape, generator=gen) * 0.2)
+    return model
+
+
+@pytest.mark.parametrize("bits", [4, 8, 12])
+def test_fake_quant_equals_file_dequantisation(bits):
+    model = _perturbed_model()
+    with torch.no_grad():
+        trained_view = model(lambda n, w: fake_quant(n, w, bits))
+        q, steps = quantize(dict(model.weights), bits, 8, 4, 3)
+        assert q.min() >= -qmax(bits) and q.max() <= qmax(bits)
+        for name, value in dequantize(q, steps, bits, 8, 4, 3).items():
+            model.weights[name].copy_(value)
+        decoded_view = model()
+    assert torch.equal(trained_view, decoded_view)
+
+
+def test_hidden_row_scale_is_free():
+    """Scaling a hidden conv's output row leaves the image unchanged: why rownorm stores no scale."""
+    model = _perturbed_model(1)
+    with torch.no_grad():
+        before = model()
+        model.weights["conv2"][3].mul_(7.0)
+        after = model()
+    assert (before - after).abs().max().item() < 1e-4
+
+
+def test_quantisation_error_shrinks_with_bits():
+    model = _perturbed_model(2)
+    with torch.no_grad():
+        ref = model()
+        errors = [(model(lambda n, w: fake_quant(n, w, b)) - ref).abs().mean().item() for b in (4, 6, 8, 10)]
+    assert errors == sorted(errors, reverse=True)
+    assert errors[-1] < 1e-3
