@@ -53,11 +53,18 @@ def _one_line_warnings(message, category, filename, lineno, file=None, line=None
     click.echo(f"ddcodec: warning: {message}", err=True)
 
 
-def _read_bytes(path: Path) -> bytes:
+def _require_file(path: Path) -> None:
+    """Input problems are reported before output problems."""
     if not path.exists():
         raise DdcInputError(f"{path}: no such file")
     if path.is_dir():
         raise DdcInputError(f"{path}: is a directory")
+    if path.stat().st_size == 0:
+        raise DdcInputError(f"{path}: empty file")
+
+
+def _read_bytes(path: Path) -> bytes:
+    _require_file(path)
     return path.read_bytes()
 
 
@@ -111,6 +118,7 @@ def main() -> None:
 def encode(input: Path, k: float, output: Optional[Path], device: str, seed: int, iters: Optional[int],
            bits: int, preset: str, as_json: bool, quiet: bool, force: bool) -> None:
     """Encode an image (PNG, JPEG, ... anything Pillow reads) to a .ddc file."""
+    _require_file(input)
     output = output or input.with_suffix(".ddc")
     check_output(output, [input], force)
     bar = _ProgressBar(enabled=not quiet and not as_json)
@@ -138,6 +146,7 @@ def encode(input: Path, k: float, output: Optional[Path], device: str, seed: int
 @_friendly_errors
 def decode(input: Path, output: Optional[Path], device: str, force: bool) -> None:
     """Decode a .ddc file to an image (PNG by default)."""
+    _require_file(input)
     output = output or input.with_suffix(".png")
     check_output(output, [input], force)
     ext = output.suffix.lower()
@@ -165,6 +174,13 @@ def info(input: Path, as_json: bool) -> None:
     for key in order:
         click.echo(f"{key:>12}: {fields[key]}")
 
+
+def _attach_rd() -> None:
+    from .rd.cli import rd
+    main.add_command(rd)
+
+
+_attach_rd()
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,32 @@
+"""How the golden files were made (run once, on 2026-11-22, ddcodec 1.0.0, torch 2.13.0 CPU).
+
+Do not re-run to "fix" a failing golden test: the point of the golden files is that the
+version-1 files made then still decode to the same pixels now. Re-run only to add files.
+"""
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+import ddcodec
+
+HERE = Path(__file__).parent
+
+
+def smooth(height: int, width: int, channels: int) -> np.ndarray:
+    yy, xx = np.mgrid[0:height, 0:width]
+    planes = [128 + 90 * np.sin(xx / (3 + c) + yy / (5 - c)) for c in range(channels)]
+    return np.clip(np.stack(planes, axis=2), 0, 255).astype(np.uint8)
+
+
+def main() -> None:
+    for name, pixels, bits in [("v1_rgb_23x17_8bit", smooth(17, 23, 3), 8),
+                               ("v1_gray_19x13_12bit", smooth(13, 19, 1), 12)]:
+        data, result = ddcodec.encode(pixels, k=2, bits=bits, seed=5, iters=80, device="cpu")
+        (HERE / f"{name}.ddc").write_bytes(data)
+        ddcodec.decode(data, device="cpu").save(HERE / f"{name}.png")
+        print(name, result.bytes, round(result.psnr, 2))
+
+
+if __name__ == "__main__":
+    main()

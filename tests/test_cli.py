@@ -1,0 +1,197 @@
+"""The command line through click's CliRunner: the user's three commands and every bad input."""
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+import ddcodec
+from ddcodec.cli import main
+from conftest import smooth_image
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def assert_one_line_error(result, fragment: str, code: int = 1) -> None:
+    assert result.exit_code == code, result.output
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert lines == [lines[0]] and lines[0].startswith("ddcodec: error: "), result.output
+    assert fragment in lines[0]
+    assert "Traceback" not in result.output
+
+
+def only_files(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()}
+
+
+@pytest.fixture()
+def png(tmp_path) -> Path:
+    path = tmp_path / "photo.png"
+    Image.fromarray(smooth_image(33, 47)).save(path)
+    return path
+
+
+@pytest.fixture()
+def ddc(tmp_path, rgb_encoded) -> Path:
+    path = tmp_path / "stored.ddc"
+    path.write_bytes(rgb_encoded[0])
+    return path
+
+
+def test_encode_writes_file_and_json_summary(png):
+    result = run("encode", png, "-k", "8", "--iters", "20", "--device", "cpu", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    out = png.with_suffix(".ddc")
+    assert summary["output"] == str(out) and summary["bytes"] == out.stat().st_size
+    assert summary["bpp"] == pytest.approx(8 * out.stat().st_size / (33 * 47))
+    for key in ("psnr", "width", "encode_seconds", "ratio", "bits"):
+        assert key in summary
+    assert ddcodec.read_header(out.read_bytes()).target_ratio == 8.0
+
+
+def test_encode_text_summary_and_quiet(png, tmp_path):
+    result = run("encode", png, "-k", "8", "--iters", "5", "-o", tmp_path / "a.ddc")
+    assert result.exit_code == 0
+    assert result.output.startswith(f"{tmp_path / 'a.ddc'}: ") and " bpp, PSNR " in result.output
+    quiet = run("encode", png, "-k", "8", "--iters", "5", "-o", tmp_path / "b.ddc", "-q")
+    assert quiet.exit_code == 0 and quiet.output == ""
+
+
+def test_encode_options_reach_the_file(png, tmp_path):
+    out = tmp_path / "o.ddc"
+    result = run("encode", png, "-k", "6", "--bits", "6", "--seed", "99", "--iters", "3",
+                 "--preset", "fast", "-o", out, "-q")
+    assert result.exit_code == 0, result.output
+    header = ddcodec.read_header(out.read_bytes())
+    assert (header.bits, header.seed, header.target_ratio) == (6, 99, 6.0)
+
+
+def test_decode_round_trip_matches_library(ddc, rgb_encoded):
+    result = run("decode", ddc, "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    decoded = np.asarray(Image.open(ddc.with_suffix(".png")))
+    np.testing.assert_array_equal(decoded, np.asarray(ddcodec.decode(rgb_encoded[0], device="cpu")))
+
+
+def test_decode_to_other_format(ddc, tmp_path):
+    assert run("decode", ddc, "-o", tmp_path / "x.webp").exit_code == 0
+    assert Image.open(tmp_path / "x.webp").format == "WEBP"
+    assert_one_line_error(run("decode", ddc, "-o", tmp_path / "x.nope"), "unknown image extension")
+
+
+def test_info_text_and_json(ddc, rgb_encoded):
+    text = run("info", ddc)
+    assert text.exit_code == 0
+    assert "     version: 1" in text.output and "       width: 47" in text.output
+    fields = json.loads(run("info", ddc, "--json").output)
+    assert fields["bytes"] == len(rgb_encoded[0]) and fields["seed"] == 7
+    assert fields["upsample"] == "bilinear" and fields["quant"] == "rownorm-v1"
+    assert fields["bpp"] == pytest.approx(8 * len(rgb_encoded[0]) / (47 * 33), abs=1e-5)
+
+
+def test_not_an_image(tmp_path):
+    bad = tmp_path / "fake.png"
+    bad.write_text("not a picture")
+    assert_one_line_error(run("encode", bad), "not an image Pillow can read")
+    assert only_files(tmp_path) == {"fake.png"}
+
+
+def test_empty_inputs(tmp_path):
+    for name in ("e.png", "e.ddc"):
+        (tmp_path / name).write_bytes(b"")
+    assert_one_line_error(run("encode", tmp_path / "e.png"), "empty file")
+    assert_one_line_error(run("decode", tmp_path / "e.ddc"), "empty file")
+    assert_one_line_error(run("info", tmp_path / "e.ddc"), "empty file")
+
+
+def test_missing_input(tmp_path):
+    assert_one_line_error(run("decode", tmp_path / "none.ddc"), "no such file")
+    assert_one_line_error(run("encode", tmp_path / "none.png"), "no such file")
+
+
+def test_truncated_and_bitflipped(ddc, tmp_path):
+    data = ddc.read_bytes()
+    (tmp_path / "t.ddc").write_bytes(data[: len(data) // 2])
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0x01
+    (tmp_path / "f.ddc").write_bytes(bytes(flipped))
+    for name in ("t.ddc", "f.ddc"):
+        assert_one_line_error(run("decode", tmp_path / name), "CRC mismatch")
+        assert not (tmp_path / name).with_suffix(".png").exists()
+
+
+def test_wrong_magic_and_newer_version(ddc, tmp_path):
+    data = ddc.read_bytes()
+    (tmp_path / "m.ddc").write_bytes(b"GIF8" + data[4:])
+    assert_one_line_error(run("info", tmp_path / "m.ddc"), "not a .ddc file (wrong magic bytes)")
+    body = bytearray(data[:-4])
+    body[4] = 9
+    (tmp_path / "v.ddc").write_bytes(bytes(body) + struct.pack("<I", zlib.crc32(body)))
+    assert_one_line_error(run("decode", tmp_path / "v.ddc"), "format version 9 is newer")
+
+
+def test_absurd_size_header(ddc, tmp_path):
+    body = bytearray(ddc.read_bytes()[:-4])
+    struct.pack_into("<HH", body, 5, 60000, 60000)
+    (tmp_path / "big.ddc").write_bytes(bytes(body) + struct.pack("<I", zlib.crc32(body)))
+    assert_one_line_error(run("decode", tmp_path / "big.ddc"), "exceeds the limit")
+
+
+def test_image_too_small_for_ratio(tmp_path):
+    path = tmp_path / "tiny.png"
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(path)
+    assert_one_line_error(run("encode", path, "-k", "32"), "too small for ratio k=32: use k <= 3.55")
+
+
+def test_existing_output_needs_force(png, ddc, tmp_path):
+    existing = tmp_path / "keep.ddc"
+    existing.write_bytes(b"precious")
+    assert_one_line_error(run("encode", png, "-o", existing, "--iters", "1"), "already exists (use --force")
+    assert existing.read_bytes() == b"precious"
+    png_out = ddc.with_suffix(".png")
+    png_out.write_bytes(b"precious too")
+    assert_one_line_error(run("decode", ddc), "already exists")
+    assert png_out.read_bytes() == b"precious too"
+    forced = run("encode", png, "-o", existing, "--iters", "1", "-f", "-q")
+    assert forced.exit_code == 0, forced.output
+    assert existing.read_bytes().startswith(b"\x89DDC")
+
+
+def test_output_same_as_input(png, ddc):
+    assert_one_line_error(run("encode", png, "-o", png, "-f"), "output path is the same as the input")
+    assert_one_line_error(run("decode", ddc, "-o", ddc, "-f"), "output path is the same as the input")
+
+
+def test_ctrl_c_leaves_no_file(png, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr("ddcodec.codec.encode", interrupted)
+    result = run("encode", png)
+    assert_one_line_error(result, "interrupted; no output written", code=130)
+    assert only_files(png.parent) == {"photo.png"}
+
+
+def test_failed_write_leaves_no_partial_file(png, monkeypatch):
+    def broken_fsync(fd):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr("os.fsync", broken_fsync)
+    result = run("encode", png, "--iters", "1", "-k", "8")
+    assert_one_line_error(result, "No space left on device")
+    assert only_files(png.parent) == {"photo.png"}
+
+
+def test_sixteen_bit_png_warns_in_one_line(tmp_path):
+    path = tmp_path / "deep.png"
+    Image.fromarray((smooth_image(24, 30, 1)[:, :, 0].astype(np.uint16) * 257)).save(path)
+    result = run("encode", path, "-k", "2", "--iters", "2", "-q")
+    assert result.exit_code == 0
+    assert "ddcodec: warning: I;16 image reduced to 8-bit grayscale" in result.output

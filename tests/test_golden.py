@@ -1,0 +1,33 @@
+"""Version-1 files committed on 2026-11-22 must decode to the same pixels forever.
+
+The .png beside each .ddc holds the pixels it decoded to then (tests/golden/make_golden.py).
+A float difference between torch versions or CPUs may move a pixel by one level, never more.
+"""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import ddcodec
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("v1_rgb_23x17_8bit", dict(version=1, width=23, height=17, channels=3, net_width=6, depth=6,
+                               seed=5, bits=8, target_ratio=2.0, upsample=0, norm=0, quant=0)),
+    ("v1_gray_19x13_12bit", dict(version=1, width=19, height=13, channels=1, net_width=3, depth=6,
+                                 seed=5, bits=12, target_ratio=2.0, upsample=0, norm=0, quant=0)),
+])
+def test_golden_file_decodes_to_its_pixels(name, expected):
+    data = (GOLDEN / f"{name}.ddc").read_bytes()
+    header = ddcodec.read_header(data)
+    assert {key: getattr(header, key) for key in expected} == expected
+    decoded = ddcodec.decode_pixels(data, device="cpu")
+    reference = np.asarray(Image.open(GOLDEN / f"{name}.png"))
+    reference = reference[:, :, None] if reference.ndim == 2 else reference
+    assert decoded.shape == reference.shape
+    diff = np.abs(decoded.astype(int) - reference.astype(int))
+    assert diff.max() <= 1
+    assert (diff == 0).mean() > 0.99
