@@ -15,7 +15,7 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 @pytest.mark.parametrize("name, expected", [
-    ("v1_rgb_23x17_8bit", dict(version=1, width=23, height=17, channels=3, net_width=6, depth=6,
+    ("v1_rgb_23x17_8bit", dict(version=1, width=23, height=17, channels=3, net_width=8, depth=6,
                                seed=5, bits=8, target_ratio=2.0, upsample=0, norm=0, quant=0)),
     ("v1_gray_19x13_12bit", dict(version=1, width=19, height=13, channels=1, net_width=3, depth=6,
                                  seed=5, bits=12, target_ratio=2.0, upsample=0, norm=0, quant=0)),
