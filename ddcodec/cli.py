@@ -71,8 +71,9 @@ def _read_bytes(path: Path) -> bytes:
 class _ProgressBar:
     """Iteration, PSNR and ETA on a terminal; nothing at all when stderr is not one."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, label: str = "fitting") -> None:
         self.enabled = enabled and sys.stderr.isatty()
+        self.label = label
         self.bar = None
         self.psnr = 0.0
         self.done = 0
@@ -81,7 +82,7 @@ class _ProgressBar:
         if not self.enabled:
             return
         if self.bar is None:
-            self.bar = click.progressbar(length=total, label="fitting", file=sys.stderr,
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr,
                                          show_eta=True, show_pos=True,
                                          item_show_func=lambda _: f"{self.psnr:.2f} dB")
             self.bar.__enter__()
@@ -101,40 +102,92 @@ def main() -> None:
     warnings.showwarning = _one_line_warnings
 
 
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".gif", ".avif"}
+
+
+def _expand_inputs(inputs: tuple[Path, ...]) -> list[Path]:
+    """Files as given; folders contribute their image files (by extension), sorted."""
+    files: list[Path] = []
+    for path in inputs:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not found:
+                raise DdcInputError(f"{path}: folder holds no images")
+            files += found
+        else:
+            files.append(path)
+    return files
+
+
+def _plan_outputs(files: list[Path], output: Optional[Path], several: bool) -> list[Path]:
+    """One output per input: -o is a file for one input, a folder for several."""
+    if not several:
+        return [output or files[0].with_suffix(".ddc")]
+    if output is not None and not output.is_dir():
+        raise DdcInputError(f"{output}: with several inputs, -o must be an existing folder")
+    outputs = [(output / f.with_suffix(".ddc").name) if output else f.with_suffix(".ddc") for f in files]
+    if len(set(outputs)) != len(outputs):
+        raise DdcInputError("two inputs would write the same output file (same name, different extension?)")
+    return outputs
+
+
+def _summary(output: Path, result: codec.EncodeResult) -> str:
+    return (f"{output}: {result.bytes} bytes, {result.bpp:.4f} bpp, PSNR {result.psnr:.2f} dB, "
+            f"width {result.width} (ratio {result.ratio:.1f}), {result.bits} bits, "
+            f"{result.encode_seconds:.1f} s on {result.device}")
+
+
 @main.command()
-@click.argument("input", type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-k", "--ratio", "k", type=float, default=32.0, show_default=True, help=RATIO_HELP)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file [default: INPUT with .ddc].")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Output file [default: INPUT with .ddc]; a folder when there are several inputs.")
 @click.option("--device", default="auto", show_default=True, help="auto (GPU when present), cpu or cuda.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fixed network input (stored in the file).")
 @click.option("--iters", type=int, help="Fitting iterations, overriding the preset (fine-tuning adds 20%).")
 @click.option("--bits", type=int, default=codec.DEFAULT_BITS, show_default=True, help="Bits per weight, 2 to 16.")
 @click.option("--preset", type=click.Choice(list(codec.PRESETS)), default="default", show_default=True,
               help="Fitting effort: fast, default or best.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary line instead of text.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary line per file instead of text.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
-@click.option("-f", "--force", is_flag=True, help="Overwrite an existing output file.")
+@click.option("-f", "--force", is_flag=True, help="Overwrite existing output files.")
 @_friendly_errors
-def encode(input: Path, k: float, output: Optional[Path], device: str, seed: int, iters: Optional[int],
-           bits: int, preset: str, as_json: bool, quiet: bool, force: bool) -> None:
-    """Encode an image (PNG, JPEG, ... anything Pillow reads) to a .ddc file."""
-    _require_file(input)
-    output = output or input.with_suffix(".ddc")
-    check_output(output, [input], force)
-    bar = _ProgressBar(enabled=not quiet and not as_json)
-    try:
-        data, result = codec.encode(input, k=k, bits=bits, preset=preset, seed=seed, iters=iters,
-                                    device=device, progress=bar)
-    finally:
-        bar.close()
-    write_atomic(output, data, force)
-    if as_json:
-        click.echo(json.dumps({"output": str(output), **result.as_dict()}))
-    elif not quiet:
-        click.echo(
-            f"{output}: {result.bytes} bytes, {result.bpp:.4f} bpp, PSNR {result.psnr:.2f} dB, "
-            f"width {result.width} (ratio {result.ratio:.1f}), {result.bits} bits, "
-            f"{result.encode_seconds:.1f} s on {result.device}")
+def encode(inputs: tuple[Path, ...], k: float, output: Optional[Path], device: str, seed: int,
+           iters: Optional[int], bits: int, preset: str, as_json: bool, quiet: bool, force: bool) -> None:
+    """Encode images (PNG, JPEG, ... anything Pillow reads; or folders of them) to .ddc files.
+
+    With several inputs, each is encoded in turn; a failing one is reported in one line,
+    the others still run, and the exit status is then 1.
+    """
+    files = _expand_inputs(inputs)
+    several = len(files) > 1 or any(p.is_dir() for p in inputs)
+    outputs = _plan_outputs(files, output, several)
+    for source, target in zip(files, outputs):
+        if not several:
+            _require_file(source)
+        check_output(target, [source], force)
+    failures = 0
+    for source, target in zip(files, outputs):
+        bar = _ProgressBar(enabled=not quiet and not as_json, label=f"fitting {source.name}")
+        try:
+            _require_file(source)
+            data, result = codec.encode(source, k=k, bits=bits, preset=preset, seed=seed, iters=iters,
+                                        device=device, progress=bar)
+            write_atomic(target, data, force)
+        except DdcError as exc:
+            if not several:
+                raise
+            failures += 1
+            click.echo(f"ddcodec: error: {exc}", err=True)
+            continue
+        finally:
+            bar.close()
+        if as_json:
+            click.echo(json.dumps({"input": str(source), "output": str(target), **result.as_dict()}))
+        elif not quiet:
+            click.echo(_summary(target, result))
+    if failures:
+        _fail(f"{failures} of {len(files)} files failed")
 
 
 @main.command()

@@ -195,3 +195,53 @@ def test_sixteen_bit_png_warns_in_one_line(tmp_path):
     result = run("encode", path, "-k", "2", "--iters", "2", "-q")
     assert result.exit_code == 0
     assert "ddcodec: warning: I;16 image reduced to 8-bit grayscale" in result.output
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
+    from ddcodec.cli import _ProgressBar
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    bar = _ProgressBar(enabled=True)
+    for done in range(1, 11):
+        bar(done, 10, 20.0 + done)
+    bar.close()
+    shown = capsys.readouterr().err
+    assert "fitting" in shown and "30.00 dB" in shown and "10/10" in shown
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False)
+    quiet = _ProgressBar(enabled=True)
+    quiet(1, 10, 20.0)
+    quiet.close()
+    assert capsys.readouterr().err == ""
+
+
+def test_encode_a_folder_into_a_folder(tmp_path):
+    src, dst = tmp_path / "in", tmp_path / "out"
+    src.mkdir(), dst.mkdir()
+    for i, size in enumerate([(20, 24), (18, 30)]):
+        Image.fromarray(smooth_image(*size, seed=i)).save(src / f"img{i}.png")
+    (src / "notes.txt").write_text("ignored: not an image extension")
+    result = run("encode", src, "-o", dst, "-k", "4", "--iters", "3", "--json")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [Path(r["output"]).name for r in lines] == ["img0.ddc", "img1.ddc"]
+    assert only_files(dst) == {"img0.ddc", "img1.ddc"}
+    assert ddcodec.read_header((dst / "img1.ddc").read_bytes()).width == 30
+
+
+def test_several_inputs_one_bad_the_others_still_encode(tmp_path, png):
+    bad = tmp_path / "broken.png"
+    bad.write_text("not a picture")
+    result = run("encode", png, bad, "-k", "8", "--iters", "2", "-q")
+    assert result.exit_code == 1
+    errors = [ln for ln in result.output.splitlines() if ln.startswith("ddcodec: error:")]
+    assert errors == [f"ddcodec: error: {bad}: not an image Pillow can read",
+                      "ddcodec: error: 1 of 2 files failed"]
+    assert png.with_suffix(".ddc").exists() and not bad.with_suffix(".ddc").exists()
+
+
+def test_several_inputs_need_a_folder_and_all_outputs_are_checked_first(tmp_path, png):
+    other = tmp_path / "other.png"
+    Image.fromarray(smooth_image(20, 20)).save(other)
+    assert_one_line_error(run("encode", png, other, "-o", tmp_path / "x.ddc"), "-o must be an existing folder")
+    other.with_suffix(".ddc").write_bytes(b"keep")
+    assert_one_line_error(run("encode", png, other, "--iters", "1"), "other.ddc: already exists")
+    assert not png.with_suffix(".ddc").exists()  # nothing was encoded before the refusal

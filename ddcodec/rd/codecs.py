@@ -190,8 +190,12 @@ class DdcCodec(Codec):
 
     def config(self) -> str:
         # The device is left out on purpose: the file format decodes identically anywhere.
+        # The preset's schedule and the default bits are in, so re-tuning them invalidates the cache.
+        from ddcodec import codec as core
+
         return (
-            f"ddcodec {_ddcodec_version()} preset={self.preset} bits={self.bits} "
+            f"ddcodec {_ddcodec_version()} preset={self.preset} "
+            f"schedule={core.PRESETS.get(self.preset)} default_bits={core.DEFAULT_BITS} bits={self.bits} "
             f"iters={self.iters} seed={self.seed}"
         )
 

@@ -1,0 +1,134 @@
+"""Speed benchmark: ``python -m ddcodec.bench [--device cpu|cuda] [--size 768x512] [-k 32]``.
+
+Prints one table (and ``--json FILE``): fitting iterations/s and the implied seconds per
+image for each preset, decode time of a file of that size, peak memory, and Pillow's
+decode time for JPEG, WebP and AVIF files of about the same size, for comparison.
+Speed is measured here, never asserted in tests.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import platform
+import resource
+import statistics
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, features
+
+from . import codec
+from .fit import tune_allocator
+from .model import DeepDecoder
+
+
+def _photo(width: int, height: int) -> Image.Image:
+    """Kodak-like content when the shared data set is present, else a smooth synthetic image."""
+    try:
+        return Image.open("../shared/data/kodak/kodim23.png").convert("RGB").resize((width, height), Image.LANCZOS)
+    except OSError:
+        yy, xx = np.mgrid[0:height, 0:width] / max(width, height)
+        planes = [128 + 100 * np.sin(9 * xx * (c + 1) + 7 * yy) for c in range(3)]
+        return Image.fromarray(np.clip(np.stack(planes, 2), 0, 255).astype(np.uint8))
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_iterations(height: int, width: int, net_width: int, device: torch.device, iters: int) -> float:
+    """Seconds per fitting iteration (forward, backward, Adam step), after two warm-up steps."""
+    model = DeepDecoder(height, width, 3, net_width, codec.DEFAULT_DEPTH, 0).to(device)
+    target = torch.rand(1, 3, height, width, device=device)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    for step in range(iters + 2):
+        if step == 2:
+            _sync(device)
+            start = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        F.mse_loss(model(), target).backward()
+        opt.step()
+    _sync(device)
+    return (time.perf_counter() - start) / iters
+
+
+def time_call(func, repeats: int) -> float:
+    """Median seconds of ``func()`` over ``repeats`` runs, after one warm-up."""
+    func()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _pillow_file_near(image: Image.Image, fmt_name: str, target_bytes: int) -> bytes:
+    """The encoding whose size is closest to ``target_bytes`` over a quality sweep."""
+    best = b""
+    for quality in range(5, 96, 5):
+        buf = io.BytesIO()
+        image.save(buf, format=fmt_name, quality=quality)
+        if not best or abs(len(buf.getvalue()) - target_bytes) < abs(len(best) - target_bytes):
+            best = buf.getvalue()
+    return best
+
+
+def run(device_name: str, width: int, height: int, k: float, iters: int, repeats: int) -> dict:
+    device = codec.resolve_device(device_name)
+    if device.type == "cpu":
+        tune_allocator()
+    net_width = codec.choose_net_width(height, width, 3, k)
+    sec_per_iter = time_iterations(height, width, net_width, device, iters)
+    image = _photo(width, height)
+    data, _ = codec.encode(image, k=k, iters=10, device=device_name)  # a real file, quality irrelevant
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    decode_s = time_call(lambda: codec.decode_pixels(data, device_name), repeats)
+    out = {
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
+        "torch_threads": torch.get_num_threads(),
+        "size": f"{width}x{height}", "k": k, "net_width": net_width, "file_bytes": len(data),
+        "bpp": 8 * len(data) / (width * height),
+        "fit_iters_per_s": 1 / sec_per_iter,
+        "decode_ms": 1000 * decode_s,
+    }
+    for preset, schedule in codec.PRESETS.items():
+        out[f"encode_s_{preset}"] = sec_per_iter * (schedule.iters + schedule.qat_iters)
+    if device.type == "cuda":
+        out["decode_peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for name, plugin in (("JPEG", "jpg"), ("WEBP", "webp"), ("AVIF", "avif")):
+        if not features.check(plugin):
+            continue
+        blob = _pillow_file_near(image, name, len(data))
+        out[f"pillow_{name.lower()}_bytes"] = len(blob)
+        out[f"pillow_{name.lower()}_decode_ms"] = 1000 * time_call(
+            lambda: Image.open(io.BytesIO(blob)).load(), repeats)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m ddcodec.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--size", default="768x512", help="WxH of the benchmark image")
+    parser.add_argument("-k", type=float, default=32.0)
+    parser.add_argument("--iters", type=int, default=10, help="timed fitting iterations")
+    parser.add_argument("--repeats", type=int, default=5, help="timed decodes")
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args(argv)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    result = run(args.device, width, height, args.k, args.iters, args.repeats)
+    for key, value in result.items():
+        print(f"{key:>24}  {value:.3f}" if isinstance(value, float) else f"{key:>24}  {value}")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(result, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()
