@@ -25,8 +25,8 @@ EXIT_INTERRUPTED = 130
 
 RATIO_HELP = (
     "Compression ratio k = (H*W*C) / (network parameters), as in the Deep Decoder paper. "
-    "The file then holds about 3*bits/k bits per pixel for RGB (24/k at 8 bits) before zstd, "
-    "which shrinks it further. Larger k = smaller file, lower quality.")
+    "The file then holds about 3*bits/k bits per pixel for RGB (21/k at the default 7 bits) "
+    "plus a ~90-byte header. Larger k = smaller file, lower quality.")
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> None:

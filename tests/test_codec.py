@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 import ddcodec
+import ddcodec.codec
 from ddcodec import format as fmt
 from ddcodec.codec import choose_net_width, psnr
 from conftest import TEST_ITERS, mean_colour_psnr, smooth_image
@@ -27,7 +28,8 @@ def test_result_record_matches_file(rgb_encoded):
     assert result.bytes == len(data)
     assert result.bpp == pytest.approx(8 * len(data) / (47 * 33))
     assert (header.width, header.height, header.channels) == (47, 33, 3)
-    assert header.net_width == result.width and header.bits == 8 and header.seed == 7
+    assert header.net_width == result.width and header.bits == ddcodec.codec.DEFAULT_BITS == 7
+    assert header.seed == 7
     assert header.target_ratio == 8.0 and header.ratio >= 8.0
     assert result.iterations == TEST_ITERS + TEST_ITERS // 5
 
