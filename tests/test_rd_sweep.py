@@ -163,3 +163,18 @@ def test_markdown_table():
     assert "| A |" not in text.split("## Mean PSNR")[0]  # the anchor is not compared with itself
     assert report.psnr_at(anchor, 0.5) == pytest.approx(32.0)
     assert report.psnr_at(anchor, 2.0) is None
+
+
+def test_per_image_markdown_has_a_row_per_image_and_a_mean():
+    from ddcodec.rd.report import per_image_markdown
+    from ddcodec.rd.sweep import Record
+
+    recs = [Record(image=f"im{i}.png", codec="ddcodec", setting=s, bytes=100, bpp=b, psnr=p,
+                   msssim=None, encode_s=10.0 * (i + 1), decode_s=0.5, width=8, height=8)
+            for i, (b, p) in enumerate([(0.5, 30.0), (0.7, 32.0)]) for s in ("k=32", "k=64")]
+    text = per_image_markdown(recs, "ddcodec")
+    lines = text.splitlines()
+    assert lines[2].startswith("| image | k=32 bpp | k=32 PSNR | k=32 enc s | k=32 dec s | k=64 bpp")
+    assert lines[4].startswith("| im0.png | 0.500 | 30.00 | 10.0 | 0.500 |")
+    assert lines[-1] == "| mean | 0.600 | 31.00 | 15.0 | 0.500 | 0.600 | 31.00 | 15.0 | 0.500 |"
+    assert per_image_markdown(recs, "jpeg") is None

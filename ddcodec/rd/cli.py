@@ -173,6 +173,11 @@ def rd(
     table = out / "bd_table.md"
     table.write_text(report.markdown(curves, anchor_curve, len(bench), title))
     written.append(table)
+    for codec in chosen:
+        if not codec.is_classical() and (text := report.per_image_markdown(records, codec.name)):
+            path = out / f"{codec.name}_per_image.md"
+            path.write_text(text)
+            written.append(path)
 
     from . import sheet
 

@@ -175,3 +175,28 @@ def markdown(curves: Sequence[Curve], anchor: Curve | None, n_images: int, title
         "",
     ]
     return "\n".join(parts)
+
+
+def per_image_markdown(records: Sequence[Record], codec_name: str) -> str | None:
+    """One row per image (bpp, PSNR, encode and decode seconds at each setting) and a mean row."""
+    mine = [r for r in records if r.codec == codec_name]
+    if not mine:
+        return None
+    settings = list(dict.fromkeys(r.setting for r in mine))
+    images = list(dict.fromkeys(r.image for r in mine))
+    by_key = {(r.image, r.setting): r for r in mine}
+    header = ["image"] + [f"{s} {col}" for s in settings for col in ("bpp", "PSNR", "enc s", "dec s")]
+    rows = []
+    for image in images + ["mean"]:
+        row = [image]
+        for s in settings:
+            pts = [by_key[(i, s)] for i in images if (i, s) in by_key] if image == "mean" else \
+                [by_key[(image, s)]] if (image, s) in by_key else []
+            if not pts:
+                row += ["-"] * 4
+                continue
+            mean = lambda f: sum(f(p) for p in pts) / len(pts)  # noqa: E731
+            row += [f"{mean(lambda p: p.bpp):.3f}", f"{mean(lambda p: p.psnr):.2f}",
+                    f"{mean(lambda p: p.encode_s):.1f}", f"{mean(lambda p: p.decode_s):.3f}"]
+        rows.append(row)
+    return f"# {codec_name}: per image\n\n" + _table(header, rows) + "\n"
