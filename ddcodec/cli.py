@@ -139,26 +139,32 @@ def _summary(output: Path, result: codec.EncodeResult) -> str:
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-k", "--ratio", "k", type=float, default=32.0, show_default=True, help=RATIO_HELP)
+@click.option("-k", "--ratio", "k", type=float, help=RATIO_HELP + "  [default: 32]")
+@click.option("--bpp", type=float, help="Target bits per pixel instead of -k: picks the width and "
+              "(unless --bits is given) the precision whose file is nearest that size.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output file [default: INPUT with .ddc]; a folder when there are several inputs.")
 @click.option("--device", default="auto", show_default=True, help="auto (GPU when present), cpu or cuda.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fixed network input (stored in the file).")
 @click.option("--iters", type=int, help="Fitting iterations, overriding the preset (fine-tuning adds 20%).")
-@click.option("--bits", type=int, default=codec.DEFAULT_BITS, show_default=True, help="Bits per weight, 2 to 16.")
+@click.option("--bits", type=int, help=f"Bits per weight, 2 to 16  [default: {codec.DEFAULT_BITS}].")
 @click.option("--preset", type=click.Choice(list(codec.PRESETS)), default="default", show_default=True,
               help="Fitting effort: fast, default or best.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary line per file instead of text.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @click.option("-f", "--force", is_flag=True, help="Overwrite existing output files.")
 @_friendly_errors
-def encode(inputs: tuple[Path, ...], k: float, output: Optional[Path], device: str, seed: int,
-           iters: Optional[int], bits: int, preset: str, as_json: bool, quiet: bool, force: bool) -> None:
+def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], output: Optional[Path],
+           device: str, seed: int, iters: Optional[int], bits: Optional[int], preset: str, as_json: bool,
+           quiet: bool, force: bool) -> None:
     """Encode images (PNG, JPEG, ... anything Pillow reads; or folders of them) to .ddc files.
 
     With several inputs, each is encoded in turn; a failing one is reported in one line,
     the others still run, and the exit status is then 1.
     """
+    if k is not None and bpp is not None:
+        raise DdcInputError("give either -k or --bpp, not both")
+    k = 32.0 if k is None else k
     files = _expand_inputs(inputs)
     several = len(files) > 1 or any(p.is_dir() for p in inputs)
     outputs = _plan_outputs(files, output, several)
@@ -171,8 +177,8 @@ def encode(inputs: tuple[Path, ...], k: float, output: Optional[Path], device: s
         bar = _ProgressBar(enabled=not quiet and not as_json, label=f"fitting {source.name}")
         try:
             _require_file(source)
-            data, result = codec.encode(source, k=k, bits=bits, preset=preset, seed=seed, iters=iters,
-                                        device=device, progress=bar)
+            data, result = codec.encode(source, k=k, bpp=bpp, bits=bits, preset=preset, seed=seed,
+                                        iters=iters, device=device, progress=bar)
             write_atomic(target, data, force)
         except DdcError as exc:
             if not several:

@@ -20,10 +20,12 @@ from .fit import FitSchedule, Progress, fit, tune_allocator
 from .imageio import ImageLike, load_pixels, psnr, to_pil
 from .model import DeepDecoder
 from .quant import dequantize, quantize
+from .ratecontrol import plan_for_bpp
 
 DEFAULT_DEPTH = 6
 DEFAULT_BITS = 7  # measured: beats 8 bits at equal bpp by 0.1-0.3 dB (README)
 MIN_NET_WIDTH = 2
+BPP_BITS_CHOICES = (5, 6, 7, 8)  # precisions rate control may pick from when --bits is not given
 QAT_FRACTION = 0.2  # fine-tuning length as a fraction of the main fit
 
 PRESETS: dict[str, FitSchedule] = {
@@ -120,24 +122,32 @@ def _render(header: fmt.DdcHeader, q: np.ndarray, device: torch.device) -> np.nd
     return pixels.cpu().numpy()
 
 
-def encode(image: ImageLike, k: float = 32.0, *, bits: Optional[int] = None, preset: str = "default",
-           seed: int = 0, iters: Optional[int] = None, device: str = "auto",
+def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, bits: Optional[int] = None,
+           preset: str = "default", seed: int = 0, iters: Optional[int] = None, device: str = "auto",
            progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
-    """Fit a Deep Decoder to ``image`` at compression ratio ``k`` and return the .ddc bytes and a record.
+    """Fit a Deep Decoder to ``image`` and return the .ddc bytes and a record.
 
-    ``k`` = (H * W * C) / (number of network parameters); at 8 bits per weight the file
-    holds at most about 24 / k bits per pixel for RGB (zstd makes it smaller).
+    The size is set by the compression ratio ``k`` = (H * W * C) / (number of network
+    parameters): the file holds about C * bits / k bits per pixel (21 / k for RGB at
+    the default 7 bits). Or by ``bpp``, a target bits per pixel, which overrides ``k``
+    and picks the width and (unless ``bits`` is given) the precision that hit it.
     """
     start = time.perf_counter()
-    bits = DEFAULT_BITS if bits is None else bits
-    _check_options(bits, seed)
+    _check_options(DEFAULT_BITS if bits is None else bits, seed)
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
     pixels = load_pixels(image)
     height, width, channels = pixels.shape
     if height * width > fmt.MAX_PIXELS:
         raise DdcInputError(f"image {width}x{height} exceeds the limit of {fmt.MAX_PIXELS} pixels")
-    net_width = choose_net_width(height, width, channels, k)
+    if bpp is not None:
+        choices = BPP_BITS_CHOICES if bits is None else (bits,)
+        net_width, bits = plan_for_bpp(height, width, channels, bpp, DEFAULT_DEPTH, choices,
+                                       MIN_NET_WIDTH, DEFAULT_BITS)
+        k = height * width * channels / fmt.param_count(net_width, DEFAULT_DEPTH, channels)
+    else:
+        bits = DEFAULT_BITS if bits is None else bits
+        net_width = choose_net_width(height, width, channels, k)
     if dev.type == "cpu":
         tune_allocator()
     model = DeepDecoder(height, width, channels, net_width, DEFAULT_DEPTH, seed).to(dev)

@@ -169,6 +169,17 @@ def _code_dtype(bits: int) -> np.dtype:
     return np.dtype("<u1") if bits <= 8 else np.dtype("<u2")
 
 
+def header_struct_size() -> int:
+    """Bytes of the fixed fields after the magic."""
+    return _FIXED.size
+
+
+def compress_codes(q: np.ndarray, bits: int) -> bytes:
+    """The payload: zigzag codes as uint8 (bits <= 8) or little-endian uint16, in one zstd frame."""
+    codes = _zigzag(np.asarray(q)).astype(_code_dtype(bits))
+    return zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(codes.tobytes())
+
+
 def encode_file(header: DdcHeader, q: np.ndarray) -> bytes:
     """Serialise a header and the flat integer weights (in ``weight_shapes`` order) to .ddc bytes."""
     values = {f.name: getattr(header, f.name) for f in FIELDS}
@@ -180,8 +191,7 @@ def encode_file(header: DdcHeader, q: np.ndarray) -> bytes:
     qmax = 2 ** (header.bits - 1) - 1
     if q.size and (q.min() < -qmax or q.max() > qmax):
         raise DdcFormatError(f"weights exceed the {header.bits}-bit range [-{qmax}, {qmax}]")
-    codes = _zigzag(q).astype(_code_dtype(header.bits))
-    payload = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(codes.tobytes())
+    payload = compress_codes(q, header.bits)
     body = (
         MAGIC
         + _FIXED.pack(*(values[f.name] for f in FIELDS))
