@@ -42,6 +42,7 @@ class EncodeResult:
     bytes: int
     bpp: float
     psnr: float
+    float_psnr: float  # the float network before quantisation: psnr - float_psnr is what quantising cost
     width: int  # network width
     ratio: float  # achieved H*W*C / parameters
     target_ratio: float
@@ -152,7 +153,7 @@ def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, bi
         tune_allocator()
     model = DeepDecoder(height, width, channels, net_width, DEFAULT_DEPTH, seed).to(dev)
     fit_start = time.perf_counter()
-    fit(model, _to_tensor(pixels, dev), schedule, bits, progress)
+    float_psnr = fit(model, _to_tensor(pixels, dev), schedule, bits, progress)
     fit_seconds = time.perf_counter() - fit_start
     q, steps = quantize(dict(model.weights), bits, net_width, DEFAULT_DEPTH, channels)
     header = fmt.DdcHeader(height=height, width=width, channels=channels, net_width=net_width,
@@ -162,6 +163,7 @@ def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, bi
     decoded = _render(*fmt.decode_file(data), dev)
     result = EncodeResult(
         bytes=len(data), bpp=8 * len(data) / (height * width), psnr=psnr(decoded, pixels),
+        float_psnr=float_psnr,
         width=net_width, ratio=header.ratio, target_ratio=float(k), bits=bits, seed=seed,
         image_width=width, image_height=height, channels=channels,
         iterations=schedule.iters + schedule.qat_iters, device=str(dev), fit_seconds=fit_seconds,

@@ -72,8 +72,8 @@ def psnr_from_mse(mse: float) -> float:
 
 def _run_phase(model: DeepDecoder, target: torch.Tensor, iters: int, lr: float,
                lr_factor: Callable[[int], float], transform, progress: Optional[Progress],
-               done: int, total: int) -> None:
-    """Adam for ``iters`` steps; leaves the model at the best iterate seen (by its own forward)."""
+               done: int, total: int) -> float:
+    """Adam for ``iters`` steps; leaves the model at the best iterate seen and returns its MSE."""
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     best_loss = math.inf
@@ -92,19 +92,23 @@ def _run_phase(model: DeepDecoder, target: torch.Tensor, iters: int, lr: float,
         if progress is not None:
             progress(done + step + 1, total, psnr_from_mse(best_loss))
     with torch.no_grad():
-        if iters:
-            # The last update was never evaluated: keep it only if it is better.
-            if F.mse_loss(model(transform), target).item() < best_loss:
-                return
+        last = F.mse_loss(model(transform), target).item()
+        if last < best_loss:  # the last update was never evaluated: keep it only if it is better
+            return last
         for n, p in model.weights.items():
             p.copy_(best[n])
+    return best_loss
 
 
 def fit(model: DeepDecoder, target: torch.Tensor, schedule: FitSchedule, bits: int,
-        progress: Optional[Progress] = None) -> None:
-    """Fit ``model`` to ``target`` (1, C, H, W) in [0, 1] in place, ready to be quantised to ``bits``."""
+        progress: Optional[Progress] = None) -> float:
+    """Fit ``model`` to ``target`` (1, C, H, W) in [0, 1] in place, ready to be quantised to ``bits``.
+
+    Returns the PSNR of the float network before quantisation (unrounded output), so the
+    caller can report what quantisation cost.
+    """
     total = schedule.iters + schedule.qat_iters
-    _run_phase(model, target, schedule.iters, schedule.lr,
+    float_mse = _run_phase(model, target, schedule.iters, schedule.lr,
                lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None, progress, 0, total)
 
     def quantised(name: str, w: torch.Tensor) -> torch.Tensor:
@@ -113,3 +117,4 @@ def fit(model: DeepDecoder, target: torch.Tensor, schedule: FitSchedule, bits: i
     _run_phase(model, target, max(1, schedule.qat_iters), schedule.qat_lr,
                lambda s: _cosine(s, schedule.qat_iters), quantised, progress,
                schedule.iters, total)
+    return psnr_from_mse(float_mse)

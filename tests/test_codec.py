@@ -152,3 +152,11 @@ def test_cuda_request_without_cuda_is_an_error(rgb_odd, rgb_encoded, monkeypatch
 def test_decode_rejects_damaged_bytes(rgb_encoded):
     with pytest.raises(ddcodec.DdcFormatError, match="CRC mismatch"):
         ddcodec.decode(rgb_encoded[0][:-1] + b"\0")
+
+
+def test_float_psnr_reports_what_quantisation_cost(rgb_encoded, rgb_odd):
+    _, result = rgb_encoded
+    assert result.float_psnr > 20.0
+    assert abs(result.float_psnr - result.psnr) < 1.5  # fine-tuning keeps 7-bit loss small
+    _, coarse = ddcodec.encode(rgb_odd, k=8, bits=3, iters=TEST_ITERS, device="cpu", seed=7)
+    assert coarse.float_psnr - coarse.psnr > result.float_psnr - result.psnr  # 3 bits cost more
