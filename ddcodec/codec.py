@@ -113,9 +113,12 @@ def _to_tensor(pixels: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 def _render(header: fmt.DdcHeader, q: np.ndarray, device: torch.device) -> np.ndarray:
+    """Decode on ``device`` in full float32: cuDNN's default TF32 convolutions would let GPU
+    pixels drift from CPU ones (not measured here: no GPU was available to this change)."""
     model = DeepDecoder.from_header(header).to(device)
     weights = dequantize(q, header.steps, header.bits, header.net_width, header.depth, header.channels)
-    with torch.no_grad():
+    with torch.no_grad(), torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True,
+                                                     allow_tf32=False):
         for name, param in model.weights.items():
             param.copy_(weights[name])
         image = model()
