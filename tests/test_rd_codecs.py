@@ -114,3 +114,18 @@ def test_ddc_codec_without_core_api_is_skipped(monkeypatch):
     chosen, notes = rdc.make_codecs(["ddcodec", "jpeg"])
     assert [c.name for c in chosen] == ["jpeg"]
     assert notes and notes[0].startswith("ddcodec:")
+
+
+def test_ddcodec_bpp_sweep_uses_rate_control():
+    import numpy as np
+    from PIL import Image
+
+    from ddcodec.rd.codecs import DdcCodec
+
+    codec = DdcCodec(bpp_targets=[1.0], iters=3, device="cpu")
+    assert codec.settings == (1.0,) and codec.setting_label(1.0) == "bpp=1"
+    yy, xx = np.mgrid[0:64, 0:96]
+    img = Image.fromarray(np.stack([xx * 2, yy * 3, xx + yy], 2).astype(np.uint8))
+    data = codec.encode(img, 1.0)
+    assert abs(8 * len(data) / (64 * 96) - 1.0) < 0.03
+    assert DdcCodec(ratios=[32]).setting_label(32.0) == "k=32"

@@ -27,14 +27,14 @@ def _csv(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def _ratios(value: str) -> list[float]:
+def _positive_numbers(value: str, option: str = "--ddc-ratios") -> list[float]:
     try:
-        ratios = [float(v) for v in _csv(value)]
+        numbers = [float(v) for v in _csv(value)]
     except ValueError:
-        raise click.ClickException(f"--ddc-ratios must be numbers separated by commas, got {value!r}") from None
-    if not ratios or any(r <= 0 for r in ratios):
-        raise click.ClickException(f"--ddc-ratios must be positive numbers, got {value!r}")
-    return ratios
+        raise click.ClickException(f"{option} must be numbers separated by commas, got {value!r}") from None
+    if not numbers or any(r <= 0 for r in numbers):
+        raise click.ClickException(f"{option} must be positive numbers, got {value!r}")
+    return numbers
 
 
 def _size(value: str | None) -> tuple[int, int] | None:
@@ -112,6 +112,8 @@ def _msssim_notes(images: list[BenchImage]) -> None:
               help="Published curves to overlay (e.g. anchors/kodak_published.json).")
 @click.option("--ddc-ratios", default=",".join(f"{r:g}" for r in DEFAULT_DDC_RATIOS), show_default=True,
               help="ddcodec compression ratios k to sweep.")
+@click.option("--ddc-bpp", default=None, help="Sweep ddcodec over these target bpp (e.g. 0.125,0.25,0.5) "
+              "instead of --ddc-ratios: rate control picks each file's width and precision.")
 @click.option("--ddc-preset", default="default", show_default=True, help="ddcodec encoder preset.")
 @click.option("--ddc-bits", type=int, default=None, help="ddcodec weight bits (default: the preset's).")
 @click.option("--ddc-iters", type=int, default=None, help="ddcodec fitting iterations (default: the preset's).")
@@ -126,7 +128,7 @@ def _msssim_notes(images: list[BenchImage]) -> None:
               help="Downscale every image by this factor first (published curves are for full size).")
 def rd(
     images: tuple[Path, ...], codecs: str, out: Path, anchor: str, reference: Path | None,
-    ddc_ratios: str, ddc_preset: str, ddc_bits: int | None, ddc_iters: int | None, device: str,
+    ddc_ratios: str, ddc_bpp: str | None, ddc_preset: str, ddc_bits: int | None, ddc_iters: int | None, device: str,
     sheet_image: str | None, sheet_bpp: float, max_images: int | None, resize: str | None, scale: float | None,
 ) -> None:
     """Rate-distortion comparison of ddcodec and classical codecs on IMAGES (files or folders).
@@ -138,8 +140,9 @@ def rd(
     names = _csv(codecs)
     if resize and scale:
         raise click.ClickException("use --resize or --scale, not both")
-    ddc = {"ratios": _ratios(ddc_ratios), "preset": ddc_preset, "bits": ddc_bits, "iters": ddc_iters,
-           "device": device}
+    ddc = {"ratios": _positive_numbers(ddc_ratios), "preset": ddc_preset, "bits": ddc_bits, "iters": ddc_iters,
+           "device": device,
+           "bpp_targets": _positive_numbers(ddc_bpp, "--ddc-bpp") if ddc_bpp else None}
     try:
         chosen, skipped = make_codecs(names, ddc)
         refs: list[ReferenceCurve] = load_reference(reference) if reference else []

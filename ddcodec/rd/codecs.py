@@ -156,7 +156,7 @@ class AvifCodec(PillowCodec):
 
 
 class DdcCodec(Codec):
-    """ddcodec itself, swept over the compression ratio k.
+    """ddcodec itself, swept over the compression ratio k, or over target bpp (``bpp_targets``).
 
     The core library is imported inside the methods so that this module (and the
     classical-codec benchmarks) work before, and independently of, the core codec.
@@ -172,8 +172,10 @@ class DdcCodec(Codec):
         iters: int | None = None,
         device: str = "auto",
         seed: int = 0,
+        bpp_targets: Sequence[float] | None = None,
     ) -> None:
-        self.settings = tuple(float(r) for r in ratios)
+        self.param = "bpp" if bpp_targets else "k"
+        self.settings = tuple(float(r) for r in (bpp_targets or ratios))
         self.preset, self.bits, self.iters, self.device, self.seed = preset, bits, iters, device, seed
 
     def is_classical(self) -> bool:
@@ -212,8 +214,9 @@ class DdcCodec(Codec):
     def encode(self, img: Image.Image, setting: Any) -> bytes:
         import ddcodec
 
+        size = {"bpp": float(setting)} if self.param == "bpp" else {"k": float(setting)}
         data, _result = ddcodec.encode(
-            img, k=float(setting), preset=self.preset, bits=self.bits, seed=self.seed,
+            img, **size, preset=self.preset, bits=self.bits, seed=self.seed,
             iters=self.iters, device=self.device,
         )
         return data
