@@ -1,0 +1,25 @@
+"""The ablation command's config parsing and one tiny run."""
+import pytest
+from PIL import Image
+
+from ddcodec import codec
+from ddcodec.ablation import parse_config, run
+from conftest import smooth_image
+
+
+def test_parse_config_overrides_only_named_keys():
+    schedule, kwargs = parse_config("k=28,bits=7,lr=0.05,qat=10")
+    base = codec.PRESETS["default"]
+    assert (schedule.iters, schedule.qat_iters, schedule.lr, schedule.qat_lr) == (base.iters, 10, 0.05, base.qat_lr)
+    assert kwargs == {"k": 28.0, "bits": 7}
+    with pytest.raises(ValueError, match="unknown key 'speed'"):
+        parse_config("speed=3")
+
+
+def test_run_reports_each_image_and_config(tmp_path):
+    path = tmp_path / "a.png"
+    Image.fromarray(smooth_image(20, 24)).save(path)
+    rows = run([path], ["k=4,iters=5,qat=2", "k=4,bits=5,iters=5,qat=2"], None, "cpu")
+    assert [(r["image"], r["bits"]) for r in rows] == [("a.png", 7), ("a.png", 5)]
+    assert "_ablation" not in codec.PRESETS
+    assert all(r["psnr"] > 5 for r in rows)
