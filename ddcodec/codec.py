@@ -6,6 +6,7 @@ so it is exactly what ``decode`` will render there.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -97,8 +98,7 @@ def _schedule(preset: str, iters: Optional[int]) -> FitSchedule:
         return base
     if not isinstance(iters, int) or iters < 0:
         raise DdcInputError(f"iters must be a non-negative integer, got {iters!r}")
-    return FitSchedule(iters=iters, qat_iters=max(1, math.ceil(iters * QAT_FRACTION)),
-                       lr=base.lr, warmup=base.warmup, qat_lr=base.qat_lr)
+    return dataclasses.replace(base, iters=iters, qat_iters=max(1, math.ceil(iters * QAT_FRACTION)))
 
 
 def _check_options(bits: int, seed: int) -> None:
