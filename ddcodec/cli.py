@@ -18,6 +18,7 @@ from PIL import Image
 
 from . import codec, format as fmt
 from .errors import DdcError, DdcInputError
+from .imageio import images_in
 from .outputs import check_output, write_atomic
 
 EXIT_ERROR = 1
@@ -102,15 +103,12 @@ def main() -> None:
     warnings.showwarning = _one_line_warnings
 
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".gif", ".avif"}
-
-
 def _expand_inputs(inputs: tuple[Path, ...]) -> list[Path]:
     """Files as given; folders contribute their image files (by extension), sorted."""
     files: list[Path] = []
     for path in inputs:
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            found = images_in(path)
             if not found:
                 raise DdcInputError(f"{path}: folder holds no images")
             files += found

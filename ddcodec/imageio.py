@@ -21,9 +21,17 @@ from .errors import DdcInputError
 
 ImageLike = Union[str, os.PathLike, Image.Image, np.ndarray]
 
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".pgm", ".pnm", ".tif", ".tiff",
+                            ".webp", ".gif", ".avif"})
+
 _MODE_OF_CHANNELS = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 _KEEP = {"L": "L", "LA": "LA", "RGB": "RGB", "RGBA": "RGBA", "1": "L", "PA": "RGBA", "La": "LA",
          "RGBa": "RGBA", "RGBX": "RGB"}
+
+
+def images_in(folder: Path) -> list[Path]:
+    """The image files of a folder (by extension, not recursive), sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def _open(path: Path) -> Image.Image:

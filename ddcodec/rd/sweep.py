@@ -19,10 +19,10 @@ from typing import Any
 
 from PIL import Image
 
+from ..imageio import images_in
 from .codecs import Codec
 from .metrics import ms_ssim, msssim_applies, msssim_available, psnr
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".pnm", ".tif", ".tiff", ".webp"}
 CACHE_NAME = "rd_cache.jsonl"
 
 
@@ -61,7 +61,7 @@ def find_images(paths: Sequence[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            found += images_in(path)
         else:
             found.append(path)
     return found
