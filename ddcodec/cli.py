@@ -218,16 +218,21 @@ def decode(input: Path, output: Optional[Path], device: str, force: bool) -> Non
 @main.command()
 @click.argument("input", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the header as one JSON line.")
+@click.option("--stats", is_flag=True, help="Also unpack the weights: their entropy and zstd's bits per weight.")
 @_friendly_errors
-def info(input: Path, as_json: bool) -> None:
+def info(input: Path, as_json: bool, stats: bool) -> None:
     """Show a .ddc file's header without decoding it."""
     data = _read_bytes(input)
     fields = fmt.header_dict(fmt.read_header(data), len(data))
+    order = ["version", "width", "height", "channels", "bytes", "bpp", "ratio", "target_ratio",
+             "net_width", "depth", "params", "bits", "seed", "upsample", "norm", "quant"]
+    if stats:
+        extra = fmt.payload_stats(data)
+        fields.update(extra)
+        order += [key for key in extra if key not in order]
     if as_json:
         click.echo(json.dumps(fields))
         return
-    order = ["version", "width", "height", "channels", "bytes", "bpp", "ratio", "target_ratio",
-             "net_width", "depth", "params", "bits", "seed", "upsample", "norm", "quant"]
     for key in order:
         click.echo(f"{key:>12}: {fields[key]}")
 

@@ -284,3 +284,15 @@ def header_dict(header: DdcHeader, file_size: int | None = None) -> dict:
         out["bytes"] = file_size
         out["bpp"] = round(8 * file_size / (header.height * header.width), 5)
     return out
+
+
+def payload_stats(data: bytes) -> dict:
+    """How close zstd comes to the order-0 entropy of the quantised weights (bits per weight)."""
+    header, q = decode_file(data)
+    _, counts = np.unique(q, return_counts=True)
+    p = counts / counts.sum()
+    entropy = float(-(p * np.log2(p)).sum())
+    payload = len(_parse(data)[1])
+    zstd_bits = 8 * payload / q.size
+    return {"weights": int(q.size), "bits": header.bits, "entropy_bits_per_weight": round(entropy, 4),
+            "zstd_bits_per_weight": round(zstd_bits, 4), "zstd_gap_percent": round(100 * (zstd_bits / entropy - 1), 2)}

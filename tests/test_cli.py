@@ -245,3 +245,13 @@ def test_several_inputs_need_a_folder_and_all_outputs_are_checked_first(tmp_path
     other.with_suffix(".ddc").write_bytes(b"keep")
     assert_one_line_error(run("encode", png, other, "--iters", "1"), "other.ddc: already exists")
     assert not png.with_suffix(".ddc").exists()  # nothing was encoded before the refusal
+
+
+def test_info_stats_reports_entropy_and_zstd_gap(ddc):
+    fields = json.loads(run("info", ddc, "--stats", "--json").output)
+    assert fields["weights"] == fields["params"]
+    assert 0 < fields["entropy_bits_per_weight"] <= fields["bits"]
+    assert fields["zstd_bits_per_weight"] > 0
+    expected_gap = 100 * (fields["zstd_bits_per_weight"] / fields["entropy_bits_per_weight"] - 1)
+    assert fields["zstd_gap_percent"] == pytest.approx(expected_gap, abs=0.01)
+    assert "zstd_gap_percent: " in run("info", ddc, "--stats").output
