@@ -18,7 +18,7 @@ from PIL import Image
 
 from . import codec, format as fmt
 from .errors import DdcError, DdcInputError
-from .imageio import images_in
+from .imageio import images_in, require_file
 from .outputs import check_output, write_atomic
 
 EXIT_ERROR = 1
@@ -54,18 +54,8 @@ def _one_line_warnings(message, category, filename, lineno, file=None, line=None
     click.echo(f"ddcodec: warning: {message}", err=True)
 
 
-def _require_file(path: Path) -> None:
-    """Input problems are reported before output problems."""
-    if not path.exists():
-        raise DdcInputError(f"{path}: no such file")
-    if path.is_dir():
-        raise DdcInputError(f"{path}: is a directory")
-    if path.stat().st_size == 0:
-        raise DdcInputError(f"{path}: empty file")
-
-
 def _read_bytes(path: Path) -> bytes:
-    _require_file(path)
+    require_file(path)
     return path.read_bytes()
 
 
@@ -168,13 +158,13 @@ def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], o
     outputs = _plan_outputs(files, output, several)
     for source, target in zip(files, outputs):
         if not several:
-            _require_file(source)
+            require_file(source)
         check_output(target, [source], force)
     failures = 0
     for source, target in zip(files, outputs):
         bar = _ProgressBar(enabled=not quiet and not as_json, label=f"fitting {source.name}")
         try:
-            _require_file(source)
+            require_file(source)
             data, result = codec.encode(source, k=k, bpp=bpp, bits=bits, preset=preset, seed=seed,
                                         iters=iters, device=device, progress=bar)
             write_atomic(target, data, force)
@@ -203,7 +193,7 @@ def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], o
 @_friendly_errors
 def decode(input: Path, output: Optional[Path], device: str, force: bool) -> None:
     """Decode a .ddc file to an image (PNG by default)."""
-    _require_file(input)
+    require_file(input)
     output = output or input.with_suffix(".png")
     check_output(output, [input], force)
     ext = output.suffix.lower()

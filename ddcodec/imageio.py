@@ -34,13 +34,18 @@ def images_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def _open(path: Path) -> Image.Image:
+def require_file(path: Path) -> None:
+    """An existing, non-empty file (image or .ddc), or an error naming what is wrong."""
     if not path.exists():
         raise DdcInputError(f"{path}: no such file")
     if path.is_dir():
-        raise DdcInputError(f"{path}: is a directory, not an image")
+        raise DdcInputError(f"{path}: is a directory")
     if path.stat().st_size == 0:
         raise DdcInputError(f"{path}: empty file")
+
+
+def _open(path: Path) -> Image.Image:
+    require_file(path)
     try:
         img = Image.open(path)
         img.load()
