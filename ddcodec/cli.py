@@ -11,15 +11,18 @@ import json
 import sys
 import warnings
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import click
 from PIL import Image
 
-from . import codec, format as fmt
+from . import format as fmt, presets
 from .errors import DdcError, DdcInputError
 from .imageio import images_in, require_file
 from .outputs import check_output, write_atomic
+
+if TYPE_CHECKING:
+    from .codec import EncodeResult
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -119,7 +122,7 @@ def _plan_outputs(files: list[Path], output: Optional[Path], several: bool) -> l
     return outputs
 
 
-def _summary(output: Path, result: codec.EncodeResult) -> str:
+def _summary(output: Path, result: EncodeResult) -> str:
     return (f"{output}: {result.bytes} bytes, {result.bpp:.4f} bpp, PSNR {result.psnr:.2f} dB, "
             f"width {result.width} (ratio {result.ratio:.1f}), {result.bits} bits, "
             f"{result.encode_seconds:.1f} s on {result.device}")
@@ -135,8 +138,8 @@ def _summary(output: Path, result: codec.EncodeResult) -> str:
 @click.option("--device", default="auto", show_default=True, help="auto (GPU when present), cpu or cuda.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fixed network input (stored in the file).")
 @click.option("--iters", type=int, help="Fitting iterations, overriding the preset (fine-tuning adds 20%).")
-@click.option("--bits", type=int, help=f"Bits per weight, 2 to 16  [default: {codec.DEFAULT_BITS}].")
-@click.option("--preset", type=click.Choice(list(codec.PRESETS)), default="default", show_default=True,
+@click.option("--bits", type=int, help=f"Bits per weight, 2 to 16  [default: {presets.DEFAULT_BITS}].")
+@click.option("--preset", type=click.Choice(list(presets.PRESETS)), default="default", show_default=True,
               help="Fitting effort: fast, default or best.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary line per file instead of text.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
@@ -165,6 +168,8 @@ def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], o
         bar = _ProgressBar(enabled=not quiet and not as_json, label=f"fitting {source.name}")
         try:
             require_file(source)
+            from . import codec  # torch loads here, not for `info`
+
             data, result = codec.encode(source, k=k, bpp=bpp, bits=bits, preset=preset, seed=seed,
                                         iters=iters, device=device, progress=bar)
             write_atomic(target, data, force)
@@ -199,6 +204,8 @@ def decode(input: Path, output: Optional[Path], device: str, force: bool) -> Non
     ext = output.suffix.lower()
     if ext not in Image.registered_extensions():
         raise DdcInputError(f"{output}: unknown image extension {ext or '(none)'!r}")
+    from . import codec
+
     image = codec.decode(_read_bytes(input), device=device)
     buffer = io.BytesIO()
     image.save(buffer, format=Image.registered_extensions()[ext])

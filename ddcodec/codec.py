@@ -17,24 +17,13 @@ import torch
 
 from . import format as fmt
 from .errors import DdcInputError
-from .fit import FitSchedule, Progress, fit, tune_allocator
+from .fit import Progress, fit, tune_allocator
 from .imageio import ImageLike, load_pixels, psnr, to_pil
 from .model import DeepDecoder
 from .quant import dequantize, quantize
+from .presets import (BPP_BITS_CHOICES, DEFAULT_BITS, DEFAULT_DEPTH, MIN_NET_WIDTH, PRESETS,
+                      QAT_FRACTION, FitSchedule)
 from .ratecontrol import plan_for_bpp
-
-DEFAULT_DEPTH = 6
-DEFAULT_BITS = 7  # measured: beats 8 bits at equal bpp by 0.1-0.3 dB (README)
-MIN_NET_WIDTH = 2
-BPP_BITS_CHOICES = (5, 6, 7, 8)  # precisions rate control may pick from when --bits is not given
-QAT_FRACTION = 0.2  # fine-tuning length as a fraction of the main fit
-
-PRESETS: dict[str, FitSchedule] = {
-    "fast": FitSchedule(iters=500, qat_iters=100),
-    "default": FitSchedule(iters=1500, qat_iters=300),
-    "best": FitSchedule(iters=6000, qat_iters=1200),
-}
-
 
 @dataclass(frozen=True)
 class EncodeResult:

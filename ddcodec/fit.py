@@ -12,27 +12,16 @@ from __future__ import annotations
 import ctypes
 import math
 import sys
-from dataclasses import dataclass
 from typing import Callable, Optional
 
 import torch
 import torch.nn.functional as F
 
 from .model import DeepDecoder
+from .presets import FitSchedule
 from .quant import fake_quant
 
 Progress = Callable[[int, int, float], None]  # (iterations done, total, current PSNR dB)
-
-
-@dataclass(frozen=True)
-class FitSchedule:
-    """How long and how fast to fit; presets in ``codec.PRESETS`` are instances of this."""
-
-    iters: int
-    qat_iters: int
-    lr: float = 0.03  # one-cycle peak; 0.01/0.02/0.03/0.05 measured, see README
-    warmup: float = 0.05
-    qat_lr: float = 1e-3
 
 
 def tune_allocator() -> None:

@@ -190,3 +190,9 @@ def test_any_byte_change_is_detected(position, value):
     data[position] = value
     with pytest.raises(DdcFormatError):
         fmt.decode_file(bytes(data))
+
+
+def test_cli_and_info_import_no_torch():
+    """`ddcodec info` must stay header-only and fast: torch loads only to fit or render."""
+    code = "import sys, ddcodec.cli, ddcodec.presets; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -193,7 +193,7 @@ class DdcCodec(Codec):
     def config(self) -> str:
         # The device is left out on purpose: the file format decodes identically anywhere.
         # The preset's schedule and the default bits are in, so re-tuning them invalidates the cache.
-        from ddcodec import codec as core
+        from ddcodec import presets as core
 
         return (
             f"ddcodec {_ddcodec_version()} preset={self.preset} "
