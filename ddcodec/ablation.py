@@ -47,11 +47,7 @@ def run(images: list[Path], configs: list[str], size: tuple[int, int] | None, de
             image = image.resize(size, Image.LANCZOS)
         for spec in configs:
             schedule, kwargs = parse_config(spec)
-            codec.PRESETS["_ablation"] = schedule
-            try:
-                _, result = codec.encode(image, preset="_ablation", device=device, **kwargs)
-            finally:
-                del codec.PRESETS["_ablation"]
+            _, result = codec.encode(image, preset=schedule, device=device, **kwargs)
             row = {"image": path.name, "config": spec, "width": result.width, "bits": result.bits,
                    "bpp": result.bpp, "float_psnr": result.float_psnr, "psnr": result.psnr,
                    "seconds": result.encode_seconds}

@@ -79,10 +79,13 @@ def choose_net_width(height: int, width: int, channels: int, k: float,
     return net_width
 
 
-def _schedule(preset: str, iters: Optional[int]) -> FitSchedule:
-    if preset not in PRESETS:
+def _schedule(preset: str | FitSchedule, iters: Optional[int]) -> FitSchedule:
+    if isinstance(preset, FitSchedule):
+        base = preset
+    elif preset in PRESETS:
+        base = PRESETS[preset]
+    else:
         raise DdcInputError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
-    base = PRESETS[preset]
     if iters is None:
         return base
     if not isinstance(iters, int) or iters < 0:
@@ -116,7 +119,7 @@ def _render(header: fmt.DdcHeader, q: np.ndarray, device: torch.device) -> np.nd
 
 
 def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, bits: Optional[int] = None,
-           preset: str = "default", seed: int = 0, iters: Optional[int] = None, device: str = "auto",
+           preset: str | FitSchedule = "default", seed: int = 0, iters: Optional[int] = None, device: str = "auto",
            progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
     """Fit a Deep Decoder to ``image`` and return the .ddc bytes and a record.
 
@@ -124,6 +127,7 @@ def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, bi
     parameters): the file holds about C * bits / k bits per pixel (21 / k for RGB at
     the default 7 bits). Or by ``bpp``, a target bits per pixel, which overrides ``k``
     and picks the width and (unless ``bits`` is given) the precision that hit it.
+    ``preset`` names one of ``PRESETS`` or is a ``FitSchedule`` of its own.
     """
     start = time.perf_counter()
     _check_options(DEFAULT_BITS if bits is None else bits, seed)

@@ -98,7 +98,7 @@ def fit(model: DeepDecoder, target: torch.Tensor, schedule: FitSchedule, bits: i
     """
     total = schedule.iters + schedule.qat_iters
     float_mse = _run_phase(model, target, schedule.iters, schedule.lr,
-               lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None, progress, 0, total)
+                           lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None, progress, 0, total)
 
     def quantised(name: str, w: torch.Tensor) -> torch.Tensor:
         return fake_quant(name, w, bits)

@@ -292,7 +292,7 @@ def payload_stats(data: bytes) -> dict:
     _, counts = np.unique(q, return_counts=True)
     p = counts / counts.sum()
     entropy = float(-(p * np.log2(p)).sum())
-    payload = len(_parse(data)[1])
+    payload = len(data) - (len(MAGIC) + _FIXED.size + 4 * len(header.steps) + 4) - 4  # minus header, CRC
     zstd_bits = 8 * payload / q.size
     return {"weights": int(q.size), "bits": header.bits, "entropy_bits_per_weight": round(entropy, 4),
             "zstd_bits_per_weight": round(zstd_bits, 4), "zstd_gap_percent": round(100 * (zstd_bits / entropy - 1), 2)}

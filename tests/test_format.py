@@ -158,13 +158,11 @@ def test_payload_size_mismatch(good_file):
 
 
 def test_payload_that_decompresses_to_the_wrong_size(good_file):
-    h = make_header()
     import zstandard
     payload = zstandard.ZstdCompressor().compress(b"\0" * 10)
     body = good_file[:53] + struct.pack("<I", len(payload)) + payload
     with pytest.raises(DdcFormatError, match="the header implies"):
         fmt.decode_file(with_crc(body))
-    assert h.n_params > 10
 
 
 def test_format_module_imports_no_torch():
