@@ -73,9 +73,12 @@ def unit_rows(w: torch.Tensor) -> torch.Tensor:
 
 
 def channel_norm(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
-    """BatchNorm with the statistics of this image (biased variance), never running averages."""
-    var, mean = torch.var_mean(x, dim=(0, 2, 3), keepdim=True, correction=0)
-    return (x - mean) * torch.rsqrt(var + NORM_EPS) * scale.view(1, -1, 1, 1) + shift.view(1, -1, 1, 1)
+    """BatchNorm with the statistics of this image (biased variance), never running averages.
+
+    torch's fused batch_norm kernel: forward plus backward measured 91 ms against 436 ms for
+    the same formula written as var_mean and four elementwise ops (77 x 768 x 512, 2 CPU cores).
+    """
+    return F.batch_norm(x, None, None, scale, shift, training=True, momentum=0.0, eps=NORM_EPS)
 
 
 class DeepDecoder(torch.nn.Module):
@@ -89,7 +92,10 @@ class DeepDecoder(torch.nn.Module):
         self.sizes = layer_sizes(height, width, depth)
         self.depth = depth
         self.upsample = upsample
-        self.register_buffer("z", torch.from_numpy(fixed_input(seed, net_width, self.sizes[0])))
+        # channels-last: 1x1 convs, batch norm and upsampling all ran faster that way on CPU
+        # (a 768x512 fitting step 1.25 s -> 0.62 s on 2 cores); every later activation inherits it
+        z = torch.from_numpy(fixed_input(seed, net_width, self.sizes[0]))
+        self.register_buffer("z", z.contiguous(memory_format=torch.channels_last))
         init = initial_weights(seed, net_width, depth, channels)
         self.weights = torch.nn.ParameterDict(
             {name: torch.nn.Parameter(torch.from_numpy(value)) for name, value in init.items()})
