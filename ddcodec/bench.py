@@ -21,8 +21,10 @@ import torch.nn.functional as F
 from PIL import Image, features
 
 from . import codec
+from . import format as fmt
 from .fit import tune_allocator
 from .model import DeepDecoder
+from .quant import quantize
 
 
 def _photo(width: int, height: int) -> Image.Image:
@@ -78,6 +80,41 @@ def _pillow_file_near(image: Image.Image, fmt_name: str, target_bytes: int) -> b
     return best
 
 
+def synthetic_file(width: int, height: int, k: float, seed: int = 0) -> bytes:
+    """A valid .ddc of the given size holding the quantised initial network: no fitting, so a
+    4096x4096 decode can be benchmarked on a CPU. Decode work does not depend on the weights."""
+    net_width = codec.choose_net_width(height, width, 3, k)
+    model = DeepDecoder(height, width, 3, net_width, codec.DEFAULT_DEPTH, seed)
+    q, steps = quantize(dict(model.weights), codec.DEFAULT_BITS, net_width, codec.DEFAULT_DEPTH, 3)
+    header = fmt.DdcHeader(height=height, width=width, channels=3, net_width=net_width,
+                           depth=codec.DEFAULT_DEPTH, seed=seed, bits=codec.DEFAULT_BITS, steps=steps,
+                           target_ratio=float(k))
+    return fmt.encode_file(header, q)
+
+
+def run_decode_only(device_name: str, width: int, height: int, k: float, repeats: int) -> dict:
+    """Decode time and peak memory of a file of this size (run in a fresh process: peak RSS is
+    the whole process's)."""
+    device = codec.resolve_device(device_name)
+    data = synthetic_file(width, height, k)
+    header = fmt.read_header(data)
+    start = time.perf_counter()
+    codec.decode_pixels(data, device_name)
+    first = time.perf_counter() - start
+    out = {"device": _device_name(device), "torch_threads": torch.get_num_threads(),
+           "size": f"{width}x{height}", "k": k, "net_width": header.net_width, "file_bytes": len(data),
+           "decode_ms": 1000 * (first if repeats <= 1 else min(first, time_call(
+               lambda: codec.decode_pixels(data, device_name), repeats - 1)))}
+    if device.type == "cuda":
+        out["decode_peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def _device_name(device: torch.device) -> str:
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
+
+
 def run(device_name: str, width: int, height: int, k: float, iters: int, repeats: int) -> dict:
     device = codec.resolve_device(device_name)
     if device.type == "cpu":
@@ -90,7 +127,7 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
         torch.cuda.reset_peak_memory_stats()
     decode_s = time_call(lambda: codec.decode_pixels(data, device_name), repeats)
     out = {
-        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
+        "device": _device_name(device),
         "torch_threads": torch.get_num_threads(),
         "size": f"{width}x{height}", "k": k, "net_width": net_width, "file_bytes": len(data),
         "bpp": 8 * len(data) / (width * height),
@@ -119,10 +156,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-k", type=float, default=32.0)
     parser.add_argument("--iters", type=int, default=10, help="timed fitting iterations")
     parser.add_argument("--repeats", type=int, default=5, help="timed decodes")
+    parser.add_argument("--decode-only", action="store_true",
+                        help="only decode a file of --size built from the initial network (peak memory of a large decode)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
-    result = run(args.device, width, height, args.k, args.iters, args.repeats)
+    if args.decode_only:
+        result = run_decode_only(args.device, width, height, args.k, args.repeats)
+    else:
+        result = run(args.device, width, height, args.k, args.iters, args.repeats)
     for key, value in result.items():
         print(f"{key:>24}  {value:.3f}" if isinstance(value, float) else f"{key:>24}  {value}")
     if args.json:

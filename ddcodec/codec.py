@@ -24,6 +24,7 @@ from .quant import dequantize, quantize
 from .presets import (BPP_BITS_CHOICES, DEFAULT_BITS, DEFAULT_DEPTH, MIN_NET_WIDTH, PRESETS,
                       QAT_FRACTION, FitSchedule)
 from .ratecontrol import plan_for_bpp
+from .render import BandRenderer
 
 @dataclass(frozen=True)
 class EncodeResult:
@@ -104,18 +105,21 @@ def _to_tensor(pixels: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(pixels.copy()).permute(2, 0, 1)[None].float().div(255).to(device)
 
 
-def _render(header: fmt.DdcHeader, q: np.ndarray, device: torch.device) -> np.ndarray:
-    """Decode on ``device`` in full float32: cuDNN's default TF32 convolutions would let GPU
-    pixels drift from CPU ones (not measured here: no GPU was available to this change)."""
-    model = DeepDecoder.from_header(header).to(device)
+def _render(header: fmt.DdcHeader, q: np.ndarray, device: torch.device, band_rows: Optional[int] = None,
+            cache_bytes: Optional[int] = None) -> np.ndarray:
+    """Decode on ``device`` in full float32, in bands (render.py) so any image size fits in memory.
+
+    cuDNN's default TF32 convolutions would let GPU pixels drift from CPU ones, so they are
+    switched off (not measured here: no GPU was available to this change).
+    """
+    if device.type == "cpu":
+        tune_allocator()
     weights = dequantize(q, header.steps, header.bits, header.net_width, header.depth, header.channels)
+    renderer = BandRenderer(header.height, header.width, header.channels, header.net_width, header.depth,
+                            header.seed, header.upsample_mode, weights, device, band_rows, cache_bytes)
     with torch.no_grad(), torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True,
                                                      allow_tf32=False):
-        for name, param in model.weights.items():
-            param.copy_(weights[name])
-        image = model()
-    pixels = torch.round(image[0].clamp(0, 1) * 255).to(torch.uint8).permute(1, 2, 0)
-    return pixels.cpu().numpy()
+        return renderer.render()
 
 
 def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, bits: Optional[int] = None,

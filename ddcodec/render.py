@@ -1,0 +1,153 @@
+"""The decoder's renderer: the Deep Decoder evaluated in horizontal bands with bounded memory.
+
+Every layer is pointwise (1x1 conv, ReLU, per-channel affine) except the upsampling, which
+reads at most two neighbouring rows, so any band of output rows needs only a band of rows
+of each lower layer. The channel normalisation is the one global step: each layer's
+statistics take a pass over that layer, band by band, before the layer above can be
+evaluated. The normalisation is then folded into the next 1x1 conv (its weights times the
+per-channel gain, plus a bias), so no normalised copy of a layer is ever made.
+
+Layers whose activations fit ``cache_bytes`` are kept between passes; the others are
+recomputed band by band from the highest kept layer below. Statistics are summed per image
+row in float64 and reduced once, in row order, so the result does not depend on the band
+height: a one-band render and a many-band render give bit-identical pixels on CPU.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .model import NORM_EPS, fixed_input, layer_sizes, unit_rows
+
+DEFAULT_CACHE_BYTES = 1 << 29  # 512 MiB of kept activations; a 768x512 image at k=32 needs ~160 MiB
+# On a GPU memory is plentiful and every band costs kernel launches: whole layers at once
+# (not measured: no GPU was available to this change).
+GPU_CACHE_BYTES = 1 << 32
+GPU_BAND_BYTES = 1 << 30
+BAND_BYTES = 1 << 22  # 4 MiB bands stay in cache: 176 ms against 393 ms with 32 MiB bands (768x512, k=32, 2 cores)
+MIN_BAND_ROWS = 8  # thinner bands would recompute the layer below twice over for their halo rows
+
+
+def _source_index(n_in: int, n_out: int, mode: str, device: torch.device):
+    """torch's align_corners=False (bilinear) or legacy nearest source indices and weights."""
+    scale = torch.tensor(n_in / n_out, dtype=torch.float32)
+    dst = torch.arange(n_out, dtype=torch.float32)
+    if mode == "nearest":
+        i0 = torch.floor(dst * scale).long().clamp_max(n_in - 1)
+        return i0.to(device), i0.to(device), torch.ones(n_out, device=device), torch.zeros(n_out, device=device)
+    src = ((dst + 0.5) * scale - 0.5).clamp_min(0)
+    i0 = torch.floor(src).long().clamp_max(n_in - 1)
+    i1 = torch.clamp_max(i0 + 1, n_in - 1)
+    w1 = (src - i0).clamp(0, 1)
+    return i0.to(device), i1.to(device), (1 - w1).to(device), w1.to(device)
+
+
+class BandRenderer:
+    """Render one network (weights already dequantised) on ``device``, ``band_rows`` rows at a time.
+
+    Activations are laid out (rows, columns, channels), so a 1x1 conv is one matrix product
+    and upsampling gathers whole channel vectors. For each level the cache keeps the conv
+    output before upsampling, a quarter of the upsampled size.
+    """
+
+    def __init__(self, height: int, width: int, channels: int, net_width: int, depth: int, seed: int,
+                 upsample: str, weights: dict[str, torch.Tensor], device: torch.device,
+                 band_rows: Optional[int] = None, cache_bytes: Optional[int] = None) -> None:
+        sizes = layer_sizes(height, width, depth)
+        self.depth = depth
+        self.height, self.width, self.channels = height, width, channels
+        self.net_width = net_width
+        self.band_rows = band_rows
+        gpu = device.type == "cuda"
+        self.band_bytes = GPU_BAND_BYTES if gpu else BAND_BYTES
+        if cache_bytes is None:
+            cache_bytes = GPU_CACHE_BYTES if gpu else DEFAULT_CACHE_BYTES
+        # level i is the ReLU output of hidden layer i, at out_size[i]; its conv runs at in_size[i]
+        self.in_size = sizes
+        self.out_size = [sizes[min(i + 1, depth - 1)] for i in range(depth)]
+        self.z = torch.from_numpy(fixed_input(seed, net_width, sizes[0])[0]).permute(1, 2, 0).contiguous().to(device)
+        w = {n: t.to(device=device, dtype=torch.float32) for n, t in weights.items()}
+        self.raw = [unit_rows(w[f"conv{i}"]) for i in range(depth)] + [w["out"]]
+        self.gain = [w[f"scale{i}"] for i in range(depth)]
+        self.shift = [w[f"shift{i}"] for i in range(depth)]
+        self.conv: list[torch.Tensor] = list(self.raw)  # replaced by the folded weights level by level
+        self.bias: list[Optional[torch.Tensor]] = [None] * (depth + 1)
+        self.index = [None if i + 1 == depth else
+                      (_source_index(self.in_size[i][0], self.out_size[i][0], upsample, device),
+                       _source_index(self.in_size[i][1], self.out_size[i][1], upsample, device))
+                      for i in range(depth)]
+        self.kept: dict[int, torch.Tensor] = {}
+        budget = cache_bytes
+        for i in range(depth):  # keep the cheapest levels first: every recomputation starts from them
+            h, wd = self.in_size[i]
+            need = net_width * h * wd * 4
+            if need > budget:
+                break
+            budget -= need
+            self.kept[i] = torch.empty((h, wd, net_width), device=device)
+        self._ready: set[int] = set()
+
+    def _band(self, rows: int, cols: int) -> int:
+        if self.band_rows is not None:
+            return self.band_rows
+        return min(rows, max(MIN_BAND_ROWS, self.band_bytes // (4 * self.net_width * cols)))
+
+    def _conv_rows(self, i: int, s0: int, s1: int) -> torch.Tensor:
+        """Hidden conv i (normalisation of the level below folded in), rows s0..s1-1 at in_size[i]."""
+        if i in self._ready:
+            return self.kept[i][s0:s1]
+        x = self.z[s0:s1] if i == 0 else self.rows(i - 1, s0, s1)
+        return F.linear(x, self.conv[i], self.bias[i])
+
+    def rows(self, i: int, y0: int, y1: int) -> torch.Tensor:
+        """Level i (ReLU output, before normalisation), rows y0..y1-1, shape (rows, W_i, C)."""
+        if self.index[i] is None:
+            return F.relu(self._conv_rows(i, y0, y1))
+        (r0, r1, rw0, rw1), (c0, c1, cw0, cw1) = self.index[i]
+        s0, s1 = int(r0[y0]), int(r1[y1 - 1]) + 1
+        c = self._conv_rows(i, s0, s1)
+        c = c.index_select(1, c0).mul_(cw0[:, None]).add_(c.index_select(1, c1).mul_(cw1[:, None]))
+        top = c.index_select(0, r0[y0:y1] - s0).mul_(rw0[y0:y1, None, None])
+        return top.add_(c.index_select(0, r1[y0:y1] - s0).mul_(rw1[y0:y1, None, None])).relu_()
+
+    def _fill_cache(self, i: int) -> None:
+        h, wd = self.in_size[i]
+        step = self._band(h, wd)
+        for s0 in range(0, h, step):
+            self.kept[i][s0:s0 + step] = self._conv_rows(i, s0, min(h, s0 + step))
+        self._ready.add(i)
+
+    def _fold_statistics(self, i: int) -> None:
+        """One pass over level i: its statistics, folded into the conv that reads it."""
+        if i in self.kept:
+            self._fill_cache(i)
+        h, wd = self.out_size[i]
+        sums, squares = [], []
+        step = self._band(h, wd)
+        for y0 in range(0, h, step):
+            band = self.rows(i, y0, min(h, y0 + step))
+            sums.append(band.sum(dim=1))
+            squares.append(band.square_().sum(dim=1))
+        n = h * wd
+        mean = torch.cat(sums).double().sum(dim=0) / n
+        var = (torch.cat(squares).double().sum(dim=0) / n - mean * mean).clamp_min(0)
+        gain = self.gain[i].double() * torch.rsqrt(var + NORM_EPS)
+        offset = self.shift[i].double() - mean * gain
+        nxt = self.raw[i + 1].double()
+        self.conv[i + 1] = (nxt * gain[None, :]).float()
+        self.bias[i + 1] = (nxt @ offset).float()
+
+    def render(self) -> np.ndarray:
+        """The 8-bit image (H, W, C)."""
+        for i in range(self.depth):
+            self._fold_statistics(i)
+        out = np.empty((self.height, self.width, self.channels), np.uint8)
+        step = self._band(self.height, self.width)
+        for y0 in range(0, self.height, step):
+            y1 = min(self.height, y0 + step)
+            image = torch.sigmoid(F.linear(self.rows(self.depth - 1, y0, y1), self.conv[-1], self.bias[-1]))
+            out[y0:y1] = torch.round(image.clamp(0, 1) * 255).to(torch.uint8).cpu().numpy()
+        return out

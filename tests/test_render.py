@@ -1,0 +1,71 @@
+"""The banded renderer: any band height and cache size give the same pixels as one band, and the
+renderer computes the same function as the fitted network (DeepDecoder.forward)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ddcodec.model import DeepDecoder
+from ddcodec.render import BandRenderer
+
+CPU = torch.device("cpu")
+
+
+def _model(h: int, w: int, c: int, upsample: str = "bilinear", seed: int = 3) -> DeepDecoder:
+    """A network with non-trivial scales and shifts, so every normalisation matters."""
+    model = DeepDecoder(h, w, c, net_width=7, depth=5, seed=seed, upsample=upsample)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.weights.items():
+            p.add_(torch.randn(p.shape, generator=gen) * (0.5 if name.startswith(("scale", "shift")) else 0.2))
+    return model
+
+
+def _render(model: DeepDecoder, h: int, w: int, c: int, upsample: str, **kw) -> np.ndarray:
+    weights = {n: p.detach() for n, p in model.weights.items()}
+    with torch.no_grad():
+        return BandRenderer(h, w, c, 7, 5, 3, upsample, weights, CPU, **kw).render()
+
+
+def _forward_pixels(model: DeepDecoder) -> np.ndarray:
+    with torch.no_grad():
+        image = model()[0]
+    return torch.round(image.clamp(0, 1) * 255).to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+@pytest.mark.parametrize("upsample", ["bilinear", "nearest"])
+@pytest.mark.parametrize("h, w, c", [(37, 29, 3), (50, 17, 1)])
+def test_band_height_and_cache_never_change_pixels(h, w, c, upsample):
+    model = _model(h, w, c, upsample)
+    whole = _render(model, h, w, c, upsample, band_rows=h, cache_bytes=1 << 30)
+    assert whole.shape == (h, w, c) and whole.dtype == np.uint8
+    assert whole.std() > 5  # a real picture, not a flat colour that any band split would reproduce
+    for band_rows, cache_bytes in [(1, 0), (3, 0), (5, 4000), (8, 1 << 30), (None, 0)]:
+        banded = _render(model, h, w, c, upsample, band_rows=band_rows, cache_bytes=cache_bytes)
+        np.testing.assert_array_equal(banded, whole, err_msg=f"band_rows={band_rows} cache={cache_bytes}")
+
+
+@pytest.mark.parametrize("upsample", ["bilinear", "nearest"])
+def test_renderer_matches_the_fitted_network(upsample):
+    # The renderer folds each normalisation into the next conv and interpolates by hand, so its
+    # float rounding differs from torch's ops: at most one level, and rarely.
+    h, w, c = 37, 29, 3
+    model = _model(h, w, c, upsample)
+    rendered = _render(model, h, w, c, upsample, band_rows=4, cache_bytes=0)
+    reference = _forward_pixels(model)
+    diff = np.abs(rendered.astype(int) - reference.astype(int))
+    assert diff.max() <= 1
+    assert (diff > 0).mean() < 0.01
+    assert reference.std() > 5
+
+
+def test_uncached_levels_are_recomputed_from_the_kept_ones():
+    h, w, c = 37, 29, 3
+    model = _model(h, w, c)
+    weights = {n: p.detach() for n, p in model.weights.items()}
+    renderer = BandRenderer(h, w, c, 7, 5, 3, "bilinear", weights, CPU, band_rows=4,
+                            cache_bytes=7 * 4 * (4 * 4 + 5 * 4))
+    assert set(renderer.kept) == {0, 1}  # convs run at 4x4, 5x4, 10x8, ...: the third does not fit
+    with torch.no_grad():
+        np.testing.assert_array_equal(renderer.render(), _render(model, h, w, c, "bilinear", cache_bytes=1 << 30))
