@@ -36,7 +36,7 @@ QUANT_SCHEMES = ("rownorm-v1",)
 
 # Refuse headers that would make the decoder allocate absurd amounts of memory.
 MAX_PIXELS = 1 << 26  # 67 megapixels, e.g. 8192 x 8192
-MAX_ACTIVATION_VALUES = 1 << 33  # net_width * pixels: 32 GiB of float32 at most
+MAX_ACTIVATION_VALUES = 1 << 33  # net_width * pixels: bounds decode work (memory is bounded by banding)
 ZSTD_LEVEL = 19
 
 

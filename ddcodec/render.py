@@ -89,6 +89,7 @@ class BandRenderer:
             budget -= need
             self.kept[i] = torch.empty((h, wd, net_width), device=device)
         self._ready: set[int] = set()
+        self.fully_cached = len(self.kept) == depth  # every layer computed once: no band recomputation
 
     def _band(self, rows: int, cols: int) -> int:
         if self.band_rows is not None:
@@ -125,15 +126,20 @@ class BandRenderer:
         if i in self.kept:
             self._fill_cache(i)
         h, wd = self.out_size[i]
-        sums, squares = [], []
+        # preallocated: small tensors kept alive between the bands' big temporaries pinned the
+        # heap and fragmented it (a 1536x1536 decode grew to 3.6 GB)
+        sums = torch.empty((h, self.net_width), device=self.z.device)
+        squares = torch.empty_like(sums)
         step = self._band(h, wd)
         for y0 in range(0, h, step):
-            band = self.rows(i, y0, min(h, y0 + step))
-            sums.append(band.sum(dim=1))
-            squares.append(band.square_().sum(dim=1))
+            y1 = min(h, y0 + step)
+            band = self.rows(i, y0, y1)
+            torch.sum(band, dim=1, out=sums[y0:y1])
+            torch.sum(band.square_(), dim=1, out=squares[y0:y1])
+            del band
         n = h * wd
-        mean = torch.cat(sums).double().sum(dim=0) / n
-        var = (torch.cat(squares).double().sum(dim=0) / n - mean * mean).clamp_min(0)
+        mean = sums.double().sum(dim=0) / n
+        var = (squares.double().sum(dim=0) / n - mean * mean).clamp_min(0)
         gain = self.gain[i].double() * torch.rsqrt(var + NORM_EPS)
         offset = self.shift[i].double() - mean * gain
         nxt = self.raw[i + 1].double()
