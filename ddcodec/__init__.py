@@ -10,8 +10,8 @@ from .errors import DdcError, DdcFormatError, DdcInputError
 from .format import DdcHeader, read_header
 
 __version__ = "1.0.0"
-_LAZY = {"encode", "decode", "decode_pixels", "EncodeResult", "PRESETS"}
-__all__ = ["encode", "decode", "decode_pixels", "read_header", "EncodeResult", "DdcHeader",
+_LAZY = {"encode", "encode_batch", "decode", "decode_pixels", "EncodeResult", "PRESETS"}
+__all__ = ["encode", "encode_batch", "decode", "decode_pixels", "read_header", "EncodeResult", "DdcHeader",
            "DdcError", "DdcFormatError", "DdcInputError", "PRESETS", "__version__"]
 
 

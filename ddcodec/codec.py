@@ -10,7 +10,7 @@ import dataclasses
 import math
 import time
 from dataclasses import asdict, dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -19,7 +19,7 @@ from . import format as fmt
 from .errors import DdcInputError
 from .fit import Progress, fit, tune_allocator
 from .imageio import ImageLike, load_pixels, psnr, to_pil
-from .model import DeepDecoder
+from .model import BatchedDeepDecoder, DeepDecoder
 from .quant import dequantize, quantize
 from .presets import (BPP_BITS_CHOICES, DEFAULT_BITS, DEFAULT_DEPTH, MIN_NET_WIDTH, PRESETS,
                       QAT_FRACTION, FitSchedule)
@@ -46,6 +46,7 @@ class EncodeResult:
     device: str
     fit_seconds: float
     encode_seconds: float
+    batch: int = 1  # images fitted together (encode_batch); fit_seconds is this image's share
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -125,21 +126,23 @@ def _render(header: fmt.DdcHeader, q: np.ndarray, device: torch.device, band_row
         return renderer.render()
 
 
-def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, bits: Optional[int] = None,
-           preset: str | FitSchedule = "default", seed: int = 0, iters: Optional[int] = None, device: str = "auto",
-           progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
-    """Fit a Deep Decoder to ``image`` and return the .ddc bytes and a record.
+@dataclass(frozen=True)
+class _Plan:
+    """What one image will be encoded with, decided before any fitting."""
 
-    The size is set by the compression ratio ``k`` = (H * W * C) / (number of network
-    parameters): the file holds about C * bits / k bits per pixel (21 / k for RGB at
-    the default 7 bits). Or by ``bpp``, a target bits per pixel, which overrides ``k``
-    and picks the width and (unless ``bits`` is given) the precision that hit it.
-    ``preset`` names one of ``PRESETS`` or is a ``FitSchedule`` of its own.
-    """
+    pixels: np.ndarray
+    net_width: int
+    bits: int
+    k: float
+    seconds: float  # loading and planning
+
+    @property
+    def shape_key(self) -> tuple:
+        return (*self.pixels.shape, self.net_width, self.bits)
+
+
+def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int]) -> _Plan:
     start = time.perf_counter()
-    _check_options(DEFAULT_BITS if bits is None else bits, seed)
-    schedule = _schedule(preset, iters)
-    dev = resolve_device(device)
     pixels = load_pixels(image)
     height, width, channels = pixels.shape
     if height * width > fmt.MAX_PIXELS:
@@ -152,26 +155,82 @@ def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, bi
     else:
         bits = DEFAULT_BITS if bits is None else bits
         net_width = choose_net_width(height, width, channels, k)
-    if dev.type == "cpu":
-        tune_allocator()
-    model = DeepDecoder(height, width, channels, net_width, DEFAULT_DEPTH, seed).to(dev)
-    fit_start = time.perf_counter()
-    float_psnr = fit(model, _to_tensor(pixels, dev), schedule, bits, progress)
-    fit_seconds = time.perf_counter() - fit_start
-    q, steps = quantize(dict(model.weights), bits, net_width, DEFAULT_DEPTH, channels)
-    header = fmt.DdcHeader(height=height, width=width, channels=channels, net_width=net_width,
-                           depth=DEFAULT_DEPTH, seed=seed, bits=bits, steps=steps,
-                           target_ratio=float(k))
+    return _Plan(pixels, net_width, bits, float(k), time.perf_counter() - start)
+
+
+def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, seed: int, schedule: FitSchedule,
+            dev: torch.device, fit_seconds: float, batch: int) -> tuple[bytes, EncodeResult]:
+    """Quantise, pack, and decode the file once to measure what the decoder will render."""
+    start = time.perf_counter()
+    height, width, channels = plan.pixels.shape
+    q, steps = quantize(weights, plan.bits, plan.net_width, DEFAULT_DEPTH, channels)
+    header = fmt.DdcHeader(height=height, width=width, channels=channels, net_width=plan.net_width,
+                           depth=DEFAULT_DEPTH, seed=seed, bits=plan.bits, steps=steps, target_ratio=plan.k)
     data = fmt.encode_file(header, q)
     decoded = _render(*fmt.decode_file(data), dev)
     result = EncodeResult(
-        bytes=len(data), bpp=8 * len(data) / (height * width), psnr=psnr(decoded, pixels),
+        bytes=len(data), bpp=8 * len(data) / (height * width), psnr=psnr(decoded, plan.pixels),
         float_psnr=float_psnr,
-        width=net_width, ratio=header.ratio, target_ratio=float(k), bits=bits, seed=seed,
+        width=plan.net_width, ratio=header.ratio, target_ratio=plan.k, bits=plan.bits, seed=seed,
         image_width=width, image_height=height, channels=channels,
         iterations=schedule.iters + schedule.qat_iters, device=str(dev), fit_seconds=fit_seconds,
-        encode_seconds=time.perf_counter() - start)
+        encode_seconds=plan.seconds + fit_seconds + time.perf_counter() - start, batch=batch)
     return data, result
+
+
+def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, bits: Optional[int] = None,
+           preset: str | FitSchedule = "default", seed: int = 0, iters: Optional[int] = None, device: str = "auto",
+           progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
+    """Fit a Deep Decoder to ``image`` and return the .ddc bytes and a record.
+
+    The size is set by the compression ratio ``k`` = (H * W * C) / (number of network
+    parameters): the file holds about C * bits / k bits per pixel (21 / k for RGB at
+    the default 7 bits). Or by ``bpp``, a target bits per pixel, which overrides ``k``
+    and picks the width and (unless ``bits`` is given) the precision that hit it.
+    ``preset`` names one of ``PRESETS`` or is a ``FitSchedule`` of its own.
+    """
+    return encode_batch([image], k, bpp=bpp, bits=bits, preset=preset, seed=seed, iters=iters,
+                        device=device, progress=progress)[0]
+
+
+def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[float] = None,
+                 bits: Optional[int] = None, preset: str | FitSchedule = "default", seed: int = 0,
+                 iters: Optional[int] = None, device: str = "auto", progress: Optional[Progress] = None,
+                 batch_size: int = 1) -> list[tuple[bytes, EncodeResult]]:
+    """``encode`` each image, fitting up to ``batch_size`` images of one size together.
+
+    Batching launches one grouped network for several images (``BatchedDeepDecoder``): on a
+    GPU that amortises kernel launches; on a CPU, which is busy with one image already, it
+    gains nothing. Each file is the one ``encode`` would make up to float rounding; each
+    result's ``fit_seconds`` is its share of its batch's fit. Results are in input order.
+    """
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise DdcInputError(f"batch size must be a positive integer, got {batch_size!r}")
+    _check_options(DEFAULT_BITS if bits is None else bits, seed)
+    schedule = _schedule(preset, iters)
+    dev = resolve_device(device)
+    plans = [_plan(image, k, bpp, bits) for image in images]
+    groups: dict[tuple, list[int]] = {}
+    for i, plan in enumerate(plans):
+        groups.setdefault(plan.shape_key, []).append(i)
+    if dev.type == "cpu":
+        tune_allocator()
+    results: list = [None] * len(plans)
+    for members in groups.values():
+        for first in range(0, len(members), batch_size):
+            chunk = members[first:first + batch_size]
+            group_start = time.perf_counter()
+            plan = plans[chunk[0]]
+            height, width, channels = plan.pixels.shape
+            nets = [DeepDecoder(height, width, channels, plan.net_width, DEFAULT_DEPTH, seed) for _ in chunk]
+            model = (nets[0] if len(chunk) == 1 else BatchedDeepDecoder(nets)).to(dev)
+            target = torch.cat([_to_tensor(plans[i].pixels, dev) for i in chunk])
+            float_psnrs = fit(model, target, schedule, plan.bits, progress)
+            share = (time.perf_counter() - group_start) / len(chunk)
+            for j, i in enumerate(chunk):
+                weights = dict(model.weights) if len(chunk) == 1 else model.image_weights(j)
+                results[i] = _finish(plans[i], weights, float_psnrs[j], seed, schedule, dev, share, len(chunk))
+    return results
 
 
 def decode_pixels(data: bytes, device: str = "auto") -> np.ndarray:

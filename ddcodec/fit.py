@@ -17,7 +17,7 @@ from typing import Callable, Optional
 import torch
 import torch.nn.functional as F
 
-from .model import DeepDecoder
+from .model import BatchedDeepDecoder, DeepDecoder
 from .presets import FitSchedule
 from .quant import fake_quant
 
@@ -59,42 +59,59 @@ def psnr_from_mse(mse: float) -> float:
     return 10 * math.log10(1.0 / max(mse, 1e-20))
 
 
-def _run_phase(model: DeepDecoder, target: torch.Tensor, iters: int, lr: float,
+def _per_image_mse(model: torch.nn.Module, target: torch.Tensor, transform) -> torch.Tensor:
+    """MSE of each image (B,); their sum is the loss, so each network gets its own gradient."""
+    return F.mse_loss(model(transform), target, reduction="none").mean(dim=(1, 2, 3))
+
+
+def _copy_where(dst: dict, src: dict, mask: torch.Tensor, batched: bool) -> None:
+    """dst[n] = src[n] for the images flagged in ``mask`` (a batched network's leading axis)."""
+    with torch.no_grad():
+        for n, d in dst.items():
+            if batched:
+                m = mask.to(d.device)
+                d[m] = src[n].detach()[m]
+            elif bool(mask[0]):
+                d.copy_(src[n].detach())
+
+
+def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: float,
                lr_factor: Callable[[int], float], transform, progress: Optional[Progress],
-               done: int, total: int) -> float:
-    """Adam for ``iters`` steps; leaves the model at the best iterate seen and returns its MSE."""
+               done: int, total: int) -> torch.Tensor:
+    """Adam for ``iters`` steps; leaves each network at its best iterate seen and returns their MSEs (B,)."""
+    batched = isinstance(model, BatchedDeepDecoder)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
-    best_loss = math.inf
+    best_loss = torch.full((target.shape[0],), math.inf, dtype=torch.float64)
     best = {n: p.detach().clone() for n, p in model.weights.items()}
     for step in range(iters):
         opt.zero_grad(set_to_none=True)
-        loss = F.mse_loss(model(transform), target)
-        value = loss.item()
-        if value < best_loss:
-            best_loss = value
-            for n, p in model.weights.items():
-                best[n].copy_(p.detach())
-        loss.backward()
+        losses = _per_image_mse(model, target, transform)
+        values = losses.detach().double().cpu()
+        improved = values < best_loss
+        if improved.any():
+            best_loss = torch.where(improved, values, best_loss)
+            _copy_where(best, dict(model.weights), improved, batched)
+        losses.sum().backward()
         opt.step()
         sched.step()
         if progress is not None:
-            progress(done + step + 1, total, psnr_from_mse(best_loss))
+            progress(done + step + 1, total, psnr_from_mse(float(best_loss.mean())))
     with torch.no_grad():
-        last = F.mse_loss(model(transform), target).item()
-        if last < best_loss:  # the last update was never evaluated: keep it only if it is better
-            return last
-        for n, p in model.weights.items():
-            p.copy_(best[n])
+        last = _per_image_mse(model, target, transform).double().cpu()
+    # the last update was never evaluated: keep it where it is better, else restore the best
+    worse = last >= best_loss
+    _copy_where(dict(model.weights), best, worse, batched)
+    best_loss = torch.where(worse, best_loss, last)
     return best_loss
 
 
-def fit(model: DeepDecoder, target: torch.Tensor, schedule: FitSchedule, bits: int,
-        progress: Optional[Progress] = None) -> float:
-    """Fit ``model`` to ``target`` (1, C, H, W) in [0, 1] in place, ready to be quantised to ``bits``.
+def fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule, bits: int,
+        progress: Optional[Progress] = None) -> list[float]:
+    """Fit ``model`` to ``target`` (B, C, H, W) in [0, 1] in place, ready to be quantised to ``bits``.
 
-    Returns the PSNR of the float network before quantisation (unrounded output), so the
-    caller can report what quantisation cost.
+    Returns each image's PSNR of the float network before quantisation (unrounded output),
+    so the caller can report what quantisation cost.
     """
     total = schedule.iters + schedule.qat_iters
     float_mse = _run_phase(model, target, schedule.iters, schedule.lr,
@@ -106,4 +123,4 @@ def fit(model: DeepDecoder, target: torch.Tensor, schedule: FitSchedule, bits: i
     _run_phase(model, target, max(1, schedule.qat_iters), schedule.qat_lr,
                lambda s: _cosine(s, schedule.qat_iters), quantised, progress,
                schedule.iters, total)
-    return psnr_from_mse(float_mse)
+    return [psnr_from_mse(float(m)) for m in float_mse]

@@ -69,7 +69,7 @@ def unit_rows(w: torch.Tensor) -> torch.Tensor:
     scale never matters: the quantiser can drop it exactly (see quant.py). Rows the
     decoder reads from a file already have max-abs 1, which this leaves bit-identical.
     """
-    return w / w.detach().abs().amax(dim=1, keepdim=True).clamp_min(1e-12)
+    return w / w.detach().abs().amax(dim=-1, keepdim=True).clamp_min(1e-12)
 
 
 def channel_norm(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
@@ -108,12 +108,52 @@ class DeepDecoder(torch.nn.Module):
     def forward(self, transform: Optional[Transform] = None) -> torch.Tensor:
         """Render the image (1, C, H, W) in [0, 1]; ``transform`` maps each weight (e.g. fake quantisation)."""
         w = {n: (transform(n, p) if transform else p) for n, p in self.weights.items()}
-        x = self.z
-        for i in range(self.depth):
-            x = F.conv2d(x, unit_rows(w[f"conv{i}"])[:, :, None, None])
-            if i + 1 < self.depth:
-                mode = self.upsample
-                x = F.interpolate(x, size=self.sizes[i + 1], mode=mode,
-                                  align_corners=False if mode == "bilinear" else None)
-            x = channel_norm(F.relu(x), w[f"scale{i}"], w[f"shift{i}"])
-        return torch.sigmoid(F.conv2d(x, w["out"][:, :, None, None]))
+        return run_layers(self.z, w, self.sizes, self.upsample)
+
+
+class BatchedDeepDecoder(torch.nn.Module):
+    """Several networks of one shape fitted as one, for throughput on a GPU.
+
+    The images' channels are stacked and every 1x1 conv is grouped (one group per image), so
+    one kernel launch serves all of them and batch norm's per-channel statistics stay per
+    image. Each weight has a leading image axis; Adam is elementwise, so fitting this is
+    fitting each network on its own.
+    """
+
+    def __init__(self, models: list[DeepDecoder]) -> None:
+        super().__init__()
+        first = models[0]
+        if any(m.sizes != first.sizes or m.upsample != first.upsample or m.z.shape != first.z.shape
+               or any(m.weights[n].shape != p.shape for n, p in first.weights.items()) for m in models):
+            raise ValueError("batched networks must all have the same shape")
+        self.sizes, self.upsample, self.batch = first.sizes, first.upsample, len(models)
+        z = torch.cat([m.z for m in models], dim=1)
+        self.register_buffer("z", z.contiguous(memory_format=torch.channels_last))
+        self.weights = torch.nn.ParameterDict(
+            {n: torch.nn.Parameter(torch.stack([m.weights[n].detach() for m in models])) for n in first.weights})
+
+    def image_weights(self, index: int) -> dict[str, torch.Tensor]:
+        """Network ``index``'s weights, shaped as in a DeepDecoder."""
+        return {n: p[index].detach() for n, p in self.weights.items()}
+
+    def forward(self, transform: Optional[Transform] = None) -> torch.Tensor:
+        """Render all images (B, C, H, W); ``transform`` is applied to each network's weights separately."""
+        w = {n: (torch.stack([transform(n, p[b]) for b in range(self.batch)]) if transform else p)
+             for n, p in self.weights.items()}
+        return run_layers(self.z, w, self.sizes, self.upsample, groups=self.batch)
+
+
+def run_layers(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[int, int]], upsample: str,
+               groups: int = 1) -> torch.Tensor:
+    """The network on ``groups`` stacked images: weights (out, in) or (groups, out, in) -> (groups, C, H, W)."""
+    x = z
+    for i in range(len(sizes)):
+        conv = unit_rows(w[f"conv{i}"])
+        x = F.conv2d(x, conv.reshape(-1, conv.shape[-1], 1, 1), groups=groups)
+        if i + 1 < len(sizes):
+            x = F.interpolate(x, size=sizes[i + 1], mode=upsample,
+                              align_corners=False if upsample == "bilinear" else None)
+        x = channel_norm(F.relu(x), w[f"scale{i}"].reshape(-1), w[f"shift{i}"].reshape(-1))
+    out = w["out"]
+    y = torch.sigmoid(F.conv2d(x, out.reshape(-1, out.shape[-1], 1, 1), groups=groups))
+    return y.view(groups, -1, *y.shape[2:])

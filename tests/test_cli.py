@@ -13,6 +13,7 @@ from PIL import Image
 
 import ddcodec
 from ddcodec.cli import main
+from ddcodec.imageio import psnr
 from conftest import smooth_image
 
 
@@ -236,6 +237,24 @@ def test_several_inputs_one_bad_the_others_still_encode(tmp_path, png):
     assert errors == [f"ddcodec: error: {bad}: not an image Pillow can read",
                       "ddcodec: error: 1 of 2 files failed"]
     assert png.with_suffix(".ddc").exists() and not bad.with_suffix(".ddc").exists()
+
+
+def test_batched_encode_fits_same_size_images_together(tmp_path):
+    files = []
+    for i, size in enumerate([(20, 24), (20, 24), (18, 30)]):
+        files.append(tmp_path / f"img{i}.png")
+        Image.fromarray(smooth_image(*size, seed=i)).save(files[-1])
+    bad = tmp_path / "broken.png"
+    bad.write_text("not a picture")
+    result = run("encode", *files, bad, "-k", "4", "--iters", "3", "--batch", "2", "--json")
+    assert result.exit_code == 1
+    lines = [json.loads(ln) for ln in result.output.splitlines() if ln.startswith("{")]
+    assert [(Path(r["output"]).name, r["batch"]) for r in lines] == [
+        ("img0.ddc", 2), ("img1.ddc", 2), ("img2.ddc", 1)]
+    assert f"ddcodec: error: {bad}: not an image Pillow can read" in result.output
+    for r in lines:
+        decoded = ddcodec.decode_pixels(Path(r["output"]).read_bytes(), device="cpu")
+        assert psnr(decoded, np.asarray(Image.open(r["input"]))) == pytest.approx(r["psnr"], abs=0.01)
 
 
 def test_several_inputs_need_a_folder_and_all_outputs_are_checked_first(tmp_path, png):

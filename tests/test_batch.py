@@ -1,0 +1,66 @@
+"""Batched fitting (several images in one grouped network) computes what separate fits compute."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import ddcodec
+from ddcodec.imageio import psnr
+from ddcodec.model import BatchedDeepDecoder, DeepDecoder
+from conftest import smooth_image
+
+SHORT = 60  # fits are chaotic: over hundreds of steps float rounding alone (even the thread
+# count) moves a tiny fit by 0.5 dB, so equality is checked over a short horizon
+
+
+def _perturbed(n: int) -> list[DeepDecoder]:
+    gen = torch.Generator().manual_seed(0)
+    models = [DeepDecoder(20, 24, 3, 6, 5, seed=3) for _ in range(n)]
+    with torch.no_grad():
+        for m in models:
+            for p in m.parameters():
+                p.add_(torch.randn(p.shape, generator=gen) * 0.3)
+    return models
+
+
+def test_batched_network_equals_separate_networks_with_their_gradients():
+    models = _perturbed(3)
+    batched = BatchedDeepDecoder(models)
+    target = torch.rand(3, 3, 20, 24, generator=torch.Generator().manual_seed(1))
+    out = batched()
+    assert out.shape == (3, 3, 20, 24)
+    torch.testing.assert_close(out, torch.cat([m() for m in models]), rtol=0, atol=1e-5)
+    F.mse_loss(out, target, reduction="none").mean(dim=(1, 2, 3)).sum().backward()
+    for i, m in enumerate(models):
+        F.mse_loss(m(), target[i:i + 1]).backward()
+        for name, p in m.weights.items():
+            torch.testing.assert_close(batched.weights[name].grad[i], p.grad, rtol=1e-4, atol=1e-6)
+        for name, w in batched.image_weights(i).items():
+            assert torch.equal(w, m.weights[name].detach())
+
+
+def test_batched_networks_must_share_a_shape():
+    with pytest.raises(ValueError, match="same shape"):
+        BatchedDeepDecoder([DeepDecoder(20, 24, 3, 6, 5, 0), DeepDecoder(20, 24, 3, 7, 5, 0)])
+
+
+def test_encode_batch_matches_separate_encodes_in_input_order():
+    images = [smooth_image(30, 36, 3, seed=1), smooth_image(22, 28, 3, seed=5), smooth_image(30, 36, 3, seed=2)]
+    batched = ddcodec.encode_batch(images, k=8, iters=SHORT, device="cpu", seed=4, batch_size=2)
+    assert [r.batch for _, r in batched] == [2, 1, 2]  # the two 36x30 images were fitted together
+    for image, (data, result) in zip(images, batched):
+        alone_data, alone = ddcodec.encode(image, k=8, iters=SHORT, device="cpu", seed=4)
+        assert (result.image_height, result.image_width) == image.shape[:2]
+        assert abs(result.psnr - alone.psnr) < 0.02
+        assert abs(result.float_psnr - alone.float_psnr) < 0.02
+        decoded = ddcodec.decode_pixels(data, device="cpu")
+        assert abs(psnr(decoded, image) - result.psnr) < 0.01  # the file holds this image's network
+    other = ddcodec.decode_pixels(batched[2][0], device="cpu")
+    assert psnr(other, images[2]) > psnr(other, images[0]) + 3
+
+
+def test_encode_batch_rejects_a_bad_batch_size():
+    with pytest.raises(ddcodec.DdcInputError, match="batch size"):
+        ddcodec.encode_batch([np.zeros((8, 8, 3), np.uint8)], batch_size=0)
