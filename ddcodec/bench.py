@@ -23,7 +23,7 @@ from PIL import Image, features
 from . import codec
 from . import format as fmt
 from .fit import tune_allocator
-from .model import DeepDecoder
+from .model import BatchedDeepDecoder, DeepDecoder
 from .quant import quantize
 
 
@@ -42,17 +42,20 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def time_iterations(height: int, width: int, net_width: int, device: torch.device, iters: int) -> float:
-    """Seconds per fitting iteration (forward, backward, Adam step), after two warm-up steps."""
-    model = DeepDecoder(height, width, 3, net_width, codec.DEFAULT_DEPTH, 0).to(device)
-    target = torch.rand(1, 3, height, width, device=device)
+def time_iterations(height: int, width: int, net_width: int, device: torch.device, iters: int,
+                    batch: int = 1) -> float:
+    """Seconds per fitting iteration (forward, backward, Adam step) of ``batch`` images fitted
+    together, after two warm-up steps."""
+    nets = [DeepDecoder(height, width, 3, net_width, codec.DEFAULT_DEPTH, 0) for _ in range(batch)]
+    model = (nets[0] if batch == 1 else BatchedDeepDecoder(nets)).to(device)
+    target = torch.rand(batch, 3, height, width, device=device)
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     for step in range(iters + 2):
         if step == 2:
             _sync(device)
             start = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        F.mse_loss(model(), target).backward()
+        F.mse_loss(model(), target, reduction="none").mean(dim=(1, 2, 3)).sum().backward()
         opt.step()
     _sync(device)
     return (time.perf_counter() - start) / iters
@@ -115,7 +118,7 @@ def _device_name(device: torch.device) -> str:
     return torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
 
 
-def run(device_name: str, width: int, height: int, k: float, iters: int, repeats: int) -> dict:
+def run(device_name: str, width: int, height: int, k: float, iters: int, repeats: int, batch: int) -> dict:
     device = codec.resolve_device(device_name)
     if device.type == "cpu":
         tune_allocator()
@@ -136,6 +139,11 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
     }
     for preset, schedule in codec.PRESETS.items():
         out[f"encode_s_{preset}"] = sec_per_iter * (schedule.iters + schedule.qat_iters)
+    if batch > 1:
+        default = codec.PRESETS["default"]
+        sec_per_batch_iter = time_iterations(height, width, net_width, device, iters, batch)
+        out[f"batch{batch}_images_per_s_default"] = batch / (sec_per_batch_iter * (default.iters + default.qat_iters))
+        out["single_images_per_s_default"] = 1 / out["encode_s_default"]
     if device.type == "cuda":
         out["decode_peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -156,6 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-k", type=float, default=32.0)
     parser.add_argument("--iters", type=int, default=10, help="timed fitting iterations")
     parser.add_argument("--repeats", type=int, default=5, help="timed decodes")
+    parser.add_argument("--batch", type=int, default=4, help="images fitted together for the images/s figure (1: skip)")
     parser.add_argument("--decode-only", action="store_true",
                         help="only decode a file of --size built from the initial network (peak memory of a large decode)")
     parser.add_argument("--json", help="also write the results to this file")
@@ -164,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.decode_only:
         result = run_decode_only(args.device, width, height, args.k, args.repeats)
     else:
-        result = run(args.device, width, height, args.k, args.iters, args.repeats)
+        result = run(args.device, width, height, args.k, args.iters, args.repeats, args.batch)
     for key, value in result.items():
         print(f"{key:>24}  {value:.3f}" if isinstance(value, float) else f"{key:>24}  {value}")
     if args.json:

@@ -1,0 +1,21 @@
+"""The benchmark's synthetic file is a real .ddc of the asked size (its figures are measured, not tested)."""
+from __future__ import annotations
+
+import ddcodec
+from ddcodec import bench
+from ddcodec.codec import choose_net_width
+
+
+def test_synthetic_file_is_a_decodable_file_of_that_size():
+    data = bench.synthetic_file(40, 24, k=4)
+    header = ddcodec.read_header(data)
+    assert (header.width, header.height, header.channels) == (40, 24, 3)
+    assert header.net_width == choose_net_width(24, 40, 3, 4)
+    assert ddcodec.decode_pixels(data, device="cpu").shape == (24, 40, 3)
+
+
+def test_decode_only_reports_the_file_it_decoded():
+    result = bench.run_decode_only("cpu", 40, 24, 4.0, repeats=2)
+    assert result["size"] == "40x24" and result["file_bytes"] == len(bench.synthetic_file(40, 24, 4))
+    assert result["net_width"] == choose_net_width(24, 40, 3, 4)
+    assert result["decode_ms"] > 0 and result["peak_rss_mb"] > 0
