@@ -1,7 +1,8 @@
 """Ablations of the encoder's settings: ``python -m ddcodec.ablation IMAGE... --config SPEC ...``.
 
 Each ``--config`` is comma-separated ``key=value`` pairs: k (or bpp), bits, iters, qat
-(fine-tuning iterations), lr (one-cycle peak), qat_lr. Unset keys keep the default
+(fine-tuning iterations), lr (one-cycle peak), qat_lr, rows (fraction of full-resolution
+rows each main-fit step renders). Unset keys keep the default
 preset's values. Images are resized to ``--size`` first (CPU runs). One line per
 (image, config): bpp, float PSNR, decoded PSNR, seconds. The README's ablation figures
 come from this command with ``OMP_NUM_THREADS=1`` (fits are deterministic per thread count).
@@ -17,14 +18,15 @@ from PIL import Image
 from . import codec
 from .fit import FitSchedule
 
-SCHEDULE_KEYS = {"iters": int, "qat": int, "lr": float, "qat_lr": float}
+SCHEDULE_KEYS = {"iters": int, "qat": int, "lr": float, "qat_lr": float, "rows": float}
 ENCODE_KEYS = {"k": float, "bpp": float, "bits": int}
 
 
 def parse_config(spec: str) -> tuple[FitSchedule, dict]:
     """'k=28,bits=7,lr=0.03' -> (schedule, encode keyword arguments)."""
     base = codec.PRESETS["default"]
-    schedule = {"iters": base.iters, "qat": base.qat_iters, "lr": base.lr, "qat_lr": base.qat_lr}
+    schedule = {"iters": base.iters, "qat": base.qat_iters, "lr": base.lr, "qat_lr": base.qat_lr,
+                "rows": base.row_fraction}
     kwargs: dict = {}
     for item in filter(None, (p.strip() for p in spec.split(","))):
         key, _, value = item.partition("=")
@@ -35,7 +37,7 @@ def parse_config(spec: str) -> tuple[FitSchedule, dict]:
         else:
             raise ValueError(f"unknown key {key!r} in config {spec!r}")
     fit = dataclasses.replace(base, iters=schedule["iters"], qat_iters=schedule["qat"],
-                              lr=schedule["lr"], qat_lr=schedule["qat_lr"])
+                              lr=schedule["lr"], qat_lr=schedule["qat_lr"], row_fraction=schedule["rows"])
     return fit, kwargs
 
 

@@ -59,9 +59,22 @@ def psnr_from_mse(mse: float) -> float:
     return 10 * math.log10(1.0 / max(mse, 1e-20))
 
 
-def _per_image_mse(model: torch.nn.Module, target: torch.Tensor, transform) -> torch.Tensor:
+def _per_image_mse(model: torch.nn.Module, target: torch.Tensor, transform,
+                   rows: Optional[torch.Tensor] = None) -> torch.Tensor:
     """MSE of each image (B,); their sum is the loss, so each network gets its own gradient."""
-    return F.mse_loss(model(transform), target, reduction="none").mean(dim=(1, 2, 3))
+    if rows is not None:
+        target = target[:, :, rows]
+    return F.mse_loss(model(transform, rows=rows), target, reduction="none").mean(dim=(1, 2, 3))
+
+
+def _row_sampler(height: int, fraction: float, device: torch.device) -> Optional[Callable[[], torch.Tensor]]:
+    """Random sorted row subsets of the given fraction, the same sequence on every run (files are
+    deterministic); None when every row is used."""
+    count = max(1, round(height * fraction))
+    if count >= height:
+        return None
+    gen = torch.Generator().manual_seed(0)
+    return lambda: torch.randperm(height, generator=gen)[:count].sort().values.to(device)
 
 
 def _copy_where(dst: dict, src: dict, mask: torch.Tensor, batched: bool) -> None:
@@ -77,8 +90,12 @@ def _copy_where(dst: dict, src: dict, mask: torch.Tensor, batched: bool) -> None
 
 def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: float,
                lr_factor: Callable[[int], float], transform, progress: Optional[Progress],
-               done: int, total: int) -> torch.Tensor:
-    """Adam for ``iters`` steps; leaves each network at its best iterate seen and returns their MSEs (B,)."""
+               done: int, total: int, sample_rows: Optional[Callable[[], torch.Tensor]] = None) -> torch.Tensor:
+    """Adam for ``iters`` steps; leaves each network at its best iterate seen and returns their MSEs (B,).
+
+    With ``sample_rows`` each step sees a row subset: its loss says little about the whole
+    image, so no best iterate is tracked and the last one is kept.
+    """
     batched = isinstance(model, BatchedDeepDecoder)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
@@ -86,17 +103,18 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
     best = {n: p.detach().clone() for n, p in model.weights.items()}
     for step in range(iters):
         opt.zero_grad(set_to_none=True)
-        losses = _per_image_mse(model, target, transform)
+        losses = _per_image_mse(model, target, transform, None if sample_rows is None else sample_rows())
         values = losses.detach().double().cpu()
-        improved = values < best_loss
-        if improved.any():
-            best_loss = torch.where(improved, values, best_loss)
-            _copy_where(best, dict(model.weights), improved, batched)
+        if sample_rows is None:
+            improved = values < best_loss
+            if improved.any():
+                best_loss = torch.where(improved, values, best_loss)
+                _copy_where(best, dict(model.weights), improved, batched)
         losses.sum().backward()
         opt.step()
         sched.step()
         if progress is not None:
-            progress(done + step + 1, total, psnr_from_mse(float(best_loss.mean())))
+            progress(done + step + 1, total, psnr_from_mse(float((best_loss if sample_rows is None else values).mean())))
     with torch.no_grad():
         last = _per_image_mse(model, target, transform).double().cpu()
     # the last update was never evaluated: keep it where it is better, else restore the best
@@ -115,7 +133,8 @@ def fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule:
     """
     total = schedule.iters + schedule.qat_iters
     float_mse = _run_phase(model, target, schedule.iters, schedule.lr,
-                           lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None, progress, 0, total)
+                           lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None, progress, 0, total,
+                           _row_sampler(target.shape[2], schedule.row_fraction, target.device))
 
     def quantised(name: str, w: torch.Tensor) -> torch.Tensor:
         return fake_quant(name, w, bits)

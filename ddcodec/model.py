@@ -62,6 +62,20 @@ def initial_weights(seed: int, net_width: int, depth: int, channels: int) -> dic
     return out
 
 
+def source_index(n_in: int, n_out: int, mode: str, device: torch.device):
+    """torch's align_corners=False (bilinear) or legacy nearest source indices and weights."""
+    scale = torch.tensor(n_in / n_out, dtype=torch.float32)
+    dst = torch.arange(n_out, dtype=torch.float32)
+    if mode == "nearest":
+        i0 = torch.floor(dst * scale).long().clamp_max(n_in - 1)
+        return i0.to(device), i0.to(device), torch.ones(n_out, device=device), torch.zeros(n_out, device=device)
+    src = ((dst + 0.5) * scale - 0.5).clamp_min(0)
+    i0 = torch.floor(src).long().clamp_max(n_in - 1)
+    i1 = torch.clamp_max(i0 + 1, n_in - 1)
+    w1 = (src - i0).clamp(0, 1)
+    return i0.to(device), i1.to(device), (1 - w1).to(device), w1.to(device)
+
+
 def unit_rows(w: torch.Tensor) -> torch.Tensor:
     """Divide each output row by its max-abs (a constant for the gradient).
 
@@ -105,10 +119,11 @@ class DeepDecoder(torch.nn.Module):
         return cls(header.height, header.width, header.channels, header.net_width,
                    header.depth, header.seed, header.upsample_mode)
 
-    def forward(self, transform: Optional[Transform] = None) -> torch.Tensor:
-        """Render the image (1, C, H, W) in [0, 1]; ``transform`` maps each weight (e.g. fake quantisation)."""
+    def forward(self, transform: Optional[Transform] = None, rows: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Render the image (1, C, H, W) in [0, 1]; ``transform`` maps each weight (e.g. fake
+        quantisation); ``rows`` renders only those rows (see ``run_layers``)."""
         w = {n: (transform(n, p) if transform else p) for n, p in self.weights.items()}
-        return run_layers(self.z, w, self.sizes, self.upsample)
+        return run_layers(self.z, w, self.sizes, self.upsample, rows=rows)
 
 
 class BatchedDeepDecoder(torch.nn.Module):
@@ -136,23 +151,42 @@ class BatchedDeepDecoder(torch.nn.Module):
         """Network ``index``'s weights, shaped as in a DeepDecoder."""
         return {n: p[index].detach() for n, p in self.weights.items()}
 
-    def forward(self, transform: Optional[Transform] = None) -> torch.Tensor:
+    def forward(self, transform: Optional[Transform] = None, rows: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Render all images (B, C, H, W); ``transform`` is applied to each network's weights separately."""
         w = {n: (torch.stack([transform(n, p[b]) for b in range(self.batch)]) if transform else p)
              for n, p in self.weights.items()}
-        return run_layers(self.z, w, self.sizes, self.upsample, groups=self.batch)
+        return run_layers(self.z, w, self.sizes, self.upsample, groups=self.batch, rows=rows)
+
+
+def _upsample(x: torch.Tensor, size: tuple[int, int], mode: str) -> torch.Tensor:
+    return F.interpolate(x, size=size, mode=mode, align_corners=False if mode == "bilinear" else None)
+
+
+def upsample_rows(x: torch.Tensor, size: tuple[int, int], rows: torch.Tensor, mode: str) -> torch.Tensor:
+    """``_upsample(x, size)[:, :, rows]`` without computing the other rows (up to float rounding)."""
+    wide = _upsample(x, (x.shape[2], size[1]), mode)  # height unchanged: weights 1 and 0, exact
+    i0, i1, w0, w1 = source_index(x.shape[2], size[0], mode, x.device)
+    out = wide[:, :, i0[rows]] * w0[rows, None] + wide[:, :, i1[rows]] * w1[rows, None]
+    return out.contiguous(memory_format=torch.channels_last)
 
 
 def run_layers(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[int, int]], upsample: str,
-               groups: int = 1) -> torch.Tensor:
-    """The network on ``groups`` stacked images: weights (out, in) or (groups, out, in) -> (groups, C, H, W)."""
+               groups: int = 1, rows: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """The network on ``groups`` stacked images: weights (out, in) or (groups, out, in) -> (groups, C, H, W).
+
+    With ``rows`` (indices into the image's rows) only those rows of the full-resolution
+    layers are computed, and their normalisation statistics come from those rows alone:
+    the cheap approximation that fitting with ``row_fraction`` < 1 trades for speed.
+    """
     x = z
     for i in range(len(sizes)):
         conv = unit_rows(w[f"conv{i}"])
         x = F.conv2d(x, conv.reshape(-1, conv.shape[-1], 1, 1), groups=groups)
         if i + 1 < len(sizes):
-            x = F.interpolate(x, size=sizes[i + 1], mode=upsample,
-                              align_corners=False if upsample == "bilinear" else None)
+            if rows is not None and i + 2 == len(sizes):
+                x = upsample_rows(x, sizes[i + 1], rows, upsample)
+            else:
+                x = _upsample(x, sizes[i + 1], upsample)
         x = channel_norm(F.relu(x), w[f"scale{i}"].reshape(-1), w[f"shift{i}"].reshape(-1))
     out = w["out"]
     y = torch.sigmoid(F.conv2d(x, out.reshape(-1, out.shape[-1], 1, 1), groups=groups))

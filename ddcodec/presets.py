@@ -22,6 +22,13 @@ class FitSchedule:
     lr: float = 0.03  # one-cycle peak; 0.01/0.02/0.03/0.05 measured
     warmup: float = 0.05
     qat_lr: float = 1e-3
+    # main fit only: each step renders a random row_fraction of the image's rows at full
+    # resolution (the fine-tune always sees whole images)
+    row_fraction: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.row_fraction <= 1:
+            raise ValueError(f"row_fraction must be in (0, 1], got {self.row_fraction!r}")
 
 
 PRESETS: dict[str, FitSchedule] = {

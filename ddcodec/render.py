@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .model import NORM_EPS, fixed_input, layer_sizes, unit_rows
+from .model import NORM_EPS, fixed_input, layer_sizes, source_index, unit_rows
 
 DEFAULT_CACHE_BYTES = 1 << 29  # 512 MiB of kept activations; a 768x512 image at k=32 needs ~160 MiB
 # On a GPU memory is plentiful and every band costs kernel launches: whole layers at once
@@ -29,20 +29,6 @@ GPU_CACHE_BYTES = 1 << 32
 GPU_BAND_BYTES = 1 << 30
 BAND_BYTES = 1 << 22  # 4 MiB bands stay in cache: 176 ms against 393 ms with 32 MiB bands (768x512, k=32, 2 cores)
 MIN_BAND_ROWS = 8  # thinner bands would recompute the layer below twice over for their halo rows
-
-
-def _source_index(n_in: int, n_out: int, mode: str, device: torch.device):
-    """torch's align_corners=False (bilinear) or legacy nearest source indices and weights."""
-    scale = torch.tensor(n_in / n_out, dtype=torch.float32)
-    dst = torch.arange(n_out, dtype=torch.float32)
-    if mode == "nearest":
-        i0 = torch.floor(dst * scale).long().clamp_max(n_in - 1)
-        return i0.to(device), i0.to(device), torch.ones(n_out, device=device), torch.zeros(n_out, device=device)
-    src = ((dst + 0.5) * scale - 0.5).clamp_min(0)
-    i0 = torch.floor(src).long().clamp_max(n_in - 1)
-    i1 = torch.clamp_max(i0 + 1, n_in - 1)
-    w1 = (src - i0).clamp(0, 1)
-    return i0.to(device), i1.to(device), (1 - w1).to(device), w1.to(device)
 
 
 class BandRenderer:
@@ -76,8 +62,8 @@ class BandRenderer:
         self.conv: list[torch.Tensor] = list(self.raw)  # replaced by the folded weights level by level
         self.bias: list[Optional[torch.Tensor]] = [None] * (depth + 1)
         self.index = [None if i + 1 == depth else
-                      (_source_index(self.in_size[i][0], self.out_size[i][0], upsample, device),
-                       _source_index(self.in_size[i][1], self.out_size[i][1], upsample, device))
+                      (source_index(self.in_size[i][0], self.out_size[i][0], upsample, device),
+                       source_index(self.in_size[i][1], self.out_size[i][1], upsample, device))
                       for i in range(depth)]
         self.kept: dict[int, torch.Tensor] = {}
         budget = cache_bytes

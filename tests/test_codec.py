@@ -168,3 +168,13 @@ def test_float_psnr_reports_what_quantisation_cost(rgb_encoded, rgb_odd):
     assert abs(result.float_psnr - result.psnr) < 1.5  # fine-tuning keeps 7-bit loss small
     _, coarse = ddcodec.encode(rgb_odd, k=8, bits=3, iters=TEST_ITERS, device="cpu", seed=7)
     assert coarse.float_psnr - coarse.psnr > result.float_psnr - result.psnr  # 3 bits cost more
+
+
+def test_row_subsampled_fit_is_deterministic_and_still_fits(rgb_odd):
+    schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5, row_fraction=0.5)
+    first, result = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
+    second, _ = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
+    assert first == second
+    assert result.psnr > mean_colour_psnr(rgb_odd) + 8
+    with pytest.raises(ValueError, match="row_fraction"):
+        ddcodec.codec.FitSchedule(iters=10, qat_iters=2, row_fraction=0)

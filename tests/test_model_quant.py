@@ -80,3 +80,20 @@ def test_quantisation_error_shrinks_with_bits():
         errors = [(model(lambda n, w: fake_quant(n, w, b)) - ref).abs().mean().item() for b in (4, 6, 8, 10)]
     assert errors == sorted(errors, reverse=True)
     assert errors[-1] < 1e-3
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_upsampling_only_some_rows_matches_the_full_upsampling(mode):
+    from ddcodec.model import _upsample, upsample_rows
+
+    x = torch.rand(1, 5, 9, 13, generator=torch.Generator().manual_seed(0))
+    rows = torch.tensor([0, 3, 4, 16])
+    full = _upsample(x, (17, 25), mode)
+    torch.testing.assert_close(upsample_rows(x, (17, 25), rows, mode), full[:, :, rows], rtol=0, atol=1e-6)
+
+
+def test_rendering_every_row_through_the_row_path_is_the_full_render():
+    model = _perturbed_model()
+    with torch.no_grad():
+        torch.testing.assert_close(model(rows=torch.arange(17)), model(), rtol=0, atol=1e-5)
+        assert model(rows=torch.tensor([2, 9])).shape == (1, 3, 2, 23)
