@@ -9,8 +9,9 @@ per-channel gain, plus a bias), so no normalised copy of a layer is ever made.
 
 Layers whose activations fit ``cache_bytes`` are kept between passes; the others are
 recomputed band by band from the highest kept layer below. Statistics are summed per image
-row in float64 and reduced once, in row order, so the result does not depend on the band
-height: a one-band render and a many-band render give bit-identical pixels on CPU.
+row (float32, one row at a time, the same whatever the band) and the rows reduced once in
+float64, so the result does not depend on the band height: a one-band render and a
+many-band render give bit-identical pixels on CPU.
 """
 from __future__ import annotations
 
