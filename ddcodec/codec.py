@@ -110,8 +110,8 @@ def _render(header: fmt.DdcHeader, q: np.ndarray, device: torch.device, band_row
             cache_bytes: Optional[int] = None) -> np.ndarray:
     """Decode on ``device`` in full float32, in bands (render.py) so any image size fits in memory.
 
-    cuDNN's default TF32 convolutions would let GPU pixels drift from CPU ones, so they are
-    switched off (not measured here: no GPU was available to this change).
+    TF32 matrix products would let GPU pixels drift from CPU ones, so they are switched off
+    for the decode (not measured here: no GPU was available to this change).
     """
     weights = dequantize(q, header.steps, header.bits, header.net_width, header.depth, header.channels)
     renderer = BandRenderer(header.height, header.width, header.channels, header.net_width, header.depth,
@@ -119,11 +119,16 @@ def _render(header: fmt.DdcHeader, q: np.ndarray, device: torch.device, band_row
     if device.type == "cpu" and renderer.fully_cached:
         # Small images: keeping freed blocks made a 768x512 decode 1.3x faster. Large ones are
         # decoded in bands to bound memory, and there the kept blocks fragmented the heap
-        # (a 1024x1024 decode peaked at 1.2 GB instead of 0.45 GB).
+        # (a 1024x1024 decode peaked at 1.2 GB instead of 0.45 GB, measured before render.py
+        # preallocated its statistics).
         tune_allocator()
-    with torch.no_grad(), torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True,
-                                                     allow_tf32=False):
-        return renderer.render()
+    tf32 = torch.backends.cuda.matmul.allow_tf32
+    try:
+        torch.backends.cuda.matmul.allow_tf32 = False
+        with torch.no_grad():
+            return renderer.render()
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = tf32
 
 
 @dataclass(frozen=True)
