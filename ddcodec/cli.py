@@ -133,6 +133,8 @@ def _summary(output: Path, result: EncodeResult) -> str:
 @click.option("-k", "--ratio", "k", type=float, help=RATIO_HELP + "  [default: 32]")
 @click.option("--bpp", type=float, help="Target bits per pixel instead of -k: picks the width and "
               "(unless --bits is given) the precision whose file is nearest that size.")
+@click.option("--psnr", type=float, help="Target quality in dB instead of -k: the smallest file reaching it "
+              "(a search costing about log2(width) + 1 encodes).")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output file [default: INPUT with .ddc]; a folder when there are several inputs.")
 @click.option("--device", default="auto", show_default=True, help="auto (GPU when present), cpu or cuda.")
@@ -147,17 +149,17 @@ def _summary(output: Path, result: EncodeResult) -> str:
 @click.option("--batch", type=click.IntRange(min=1),
               help="Fit up to this many same-size images together  [default: 8 on a GPU, 1 on a CPU].")
 @_friendly_errors
-def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], output: Optional[Path],
-           device: str, seed: int, iters: Optional[int], bits: Optional[int], preset: str, as_json: bool,
-           quiet: bool, force: bool, batch: Optional[int]) -> None:
+def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], psnr: Optional[float],
+           output: Optional[Path], device: str, seed: int, iters: Optional[int], bits: Optional[int], preset: str,
+           as_json: bool, quiet: bool, force: bool, batch: Optional[int]) -> None:
     """Encode images (PNG, JPEG, ... anything Pillow reads; or folders of them) to .ddc files.
 
     With several inputs, each is encoded in turn (on a GPU, same-size images are fitted
     in batches); a failing one is reported in one line, the others still run, and the
     exit status is then 1.
     """
-    if k is not None and bpp is not None:
-        raise DdcInputError("give either -k or --bpp, not both")
+    if sum(v is not None for v in (k, bpp, psnr)) > 1:
+        raise DdcInputError("give only one of -k, --bpp and --psnr")
     k = 32.0 if k is None else k
     files = _expand_inputs(inputs)
     several = len(files) > 1 or any(p.is_dir() for p in inputs)
@@ -167,6 +169,9 @@ def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], o
             require_file(source)
         check_output(target, [source], force)
     options = dict(k=k, bpp=bpp, bits=bits, preset=preset, seed=seed, iters=iters, device=device)
+    if psnr is not None:
+        options["psnr"] = psnr
+        batch = 1  # each file is its own search
     report = _Reporter(as_json, quiet)
     pending = list(zip(files, outputs))
     if len(files) > 1:

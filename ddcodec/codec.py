@@ -183,19 +183,72 @@ def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, se
     return data, result
 
 
-def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, bits: Optional[int] = None,
-           preset: str | FitSchedule = "default", seed: int = 0, iters: Optional[int] = None, device: str = "auto",
+def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, psnr: Optional[float] = None,
+           bits: Optional[int] = None, preset: str | FitSchedule = "default", seed: int = 0,
+           iters: Optional[int] = None, device: str = "auto",
            progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
     """Fit a Deep Decoder to ``image`` and return the .ddc bytes and a record.
 
     The size is set by the compression ratio ``k`` = (H * W * C) / (number of network
     parameters): the file holds about C * bits / k bits per pixel (21 / k for RGB at
     the default 7 bits). Or by ``bpp``, a target bits per pixel, which overrides ``k``
-    and picks the width and (unless ``bits`` is given) the precision that hit it.
+    and picks the width and (unless ``bits`` is given) the precision that hit it. Or by
+    ``psnr``, a target quality in dB: the smallest file reaching it (see ``encode_to_psnr``).
     ``preset`` names one of ``PRESETS`` or is a ``FitSchedule`` of its own.
     """
+    if psnr is not None:
+        if bpp is not None:
+            raise DdcInputError("give either a bpp or a PSNR target, not both")
+        return encode_to_psnr(image, psnr, bits=bits, preset=preset, seed=seed, iters=iters, device=device,
+                              progress=progress)
     return encode_batch([image], k, bpp=bpp, bits=bits, preset=preset, seed=seed, iters=iters,
                         device=device, progress=progress)[0]
+
+
+PSNR_SEARCH_MIN_K = 8.0  # the widest network the PSNR search tries (about 2.6 bpp for RGB at 7 bits)
+
+
+def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = None,
+                   preset: str | FitSchedule = "default", seed: int = 0, iters: Optional[int] = None,
+                   device: str = "auto", progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
+    """The narrowest network (at ``bits``, default 7) whose decoded PSNR reaches ``target`` dB.
+
+    A binary search over the width, from the minimum up to ratio k=8: every probe is a full
+    encode, so this costs about log2(width) + 1 encodes. It assumes PSNR grows with width,
+    which holds on average; a fit's own noise (a few tenths of a dB) can make the chosen
+    width a step wider or narrower than the true smallest. Raises ``DdcInputError`` when
+    even k=8 falls short, naming the PSNR it reached.
+    """
+    if not (isinstance(target, (int, float)) and math.isfinite(target) and target > 0):
+        raise DdcInputError(f"PSNR target must be a positive number of dB, got {target!r}")
+    bits = DEFAULT_BITS if bits is None else bits
+    _check_options(bits, seed)
+    schedule = _schedule(preset, iters)
+    dev = resolve_device(device)
+    start = time.perf_counter()
+    pixels = load_pixels(image)
+    height, width, channels = pixels.shape
+    widest = choose_net_width(height, width, channels, PSNR_SEARCH_MIN_K)
+
+    def probe(net_width: int) -> tuple[bytes, EncodeResult]:
+        k = height * width * channels / fmt.param_count(net_width, DEFAULT_DEPTH, channels)
+        plan = _Plan(pixels, net_width, bits, k, 0.0)
+        return _encode_plans([plan], schedule, dev, seed, progress)[0]
+
+    best = probe(widest)
+    if best[1].psnr < target:
+        raise DdcInputError(f"PSNR {target:g} dB is out of reach: the widest network tried (k={PSNR_SEARCH_MIN_K:g}) "
+                            f"gave {best[1].psnr:.2f} dB")
+    lo, hi = MIN_NET_WIDTH, widest  # invariant: width hi reaches the target, width lo - 1 fell short
+    while lo < hi:
+        mid = (lo + hi) // 2
+        candidate = probe(mid)
+        if candidate[1].psnr >= target:
+            hi, best = mid, candidate
+        else:
+            lo = mid + 1
+    data, result = best
+    return data, dataclasses.replace(result, encode_seconds=time.perf_counter() - start)
 
 
 def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[float] = None,
@@ -215,6 +268,11 @@ def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
     plans = [_plan(image, k, bpp, bits) for image in images]
+    return _encode_plans(plans, schedule, dev, seed, progress, batch_size)
+
+
+def _encode_plans(plans: list[_Plan], schedule: FitSchedule, dev: torch.device, seed: int,
+                  progress: Optional[Progress], batch_size: int = 1) -> list[tuple[bytes, EncodeResult]]:
     groups: dict[tuple, list[int]] = {}
     for i, plan in enumerate(plans):
         groups.setdefault(plan.shape_key, []).append(i)

@@ -59,4 +59,34 @@ def test_cli_bpp_and_exclusive_with_k(tmp_path):
     assert result.exit_code == 0, result.output
     assert abs(json.loads(result.output)["bpp"] - 0.8) / 0.8 < 0.03
     both = CliRunner().invoke(main, ["encode", str(path), "--bpp", "0.8", "-k", "16", "-f"])
-    assert both.exit_code == 1 and both.output.strip() == "ddcodec: error: give either -k or --bpp, not both"
+    assert both.exit_code == 1 and both.output.strip() == "ddcodec: error: give only one of -k, --bpp and --psnr"
+
+
+def test_psnr_target_gives_the_narrowest_network_reaching_it():
+    data, result = ddcodec.encode(PHOTO, psnr=22.0, iters=30, device="cpu")
+    assert result.psnr >= 22.0
+    assert ddcodec.decode_pixels(data, device="cpu").shape == PHOTO.shape
+    widest = ddcodec.codec.choose_net_width(96, 128, 3, ddcodec.codec.PSNR_SEARCH_MIN_K)
+    assert 2 < result.width < widest
+    # the search probed the next narrower width and saw it fall short (encodes are deterministic)
+    k = 96 * 128 * 3 / fmt.param_count(result.width - 1, 6, 3)
+    assert ddcodec.encode(PHOTO, k=k, iters=30, device="cpu")[1].psnr < 22.0
+
+
+def test_psnr_target_out_of_reach_names_what_was_reached():
+    with pytest.raises(ddcodec.DdcInputError, match=r"PSNR 60 dB is out of reach: .* \(k=8\) gave \d+\.\d\d dB"):
+        ddcodec.encode(PHOTO, psnr=60, iters=3, device="cpu")
+    with pytest.raises(ddcodec.DdcInputError, match="either a bpp or a PSNR"):
+        ddcodec.encode(PHOTO, psnr=30, bpp=0.5, iters=3, device="cpu")
+    with pytest.raises(ddcodec.DdcInputError, match="PSNR target must be"):
+        ddcodec.encode(PHOTO, psnr=-1, iters=3, device="cpu")
+
+
+def test_cli_psnr(tmp_path):
+    path = tmp_path / "p.png"
+    Image.fromarray(PHOTO).save(path)
+    result = CliRunner().invoke(main, ["encode", str(path), "--psnr", "22", "--iters", "30", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["psnr"] >= 22.0
+    far = CliRunner().invoke(main, ["encode", str(path), "--psnr", "60", "--iters", "2", "-f"])
+    assert far.exit_code == 1 and far.output.startswith("ddcodec: error: PSNR 60 dB is out of reach")
