@@ -1,6 +1,6 @@
 """Ablations of the encoder's settings: ``python -m ddcodec.ablation IMAGE... --config SPEC ...``.
 
-Each ``--config`` is comma-separated ``key=value`` pairs: k (or bpp), bits, iters, qat
+Each ``--config`` is comma-separated ``key=value`` pairs: k (or bpp), bits, seed, iters, qat
 (fine-tuning iterations), lr (one-cycle peak), qat_lr, rows (fraction of full-resolution
 rows each main-fit step renders). Unset keys keep the default
 preset's values. Images are resized to ``--size`` first (CPU runs). One line per
@@ -19,7 +19,7 @@ from . import codec
 from .fit import FitSchedule
 
 SCHEDULE_KEYS = {"iters": int, "qat": int, "lr": float, "qat_lr": float, "rows": float}
-ENCODE_KEYS = {"k": float, "bpp": float, "bits": int}
+ENCODE_KEYS = {"k": float, "bpp": float, "bits": int, "seed": int}
 
 
 def parse_config(spec: str) -> tuple[FitSchedule, dict]:

@@ -12,6 +12,8 @@ def test_parse_config_overrides_only_named_keys():
     base = codec.PRESETS["default"]
     assert (schedule.iters, schedule.qat_iters, schedule.lr, schedule.qat_lr) == (base.iters, 10, 0.05, base.qat_lr)
     assert kwargs == {"k": 28.0, "bits": 7}
+    schedule, kwargs = parse_config("seed=3,rows=0.5")
+    assert kwargs == {"seed": 3} and schedule.row_fraction == 0.5
     with pytest.raises(ValueError, match="unknown key 'speed'"):
         parse_config("speed=3")
 
