@@ -140,6 +140,8 @@ def _summary(output: Path, result: EncodeResult) -> str:
 @click.option("--device", default="auto", show_default=True, help="auto (GPU when present), cpu or cuda.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fixed network input (stored in the file).")
 @click.option("--iters", type=int, help="Fitting iterations, overriding the preset (fine-tuning adds 20%).")
+@click.option("--tries", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Fit with seeds SEED, SEED+1, ... and keep the best file (N times the encode time).")
 @click.option("--bits", type=int, help=f"Bits per weight, 2 to 16  [default: {presets.DEFAULT_BITS}].")
 @click.option("--preset", type=click.Choice(list(presets.PRESETS)), default="default", show_default=True,
               help="Fitting effort: fast, default or best.")
@@ -150,8 +152,8 @@ def _summary(output: Path, result: EncodeResult) -> str:
               help="Fit up to this many same-size images together  [default: 8 on a GPU, 1 on a CPU].")
 @_friendly_errors
 def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], psnr: Optional[float],
-           output: Optional[Path], device: str, seed: int, iters: Optional[int], bits: Optional[int], preset: str,
-           as_json: bool, quiet: bool, force: bool, batch: Optional[int]) -> None:
+           output: Optional[Path], device: str, seed: int, iters: Optional[int], tries: int, bits: Optional[int],
+           preset: str, as_json: bool, quiet: bool, force: bool, batch: Optional[int]) -> None:
     """Encode images (PNG, JPEG, ... anything Pillow reads; or folders of them) to .ddc files.
 
     With several inputs, each is encoded in turn (on a GPU, same-size images are fitted
@@ -169,9 +171,9 @@ def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], p
             require_file(source)
         check_output(target, [source], force)
     options = dict(k=k, bpp=bpp, bits=bits, preset=preset, seed=seed, iters=iters, device=device)
-    if psnr is not None:
-        options["psnr"] = psnr
-        batch = 1  # each file is its own search
+    if psnr is not None or tries > 1:
+        options.update(psnr=psnr, tries=tries)
+        batch = 1  # each file is its own search or set of tries
     report = _Reporter(as_json, quiet)
     pending = list(zip(files, outputs))
     if len(files) > 1:

@@ -47,6 +47,7 @@ class EncodeResult:
     fit_seconds: float
     encode_seconds: float
     batch: int = 1  # images fitted together (encode_batch); fit_seconds is this image's share
+    tries: int = 1  # fits with seeds seed, seed+1, ...; this is the best, encode_seconds covers all
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -95,11 +96,15 @@ def _schedule(preset: str | FitSchedule, iters: Optional[int]) -> FitSchedule:
     return dataclasses.replace(base, iters=iters, qat_iters=max(1, math.ceil(iters * QAT_FRACTION)))
 
 
-def _check_options(bits: int, seed: int) -> None:
+def _check_options(bits: int, seed: int, tries: int = 1) -> None:
     if not isinstance(bits, int) or not 2 <= bits <= 16:
         raise DdcInputError(f"bits must be an integer from 2 to 16, got {bits!r}")
     if not isinstance(seed, int) or not 0 <= seed < 2**32:
         raise DdcInputError(f"seed must be an integer from 0 to {2**32 - 1}, got {seed!r}")
+    if not isinstance(tries, int) or tries < 1:
+        raise DdcInputError(f"tries must be a positive integer, got {tries!r}")
+    if seed + tries > 2**32:
+        raise DdcInputError(f"seeds {seed} to {seed + tries - 1} do not all fit in 32 bits")
 
 
 def _to_tensor(pixels: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -140,6 +145,7 @@ class _Plan:
     bits: int
     k: float
     seconds: float  # loading and planning
+    seed: int = 0
 
     @property
     def shape_key(self) -> tuple:
@@ -163,20 +169,20 @@ def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int])
     return _Plan(pixels, net_width, bits, float(k), time.perf_counter() - start)
 
 
-def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, seed: int, schedule: FitSchedule,
+def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, schedule: FitSchedule,
             dev: torch.device, fit_seconds: float, batch: int) -> tuple[bytes, EncodeResult]:
     """Quantise, pack, and decode the file once to measure what the decoder will render."""
     start = time.perf_counter()
     height, width, channels = plan.pixels.shape
     q, steps = quantize(weights, plan.bits, plan.net_width, DEFAULT_DEPTH, channels)
     header = fmt.DdcHeader(height=height, width=width, channels=channels, net_width=plan.net_width,
-                           depth=DEFAULT_DEPTH, seed=seed, bits=plan.bits, steps=steps, target_ratio=plan.k)
+                           depth=DEFAULT_DEPTH, seed=plan.seed, bits=plan.bits, steps=steps, target_ratio=plan.k)
     data = fmt.encode_file(header, q)
     decoded = _render(*fmt.decode_file(data), dev)
     result = EncodeResult(
         bytes=len(data), bpp=8 * len(data) / (height * width), psnr=psnr(decoded, plan.pixels),
         float_psnr=float_psnr,
-        width=plan.net_width, ratio=header.ratio, target_ratio=plan.k, bits=plan.bits, seed=seed,
+        width=plan.net_width, ratio=header.ratio, target_ratio=plan.k, bits=plan.bits, seed=plan.seed,
         image_width=width, image_height=height, channels=channels,
         iterations=schedule.iters + schedule.qat_iters, device=str(dev), fit_seconds=fit_seconds,
         encode_seconds=plan.seconds + fit_seconds + time.perf_counter() - start, batch=batch)
@@ -185,7 +191,7 @@ def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, se
 
 def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, psnr: Optional[float] = None,
            bits: Optional[int] = None, preset: str | FitSchedule = "default", seed: int = 0,
-           iters: Optional[int] = None, device: str = "auto",
+           iters: Optional[int] = None, device: str = "auto", tries: int = 1,
            progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
     """Fit a Deep Decoder to ``image`` and return the .ddc bytes and a record.
 
@@ -194,15 +200,32 @@ def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, ps
     the default 7 bits). Or by ``bpp``, a target bits per pixel, which overrides ``k``
     and picks the width and (unless ``bits`` is given) the precision that hit it. Or by
     ``psnr``, a target quality in dB: the smallest file reaching it (see ``encode_to_psnr``).
-    ``preset`` names one of ``PRESETS`` or is a ``FitSchedule`` of its own.
+    ``preset`` names one of ``PRESETS`` or is a ``FitSchedule`` of its own. ``tries`` > 1
+    fits with seeds ``seed``, ``seed + 1``, ... and keeps the best file: the seed costs nothing
+    in the file, and a fit's outcome varies with it by a few tenths of a dB.
     """
     if psnr is not None:
         if bpp is not None:
             raise DdcInputError("give either a bpp or a PSNR target, not both")
         return encode_to_psnr(image, psnr, bits=bits, preset=preset, seed=seed, iters=iters, device=device,
-                              progress=progress)
-    return encode_batch([image], k, bpp=bpp, bits=bits, preset=preset, seed=seed, iters=iters,
-                        device=device, progress=progress)[0]
+                              tries=tries, progress=progress)
+    _check_options(DEFAULT_BITS if bits is None else bits, seed, tries)
+    schedule = _schedule(preset, iters)
+    dev = resolve_device(device)
+    plan = dataclasses.replace(_plan(image, k, bpp, bits), seed=seed)
+    return _encode_tries(plan, tries, schedule, dev, progress)
+
+
+def _encode_tries(plan: _Plan, tries: int, schedule: FitSchedule, dev: torch.device,
+                  progress: Optional[Progress]) -> tuple[bytes, EncodeResult]:
+    """The best of ``tries`` fits of one plan with consecutive seeds (fitted together on a GPU)."""
+    plans = [dataclasses.replace(plan, seed=plan.seed + t) for t in range(tries)]
+    encoded = _encode_plans(plans, schedule, dev, progress, batch_size=tries if dev.type == "cuda" else 1)
+    data, result = max(encoded, key=lambda item: item[1].psnr)
+    if tries == 1:
+        return data, result
+    return data, dataclasses.replace(result, tries=tries,
+                                     encode_seconds=sum(r.encode_seconds for _, r in encoded))
 
 
 PSNR_SEARCH_MIN_K = 8.0  # the widest network the PSNR search tries (about 2.6 bpp for RGB at 7 bits)
@@ -210,7 +233,8 @@ PSNR_SEARCH_MIN_K = 8.0  # the widest network the PSNR search tries (about 2.6 b
 
 def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = None,
                    preset: str | FitSchedule = "default", seed: int = 0, iters: Optional[int] = None,
-                   device: str = "auto", progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
+                   device: str = "auto", tries: int = 1,
+                   progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
     """The narrowest network (at ``bits``, default 7) whose decoded PSNR reaches ``target`` dB.
 
     A binary search over the width, from the minimum up to ratio k=8: every probe is a full
@@ -222,7 +246,7 @@ def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = Non
     if not (isinstance(target, (int, float)) and math.isfinite(target) and target > 0):
         raise DdcInputError(f"PSNR target must be a positive number of dB, got {target!r}")
     bits = DEFAULT_BITS if bits is None else bits
-    _check_options(bits, seed)
+    _check_options(bits, seed, tries)
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
     start = time.perf_counter()
@@ -232,8 +256,7 @@ def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = Non
 
     def probe(net_width: int) -> tuple[bytes, EncodeResult]:
         k = height * width * channels / fmt.param_count(net_width, DEFAULT_DEPTH, channels)
-        plan = _Plan(pixels, net_width, bits, k, 0.0)
-        return _encode_plans([plan], schedule, dev, seed, progress)[0]
+        return _encode_tries(_Plan(pixels, net_width, bits, k, 0.0, seed), tries, schedule, dev, progress)
 
     best = probe(widest)
     if best[1].psnr < target:
@@ -267,12 +290,13 @@ def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[
     _check_options(DEFAULT_BITS if bits is None else bits, seed)
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
-    plans = [_plan(image, k, bpp, bits) for image in images]
-    return _encode_plans(plans, schedule, dev, seed, progress, batch_size)
+    plans = [dataclasses.replace(_plan(image, k, bpp, bits), seed=seed) for image in images]
+    return _encode_plans(plans, schedule, dev, progress, batch_size)
 
 
-def _encode_plans(plans: list[_Plan], schedule: FitSchedule, dev: torch.device, seed: int,
+def _encode_plans(plans: list[_Plan], schedule: FitSchedule, dev: torch.device,
                   progress: Optional[Progress], batch_size: int = 1) -> list[tuple[bytes, EncodeResult]]:
+    """Fit and pack each plan, up to ``batch_size`` plans of one shape at a time; results in order."""
     groups: dict[tuple, list[int]] = {}
     for i, plan in enumerate(plans):
         groups.setdefault(plan.shape_key, []).append(i)
@@ -285,14 +309,15 @@ def _encode_plans(plans: list[_Plan], schedule: FitSchedule, dev: torch.device, 
             group_start = time.perf_counter()
             plan = plans[chunk[0]]
             height, width, channels = plan.pixels.shape
-            nets = [DeepDecoder(height, width, channels, plan.net_width, DEFAULT_DEPTH, seed) for _ in chunk]
+            nets = [DeepDecoder(height, width, channels, plan.net_width, DEFAULT_DEPTH, plans[i].seed)
+                    for i in chunk]
             model = (nets[0] if len(chunk) == 1 else BatchedDeepDecoder(nets)).to(dev)
             target = torch.cat([_to_tensor(plans[i].pixels, dev) for i in chunk])
             float_psnrs = fit(model, target, schedule, plan.bits, progress)
             share = (time.perf_counter() - group_start) / len(chunk)
             for j, i in enumerate(chunk):
                 weights = dict(model.weights) if len(chunk) == 1 else model.image_weights(j)
-                results[i] = _finish(plans[i], weights, float_psnrs[j], seed, schedule, dev, share, len(chunk))
+                results[i] = _finish(plans[i], weights, float_psnrs[j], schedule, dev, share, len(chunk))
     return results
 
 

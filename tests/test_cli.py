@@ -257,6 +257,14 @@ def test_batched_encode_fits_same_size_images_together(tmp_path):
         assert psnr(decoded, np.asarray(Image.open(r["input"]))) == pytest.approx(r["psnr"], abs=0.01)
 
 
+def test_tries_reports_the_seed_it_kept(png):
+    result = run("encode", png, "-k", "8", "--iters", "20", "--seed", "10", "--tries", "2", "--json", "-f")
+    assert result.exit_code == 0, result.output
+    line = json.loads(result.output)
+    assert line["tries"] == 2 and line["seed"] in (10, 11)
+    assert ddcodec.read_header(png.with_suffix(".ddc").read_bytes()).seed == line["seed"]
+
+
 def test_several_inputs_need_a_folder_and_all_outputs_are_checked_first(tmp_path, png):
     other = tmp_path / "other.png"
     Image.fromarray(smooth_image(20, 20)).save(other)

@@ -178,3 +178,21 @@ def test_row_subsampled_fit_is_deterministic_and_still_fits(rgb_odd):
     assert result.psnr > mean_colour_psnr(rgb_odd) + 8
     with pytest.raises(ValueError, match="row_fraction"):
         ddcodec.codec.FitSchedule(iters=10, qat_iters=2, row_fraction=0)
+
+
+def test_tries_keeps_the_best_of_consecutive_seeds(rgb_odd):
+    data, result = ddcodec.encode(rgb_odd, k=8, iters=40, device="cpu", seed=5, tries=3)
+    singles = {s: ddcodec.encode(rgb_odd, k=8, iters=40, device="cpu", seed=s) for s in (5, 6, 7)}
+    best_seed = max(singles, key=lambda s: singles[s][1].psnr)
+    assert result.tries == 3 and result.seed == best_seed == ddcodec.read_header(data).seed
+    assert data == singles[best_seed][0]
+    assert len({round(r.psnr, 6) for _, r in singles.values()}) > 1  # the seed does change the fit
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(tries=0), "tries must be a positive integer"),
+    (dict(tries=2, seed=2**32 - 1), "do not all fit in 32 bits"),
+])
+def test_bad_tries(rgb_odd, kwargs, message):
+    with pytest.raises(ddcodec.DdcInputError, match=message):
+        ddcodec.encode(rgb_odd, k=8, iters=1, device="cpu", **kwargs)
