@@ -145,14 +145,19 @@ class _Plan:
     bits: int
     k: float
     seconds: float  # loading and planning
-    seed: int = 0
+    seed: int
 
     @property
     def shape_key(self) -> tuple:
         return (*self.pixels.shape, self.net_width, self.bits)
 
 
-def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int]) -> _Plan:
+def _ratio(pixels: np.ndarray, net_width: int) -> float:
+    """The compression ratio k of a network of this width on these pixels."""
+    return pixels.size / fmt.param_count(net_width, DEFAULT_DEPTH, pixels.shape[2])
+
+
+def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int], seed: int) -> _Plan:
     start = time.perf_counter()
     pixels = load_pixels(image)
     height, width, channels = pixels.shape
@@ -162,11 +167,20 @@ def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int])
         choices = BPP_BITS_CHOICES if bits is None else (bits,)
         net_width, bits = plan_for_bpp(height, width, channels, bpp, DEFAULT_DEPTH, choices,
                                        MIN_NET_WIDTH, DEFAULT_BITS)
-        k = height * width * channels / fmt.param_count(net_width, DEFAULT_DEPTH, channels)
+        k = _ratio(pixels, net_width)
     else:
         bits = DEFAULT_BITS if bits is None else bits
         net_width = choose_net_width(height, width, channels, k)
-    return _Plan(pixels, net_width, bits, float(k), time.perf_counter() - start)
+    return _Plan(pixels, net_width, bits, float(k), time.perf_counter() - start, seed)
+
+
+def pack(weights: dict[str, torch.Tensor], height: int, width: int, channels: int, net_width: int, bits: int,
+         seed: int, k: float) -> bytes:
+    """Quantise a fitted network's weights and write the .ddc file."""
+    q, steps = quantize(weights, bits, net_width, DEFAULT_DEPTH, channels)
+    header = fmt.DdcHeader(height=height, width=width, channels=channels, net_width=net_width,
+                           depth=DEFAULT_DEPTH, seed=seed, bits=bits, steps=steps, target_ratio=float(k))
+    return fmt.encode_file(header, q)
 
 
 def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, schedule: FitSchedule,
@@ -174,11 +188,9 @@ def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, sc
     """Quantise, pack, and decode the file once to measure what the decoder will render."""
     start = time.perf_counter()
     height, width, channels = plan.pixels.shape
-    q, steps = quantize(weights, plan.bits, plan.net_width, DEFAULT_DEPTH, channels)
-    header = fmt.DdcHeader(height=height, width=width, channels=channels, net_width=plan.net_width,
-                           depth=DEFAULT_DEPTH, seed=plan.seed, bits=plan.bits, steps=steps, target_ratio=plan.k)
-    data = fmt.encode_file(header, q)
-    decoded = _render(*fmt.decode_file(data), dev)
+    data = pack(weights, height, width, channels, plan.net_width, plan.bits, plan.seed, plan.k)
+    header, q = fmt.decode_file(data)
+    decoded = _render(header, q, dev)
     result = EncodeResult(
         bytes=len(data), bpp=8 * len(data) / (height * width), psnr=psnr(decoded, plan.pixels),
         float_psnr=float_psnr,
@@ -212,8 +224,7 @@ def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, ps
     _check_options(DEFAULT_BITS if bits is None else bits, seed, tries)
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
-    plan = dataclasses.replace(_plan(image, k, bpp, bits), seed=seed)
-    return _encode_tries(plan, tries, schedule, dev, progress)
+    return _encode_tries(_plan(image, k, bpp, bits, seed), tries, schedule, dev, progress)
 
 
 def _encode_tries(plan: _Plan, tries: int, schedule: FitSchedule, dev: torch.device,
@@ -250,19 +261,17 @@ def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = Non
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
     start = time.perf_counter()
-    pixels = load_pixels(image)
-    height, width, channels = pixels.shape
-    widest = choose_net_width(height, width, channels, PSNR_SEARCH_MIN_K)
+    widest = _plan(image, PSNR_SEARCH_MIN_K, None, bits, seed)
 
     def probe(net_width: int) -> tuple[bytes, EncodeResult]:
-        k = height * width * channels / fmt.param_count(net_width, DEFAULT_DEPTH, channels)
-        return _encode_tries(_Plan(pixels, net_width, bits, k, 0.0, seed), tries, schedule, dev, progress)
+        plan = dataclasses.replace(widest, net_width=net_width, k=_ratio(widest.pixels, net_width))
+        return _encode_tries(plan, tries, schedule, dev, progress)
 
-    best = probe(widest)
+    best = probe(widest.net_width)
     if best[1].psnr < target:
         raise DdcInputError(f"PSNR {target:g} dB is out of reach: the widest network tried (k={PSNR_SEARCH_MIN_K:g}) "
                             f"gave {best[1].psnr:.2f} dB")
-    lo, hi = MIN_NET_WIDTH, widest  # invariant: width hi reaches the target, width lo - 1 fell short
+    lo, hi = MIN_NET_WIDTH, widest.net_width  # invariant: width hi reaches the target, width lo - 1 fell short
     while lo < hi:
         mid = (lo + hi) // 2
         candidate = probe(mid)
@@ -290,7 +299,7 @@ def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[
     _check_options(DEFAULT_BITS if bits is None else bits, seed)
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
-    plans = [dataclasses.replace(_plan(image, k, bpp, bits), seed=seed) for image in images]
+    plans = [_plan(image, k, bpp, bits, seed) for image in images]
     return _encode_plans(plans, schedule, dev, progress, batch_size)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .format import DdcHeader, UPSAMPLE_MODES, weight_shapes
+from .format import UPSAMPLE_MODES, weight_shapes
 
 Z_RANGE = 0.1  # z ~ U[0, 0.1), as in the reference implementation
 NORM_EPS = 1e-5
@@ -104,7 +104,6 @@ class DeepDecoder(torch.nn.Module):
         if upsample not in UPSAMPLE_MODES:
             raise ValueError(f"unknown upsampling mode {upsample!r}")
         self.sizes = layer_sizes(height, width, depth)
-        self.depth = depth
         self.upsample = upsample
         # channels-last: 1x1 convs, batch norm and upsampling all ran faster that way on CPU
         # (a 768x512 fitting step 1.25 s -> 0.62 s on 2 cores); every later activation inherits it
@@ -113,11 +112,6 @@ class DeepDecoder(torch.nn.Module):
         init = initial_weights(seed, net_width, depth, channels)
         self.weights = torch.nn.ParameterDict(
             {name: torch.nn.Parameter(torch.from_numpy(value)) for name, value in init.items()})
-
-    @classmethod
-    def from_header(cls, header: DdcHeader) -> "DeepDecoder":
-        return cls(header.height, header.width, header.channels, header.net_width,
-                   header.depth, header.seed, header.upsample_mode)
 
     def forward(self, transform: Optional[Transform] = None, rows: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Render the image (1, C, H, W) in [0, 1]; ``transform`` maps each weight (e.g. fake
