@@ -7,8 +7,9 @@ statistics take a pass over that layer, band by band, before the layer above can
 evaluated. The normalisation is then folded into the next 1x1 conv (its weights times the
 per-channel gain, plus a bias), so no normalised copy of a layer is ever made.
 
-Layers whose activations fit ``cache_bytes`` are kept between passes; the others are
-recomputed band by band from the highest kept layer below. Statistics are summed per image
+Layers whose activations fit ``cache_bytes`` are kept between passes, lowest first: each conv's
+output, and each level's upsampled ReLU output, which is what the next conv reads (keeping it
+saves the second upsampling pass at full resolution; see the README's performance section). The others are recomputed band by band from the highest kept layer below. Statistics are summed per image
 row (float32, one row at a time, the same whatever the band) and the rows reduced once in
 float64, so the result does not depend on the band height: a one-band render and a
 many-band render give bit-identical pixels on CPU.
@@ -66,16 +67,22 @@ class BandRenderer:
                       (source_index(self.in_size[i][0], self.out_size[i][0], upsample, device),
                        source_index(self.in_size[i][1], self.out_size[i][1], upsample, device))
                       for i in range(depth)]
-        self.kept: dict[int, torch.Tensor] = {}
+        self.kept: dict[int, torch.Tensor] = {}  # conv outputs, at in_size
+        self.kept_up: dict[int, torch.Tensor] = {}  # upsampled ReLU outputs, at out_size
         budget = cache_bytes
-        for i in range(depth):  # keep the cheapest levels first: every recomputation starts from them
-            h, wd = self.in_size[i]
+        # the cheapest first: every recomputation starts from them
+        wanted = [(store, i) for i in range(depth)
+                  for store in ((self.kept, self.in_size), (self.kept_up, self.out_size))
+                  if store[0] is self.kept or self.index[i] is not None]
+        for (store, size), i in wanted:
+            h, wd = size[i]
             need = net_width * h * wd * 4
             if need > budget:
                 break
             budget -= need
-            self.kept[i] = torch.empty((h, wd, net_width), device=device)
+            store[i] = torch.empty((h, wd, net_width), device=device)
         self._ready: set[int] = set()
+        self._up_ready: set[int] = set()
         self.fully_cached = len(self.kept) == depth  # every layer computed once: no band recomputation
 
     def _band(self, rows: int, cols: int) -> int:
@@ -90,8 +97,12 @@ class BandRenderer:
         x = self.z[s0:s1] if i == 0 else self.rows(i - 1, s0, s1)
         return F.linear(x, self.conv[i], self.bias[i])
 
-    def rows(self, i: int, y0: int, y1: int) -> torch.Tensor:
-        """Level i (ReLU output, before normalisation), rows y0..y1-1, shape (rows, W_i, C)."""
+    def rows(self, i: int, y0: int, y1: int, out: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Level i (ReLU output, before normalisation), rows y0..y1-1, shape (rows, W_i, C).
+
+        Callers must not modify the result: it may be a view of the cache."""
+        if i in self._up_ready:
+            return self.kept_up[i][y0:y1]
         if self.index[i] is None:
             return F.relu(self._conv_rows(i, y0, y1))
         (r0, r1, rw0, rw1), (c0, c1, cw0, cw1) = self.index[i]
@@ -99,7 +110,8 @@ class BandRenderer:
         c = self._conv_rows(i, s0, s1)
         c = c.index_select(1, c0).mul_(cw0[:, None]).add_(c.index_select(1, c1).mul_(cw1[:, None]))
         top = c.index_select(0, r0[y0:y1] - s0).mul_(rw0[y0:y1, None, None])
-        return top.add_(c.index_select(0, r1[y0:y1] - s0).mul_(rw1[y0:y1, None, None])).relu_()
+        bottom = c.index_select(0, r1[y0:y1] - s0).mul_(rw1[y0:y1, None, None])
+        return torch.add(top, bottom, out=top if out is None else out).relu_()
 
     def _fill_cache(self, i: int) -> None:
         h, wd = self.in_size[i]
@@ -118,12 +130,15 @@ class BandRenderer:
         sums = torch.empty((h, self.net_width), device=self.z.device)
         squares = torch.empty_like(sums)
         step = self._band(h, wd)
+        keep = self.kept_up.get(i)
         for y0 in range(0, h, step):
             y1 = min(h, y0 + step)
-            band = self.rows(i, y0, y1)
+            band = self.rows(i, y0, y1, out=None if keep is None else keep[y0:y1])
             torch.sum(band, dim=1, out=sums[y0:y1])
-            torch.sum(band.square_(), dim=1, out=squares[y0:y1])
+            torch.sum(band.square() if keep is not None else band.square_(), dim=1, out=squares[y0:y1])
             del band
+        if keep is not None:
+            self._up_ready.add(i)
         n = h * wd
         mean = sums.double().sum(dim=0) / n
         var = (squares.double().sum(dim=0) / n - mean * mean).clamp_min(0)

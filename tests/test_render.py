@@ -65,7 +65,8 @@ def test_uncached_levels_are_recomputed_from_the_kept_ones():
     model = _model(h, w, c)
     weights = {n: p.detach() for n, p in model.weights.items()}
     renderer = BandRenderer(h, w, c, 7, 5, 3, "bilinear", weights, CPU, band_rows=4,
-                            cache_bytes=7 * 4 * (4 * 4 + 5 * 4))
-    assert set(renderer.kept) == {0, 1}  # convs run at 4x4, 5x4, 10x8, ...: the third does not fit
+                            cache_bytes=7 * 4 * (4 * 4 + 5 * 4 + 5 * 4 + 10 * 8))
+    # conv0 at 4x4, its upsampled output at 5x4, conv1 at 5x4, upsampled to 10x8; conv2 does not fit
+    assert set(renderer.kept) == {0, 1} and set(renderer.kept_up) == {0, 1}
     with torch.no_grad():
         np.testing.assert_array_equal(renderer.render(), _render(model, h, w, c, "bilinear", cache_bytes=1 << 30))
