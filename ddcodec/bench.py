@@ -23,7 +23,7 @@ from PIL import Image, features
 from . import codec
 from . import format as fmt
 from .fit import tune_allocator
-from .model import BatchedDeepDecoder, DeepDecoder
+from .model import BatchedDeepDecoder, DeepDecoder, coarse_size
 
 
 def _photo(width: int, height: int) -> Image.Image:
@@ -42,22 +42,30 @@ def _sync(device: torch.device) -> None:
 
 
 def time_iterations(height: int, width: int, net_width: int, device: torch.device, iters: int,
-                    batch: int = 1) -> float:
+                    batch: int = 1, coarse: bool = False) -> float:
     """Seconds per fitting iteration (forward, backward, Adam step) of ``batch`` images fitted
-    together, after two warm-up steps."""
+    together, after two warm-up steps; ``coarse``: a coarse-to-fine fit's half-size step."""
     nets = [DeepDecoder(height, width, 3, net_width, codec.DEFAULT_DEPTH, 0) for _ in range(batch)]
     model = (nets[0] if batch == 1 else BatchedDeepDecoder(nets)).to(device)
-    target = torch.rand(batch, 3, height, width, device=device)
+    out_size = coarse_size(model.sizes) if coarse else (height, width)
+    target = torch.rand(batch, 3, *out_size, device=device)
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     for step in range(iters + 2):
         if step == 2:
             _sync(device)
             start = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        F.mse_loss(model(), target, reduction="none").mean(dim=(1, 2, 3)).sum().backward()
+        F.mse_loss(model(coarse=coarse), target, reduction="none").mean(dim=(1, 2, 3)).sum().backward()
         opt.step()
     _sync(device)
     return (time.perf_counter() - start) / iters
+
+
+def _fit_seconds(schedule: codec.FitSchedule, sec_per_iter: float, coarse_iters_per_s: float | None) -> float:
+    """A preset's fitting time implied by the timed steps (full-size and, if it has any, half-size)."""
+    coarse = round(schedule.iters * schedule.coarse_fraction)
+    coarse_s = coarse / coarse_iters_per_s if coarse else 0.0
+    return sec_per_iter * (schedule.iters - coarse + schedule.qat_iters) + coarse_s
 
 
 def time_call(func, repeats: int) -> float:
@@ -134,12 +142,17 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
         "fit_iters_per_s": 1 / sec_per_iter,
         "decode_ms": 1000 * decode_s,
     }
+    if any(schedule.coarse_fraction for schedule in codec.PRESETS.values()):
+        out["fit_coarse_iters_per_s"] = 1 / time_iterations(height, width, net_width, device, iters, coarse=True)
     for preset, schedule in codec.PRESETS.items():
-        out[f"encode_s_{preset}"] = sec_per_iter * (schedule.iters + schedule.qat_iters)
+        out[f"encode_s_{preset}"] = _fit_seconds(schedule, sec_per_iter, out.get("fit_coarse_iters_per_s"))
     if batch > 1:
-        default = codec.PRESETS["default"]
         sec_per_batch_iter = time_iterations(height, width, net_width, device, iters, batch)
-        out[f"batch{batch}_images_per_s_default"] = batch / (sec_per_batch_iter * (default.iters + default.qat_iters))
+        coarse_rate = None
+        if codec.PRESETS["default"].coarse_fraction:
+            coarse_rate = 1 / time_iterations(height, width, net_width, device, iters, batch, coarse=True)
+        out[f"batch{batch}_images_per_s_default"] = batch / _fit_seconds(codec.PRESETS["default"],
+                                                                         sec_per_batch_iter, coarse_rate)
         out["single_images_per_s_default"] = 1 / out["encode_s_default"]
     if device.type == "cuda":
         out["decode_peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20

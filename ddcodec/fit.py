@@ -17,7 +17,7 @@ from typing import Callable, Optional
 import torch
 import torch.nn.functional as F
 
-from .model import BatchedDeepDecoder, DeepDecoder
+from .model import BatchedDeepDecoder, DeepDecoder, coarse_size
 from .presets import FitSchedule
 from .quant import fake_quant
 
@@ -60,11 +60,17 @@ def psnr_from_mse(mse: float) -> float:
 
 
 def _per_image_mse(model: torch.nn.Module, target: torch.Tensor, transform,
-                   rows: Optional[torch.Tensor] = None) -> torch.Tensor:
-    """MSE of each image (B,); their sum is the loss, so each network gets its own gradient."""
+                   rows: Optional[torch.Tensor] = None, coarse: bool = False) -> torch.Tensor:
+    """MSE of each image (B,); their sum is the loss, so each network gets its own gradient.
+    With ``coarse``, ``target`` is the half-size image."""
     if rows is not None:
         target = target[:, :, rows]
-    return F.mse_loss(model(transform, rows=rows), target, reduction="none").mean(dim=(1, 2, 3))
+    return F.mse_loss(model(transform, rows=rows, coarse=coarse), target, reduction="none").mean(dim=(1, 2, 3))
+
+
+def _coarse_target(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor) -> torch.Tensor:
+    """The image at the coarse size, each pixel the mean of the pixels it covers."""
+    return F.interpolate(target, size=coarse_size(model.sizes), mode="area")
 
 
 def _row_sampler(height: int, fraction: float, device: torch.device) -> Optional[Callable[[], torch.Tensor]]:
@@ -90,22 +96,28 @@ def _copy_where(dst: dict, src: dict, mask: torch.Tensor, batched: bool) -> None
 
 def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: float,
                lr_factor: Callable[[int], float], transform, progress: Optional[Progress],
-               done: int, total: int, sample_rows: Optional[Callable[[], torch.Tensor]] = None) -> torch.Tensor:
+               done: int, total: int, sample_rows: Optional[Callable[[], torch.Tensor]] = None,
+               coarse_steps: int = 0) -> torch.Tensor:
     """Adam for ``iters`` steps; leaves each network at its best iterate seen and returns their MSEs (B,).
 
     With ``sample_rows`` each step sees a row subset: its loss says little about the whole
-    image, so no best iterate is tracked and the last one is kept.
+    image, so no best iterate is tracked and the last one is kept. The first
+    ``coarse_steps`` steps fit the half-size image; best iterates are tracked after them.
     """
     batched = isinstance(model, BatchedDeepDecoder)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     best_loss = torch.full((target.shape[0],), math.inf, dtype=torch.float64)
     best = {n: p.detach().clone() for n, p in model.weights.items()}
+    small = _coarse_target(model, target) if coarse_steps else None
     for step in range(iters):
         opt.zero_grad(set_to_none=True)
-        losses = _per_image_mse(model, target, transform, None if sample_rows is None else sample_rows())
+        if step < coarse_steps:
+            losses = _per_image_mse(model, small, transform, coarse=True)
+        else:
+            losses = _per_image_mse(model, target, transform, None if sample_rows is None else sample_rows())
         values = losses.detach().double().cpu()
-        if sample_rows is None:
+        if sample_rows is None and step >= coarse_steps:
             improved = values < best_loss
             if improved.any():
                 best_loss = torch.where(improved, values, best_loss)
@@ -114,7 +126,8 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
         opt.step()
         sched.step()
         if progress is not None:
-            progress(done + step + 1, total, psnr_from_mse(float((best_loss if sample_rows is None else values).mean())))
+            shown = values if sample_rows is not None or step < coarse_steps else best_loss
+            progress(done + step + 1, total, psnr_from_mse(float(shown.mean())))
     with torch.no_grad():
         last = _per_image_mse(model, target, transform).double().cpu()
     # the last update was never evaluated: keep it where it is better, else restore the best
@@ -134,7 +147,8 @@ def fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule:
     total = schedule.iters + schedule.qat_iters
     float_mse = _run_phase(model, target, schedule.iters, schedule.lr,
                            lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None, progress, 0, total,
-                           _row_sampler(target.shape[2], schedule.row_fraction, target.device))
+                           _row_sampler(target.shape[2], schedule.row_fraction, target.device),
+                           round(schedule.iters * schedule.coarse_fraction))
 
     def quantised(name: str, w: torch.Tensor) -> torch.Tensor:
         return fake_quant(name, w, bits)

@@ -113,11 +113,12 @@ class DeepDecoder(torch.nn.Module):
         self.weights = torch.nn.ParameterDict(
             {name: torch.nn.Parameter(torch.from_numpy(value)) for name, value in init.items()})
 
-    def forward(self, transform: Optional[Transform] = None, rows: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(self, transform: Optional[Transform] = None, rows: Optional[torch.Tensor] = None,
+                coarse: bool = False) -> torch.Tensor:
         """Render the image (1, C, H, W) in [0, 1]; ``transform`` maps each weight (e.g. fake
-        quantisation); ``rows`` renders only those rows (see ``run_layers``)."""
+        quantisation); ``rows`` renders only those rows, ``coarse`` renders at half size (see ``run_layers``)."""
         w = {n: (transform(n, p) if transform else p) for n, p in self.weights.items()}
-        return run_layers(self.z, w, self.sizes, self.upsample, rows=rows)
+        return run_layers(self.z, w, self.sizes, self.upsample, rows=rows, coarse=coarse)
 
 
 class BatchedDeepDecoder(torch.nn.Module):
@@ -145,11 +146,12 @@ class BatchedDeepDecoder(torch.nn.Module):
         """Network ``index``'s weights, shaped as in a DeepDecoder."""
         return {n: p[index].detach() for n, p in self.weights.items()}
 
-    def forward(self, transform: Optional[Transform] = None, rows: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(self, transform: Optional[Transform] = None, rows: Optional[torch.Tensor] = None,
+                coarse: bool = False) -> torch.Tensor:
         """Render all images (B, C, H, W); ``transform`` is applied to each network's weights separately."""
         w = {n: (torch.stack([transform(n, p[b]) for b in range(self.batch)]) if transform else p)
              for n, p in self.weights.items()}
-        return run_layers(self.z, w, self.sizes, self.upsample, groups=self.batch, rows=rows)
+        return run_layers(self.z, w, self.sizes, self.upsample, groups=self.batch, rows=rows, coarse=coarse)
 
 
 def _upsample(x: torch.Tensor, size: tuple[int, int], mode: str) -> torch.Tensor:
@@ -164,19 +166,27 @@ def upsample_rows(x: torch.Tensor, size: tuple[int, int], rows: torch.Tensor, mo
     return out.contiguous(memory_format=torch.channels_last)
 
 
+def coarse_size(sizes: list[tuple[int, int]]) -> tuple[int, int]:
+    """The image size ``run_layers(coarse=True)`` renders: the last hidden layer's input size."""
+    return sizes[-2] if len(sizes) > 1 else sizes[-1]
+
+
 def run_layers(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[int, int]], upsample: str,
-               groups: int = 1, rows: Optional[torch.Tensor] = None) -> torch.Tensor:
+               groups: int = 1, rows: Optional[torch.Tensor] = None, coarse: bool = False) -> torch.Tensor:
     """The network on ``groups`` stacked images: weights (out, in) or (groups, out, in) -> (groups, C, H, W).
 
     With ``rows`` (indices into the image's rows) only those rows of the full-resolution
     layers are computed, and their normalisation statistics come from those rows alone:
     the cheap approximation that fitting with ``row_fraction`` < 1 trades for speed.
+    With ``coarse`` the last upsampling is skipped, so the last two layers run at
+    ``coarse_size(sizes)``, a quarter of the work: the same weights draw a half-size image,
+    which coarse-to-fine fitting (``FitSchedule.coarse_fraction``) fits first.
     """
     x = z
     for i in range(len(sizes)):
         conv = unit_rows(w[f"conv{i}"])
         x = F.conv2d(x, conv.reshape(-1, conv.shape[-1], 1, 1), groups=groups)
-        if i + 1 < len(sizes):
+        if i + 1 < len(sizes) and not (coarse and i + 2 == len(sizes)):
             if rows is not None and i + 2 == len(sizes):
                 x = upsample_rows(x, sizes[i + 1], rows, upsample)
             else:

@@ -25,10 +25,15 @@ class FitSchedule:
     # main fit only: each step renders a random row_fraction of the image's rows at full
     # resolution (the fine-tune always sees whole images)
     row_fraction: float = 1.0
+    # main fit only: this fraction of its steps comes first and fits a half-size image (the
+    # last upsampling skipped, a quarter of the work), the rest fits the full image
+    coarse_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0 < self.row_fraction <= 1:
             raise ValueError(f"row_fraction must be in (0, 1], got {self.row_fraction!r}")
+        if not 0 <= self.coarse_fraction < 1:
+            raise ValueError(f"coarse_fraction must be in [0, 1), got {self.coarse_fraction!r}")
 
 
 PRESETS: dict[str, FitSchedule] = {

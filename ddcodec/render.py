@@ -7,11 +7,12 @@ statistics take a pass over that layer, band by band, before the layer above can
 evaluated. The normalisation is then folded into the next 1x1 conv (its weights times the
 per-channel gain, plus a bias), so no normalised copy of a layer is ever made.
 
-Layers whose activations fit ``cache_bytes`` are kept between passes, lowest first: each conv's
-output, and each level's upsampled ReLU output, which is what the next conv reads (keeping it
-saves the second upsampling pass at full resolution; see the README's performance section). The others are recomputed band by band from the highest kept layer below. Statistics are summed per image
-row (float32, one row at a time, the same whatever the band) and the rows reduced once in
-float64, so the result does not depend on the band height: a one-band render and a
+Layers whose activations fit ``cache_bytes`` are kept between passes, lowest first: each
+conv's output, and each level's upsampled ReLU output, which is what the next conv reads
+(keeping it saves a second upsampling pass at full resolution; README, "Performance"). The
+others are recomputed band by band from the highest kept layer below. Statistics are summed
+per image row (float32, one row at a time, the same whatever the band) and the rows reduced
+once in float64, so the result does not depend on the band height: a one-band render and a
 many-band render give bit-identical pixels on CPU.
 """
 from __future__ import annotations

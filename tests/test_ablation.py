@@ -14,6 +14,8 @@ def test_parse_config_overrides_only_named_keys():
     assert kwargs == {"k": 28.0, "bits": 7}
     schedule, kwargs = parse_config("seed=3,rows=0.5")
     assert kwargs == {"seed": 3} and schedule.row_fraction == 0.5
+    schedule, _ = parse_config("coarse=0.75")
+    assert schedule.coarse_fraction == 0.75 and schedule.row_fraction == 1.0
     with pytest.raises(ValueError, match="unknown key 'speed'"):
         parse_config("speed=3")
 

@@ -19,3 +19,10 @@ def test_decode_only_reports_the_file_it_decoded():
     assert result["size"] == "40x24" and result["file_bytes"] == len(bench.synthetic_file(40, 24, 4))
     assert result["net_width"] == choose_net_width(24, 40, 3, 4)
     assert result["decode_ms"] > 0 and result["peak_rss_mb"] > 0
+
+
+def test_preset_time_counts_half_size_steps_at_their_own_rate():
+    schedule = ddcodec.codec.FitSchedule(iters=100, qat_iters=20, coarse_fraction=0.5)
+    # 50 full-size steps + 20 fine-tuning steps at 1 s, 50 half-size steps at 4 per second
+    assert bench._fit_seconds(schedule, 1.0, 4.0) == 70 + 12.5
+    assert bench._fit_seconds(ddcodec.codec.FitSchedule(iters=100, qat_iters=20), 1.0, None) == 120

@@ -180,6 +180,19 @@ def test_row_subsampled_fit_is_deterministic_and_still_fits(rgb_odd):
         ddcodec.codec.FitSchedule(iters=10, qat_iters=2, row_fraction=0)
 
 
+def test_coarse_to_fine_fit_is_deterministic_and_still_fits(rgb_odd):
+    schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5, coarse_fraction=0.5)
+    first, result = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
+    second, _ = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
+    plain, _ = ddcodec.encode(rgb_odd, k=8, iters=TEST_ITERS, device="cpu", seed=7)
+    assert first == second != plain
+    assert result.psnr > mean_colour_psnr(rgb_odd) + 8
+    assert abs(result.psnr - ddcodec.codec.psnr(rgb_odd, ddcodec.decode_pixels(first, "cpu"))) < 0.01
+    for bad in (-0.1, 1.0):
+        with pytest.raises(ValueError, match="coarse_fraction"):
+            ddcodec.codec.FitSchedule(iters=10, qat_iters=2, coarse_fraction=bad)
+
+
 def test_tries_keeps_the_best_of_consecutive_seeds(rgb_odd):
     data, result = ddcodec.encode(rgb_odd, k=8, iters=40, device="cpu", seed=5, tries=3)
     singles = {s: ddcodec.encode(rgb_odd, k=8, iters=40, device="cpu", seed=s) for s in (5, 6, 7)}

@@ -97,3 +97,17 @@ def test_rendering_every_row_through_the_row_path_is_the_full_render():
     with torch.no_grad():
         torch.testing.assert_close(model(rows=torch.arange(17)), model(), rtol=0, atol=1e-5)
         assert model(rows=torch.tensor([2, 9])).shape == (1, 3, 2, 23)
+
+
+def test_coarse_render_is_the_network_with_its_last_upsampling_skipped():
+    from ddcodec.model import coarse_size, run_layers
+
+    model = _perturbed_model()
+    sizes = model.sizes
+    with torch.no_grad():
+        coarse = model(coarse=True)
+        # the same layers on a size list whose last two entries agree: upsampling to the same
+        # size is the identity
+        reference = run_layers(model.z, dict(model.weights), sizes[:-1] + [sizes[-2]], model.upsample)
+    assert coarse.shape[2:] == coarse_size(sizes) == sizes[-2] != sizes[-1]
+    torch.testing.assert_close(coarse, reference, rtol=0, atol=1e-6)
