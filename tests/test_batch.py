@@ -41,6 +41,14 @@ def test_batched_network_equals_separate_networks_with_their_gradients():
             assert torch.equal(w, m.weights[name].detach())
 
 
+def test_batched_coarse_render_equals_separate_coarse_renders():
+    models = _perturbed(2)
+    with torch.no_grad():
+        out = BatchedDeepDecoder(models)(coarse=True)
+        assert out.shape == (2, 3, 10, 12)
+        torch.testing.assert_close(out, torch.cat([m(coarse=True) for m in models]), rtol=0, atol=1e-5)
+
+
 def test_batched_networks_must_share_a_shape():
     with pytest.raises(ValueError, match="same shape"):
         BatchedDeepDecoder([DeepDecoder(20, 24, 3, 6, 5, 0), DeepDecoder(20, 24, 3, 7, 5, 0)])
