@@ -9,7 +9,8 @@ per-channel gain, plus a bias), so no normalised copy of a layer is ever made.
 
 Layers whose activations fit ``cache_bytes`` are kept between passes, lowest first: each
 conv's output, and each level's upsampled ReLU output, which is what the next conv reads
-(keeping it saves a second upsampling pass at full resolution; README, "Performance"). The
+(keeping it saves a second upsampling pass at full resolution; README, "Performance"); that
+conv's output then overwrites it in place. The
 others are recomputed band by band from the highest kept layer below. Statistics are summed
 per image row (float32, one row at a time, the same whatever the band) and the rows reduced
 once in float64, so the result does not depend on the band height: a one-band render and a
@@ -76,6 +77,11 @@ class BandRenderer:
                   for store in ((self.kept, self.in_size), (self.kept_up, self.out_size))
                   if store[0] is self.kept or self.index[i] is not None]
         for (store, size), i in wanted:
+            if store is self.kept and i - 1 in self.kept_up:
+                # conv i reads only the kept level below, band by band, and is computed after it:
+                # it can overwrite it in place (same shape), at no extra memory
+                store[i] = self.kept_up[i - 1]
+                continue
             h, wd = size[i]
             need = net_width * h * wd * 4
             if need > budget:
@@ -120,6 +126,8 @@ class BandRenderer:
         for s0 in range(0, h, step):
             self.kept[i][s0:s0 + step] = self._conv_rows(i, s0, min(h, s0 + step))
         self._ready.add(i)
+        if self.kept[i] is self.kept_up.get(i - 1):
+            self._up_ready.discard(i - 1)  # overwritten by conv i
 
     def _fold_statistics(self, i: int) -> None:
         """One pass over level i: its statistics, folded into the conv that reads it."""

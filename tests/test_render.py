@@ -65,8 +65,10 @@ def test_uncached_levels_are_recomputed_from_the_kept_ones():
     model = _model(h, w, c)
     weights = {n: p.detach() for n, p in model.weights.items()}
     renderer = BandRenderer(h, w, c, 7, 5, 3, "bilinear", weights, CPU, band_rows=4,
-                            cache_bytes=7 * 4 * (4 * 4 + 5 * 4 + 5 * 4 + 10 * 8))
-    # conv0 at 4x4, its upsampled output at 5x4, conv1 at 5x4, upsampled to 10x8; conv2 does not fit
-    assert set(renderer.kept) == {0, 1} and set(renderer.kept_up) == {0, 1}
+                            cache_bytes=7 * 4 * (4 * 4 + 5 * 4 + 10 * 8))
+    # conv0 at 4x4, its upsampled output at 5x4 (conv1 overwrites it in place), that upsampled to
+    # 10x8 (conv2 overwrites it); the next upsampled level, 19x15, does not fit
+    assert set(renderer.kept) == {0, 1, 2} and set(renderer.kept_up) == {0, 1}
+    assert renderer.kept[1] is renderer.kept_up[0] and renderer.kept[2] is renderer.kept_up[1]
     with torch.no_grad():
         np.testing.assert_array_equal(renderer.render(), _render(model, h, w, c, "bilinear", cache_bytes=1 << 30))
