@@ -61,11 +61,10 @@ def time_iterations(height: int, width: int, net_width: int, device: torch.devic
     return (time.perf_counter() - start) / iters
 
 
-def _fit_seconds(schedule: codec.FitSchedule, sec_per_iter: float, coarse_iters_per_s: float | None) -> float:
-    """A preset's fitting time implied by the timed steps (full-size and, if it has any, half-size)."""
+def _fit_seconds(schedule: codec.FitSchedule, sec_per_iter: float, sec_per_coarse_iter: float) -> float:
+    """A preset's fitting time implied by the timed full-size and half-size steps."""
     coarse = round(schedule.iters * schedule.coarse_fraction)
-    coarse_s = coarse / coarse_iters_per_s if coarse else 0.0
-    return sec_per_iter * (schedule.iters - coarse + schedule.qat_iters) + coarse_s
+    return sec_per_iter * (schedule.iters - coarse + schedule.qat_iters) + sec_per_coarse_iter * coarse
 
 
 def time_call(func, repeats: int) -> float:
@@ -142,17 +141,15 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
         "fit_iters_per_s": 1 / sec_per_iter,
         "decode_ms": 1000 * decode_s,
     }
-    if any(schedule.coarse_fraction for schedule in codec.PRESETS.values()):
-        out["fit_coarse_iters_per_s"] = 1 / time_iterations(height, width, net_width, device, iters, coarse=True)
+    sec_per_coarse_iter = time_iterations(height, width, net_width, device, iters, coarse=True)
+    out["fit_coarse_iters_per_s"] = 1 / sec_per_coarse_iter
     for preset, schedule in codec.PRESETS.items():
-        out[f"encode_s_{preset}"] = _fit_seconds(schedule, sec_per_iter, out.get("fit_coarse_iters_per_s"))
+        out[f"encode_s_{preset}"] = _fit_seconds(schedule, sec_per_iter, sec_per_coarse_iter)
     if batch > 1:
-        sec_per_batch_iter = time_iterations(height, width, net_width, device, iters, batch)
-        coarse_rate = None
-        if codec.PRESETS["default"].coarse_fraction:
-            coarse_rate = 1 / time_iterations(height, width, net_width, device, iters, batch, coarse=True)
-        out[f"batch{batch}_images_per_s_default"] = batch / _fit_seconds(codec.PRESETS["default"],
-                                                                         sec_per_batch_iter, coarse_rate)
+        batch_s = _fit_seconds(codec.PRESETS["default"],
+                               time_iterations(height, width, net_width, device, iters, batch),
+                               time_iterations(height, width, net_width, device, iters, batch, coarse=True))
+        out[f"batch{batch}_images_per_s_default"] = batch / batch_s
         out["single_images_per_s_default"] = 1 / out["encode_s_default"]
     if device.type == "cuda":
         out["decode_peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20

@@ -7,11 +7,10 @@ statistics take a pass over that layer, band by band, before the layer above can
 evaluated. The normalisation is then folded into the next 1x1 conv (its weights times the
 per-channel gain, plus a bias), so no normalised copy of a layer is ever made.
 
-Layers whose activations fit ``cache_bytes`` are kept between passes, lowest first: each
-conv's output, and each level's upsampled ReLU output, which is what the next conv reads
-(keeping it saves a second upsampling pass at full resolution; README, "Performance"); that
-conv's output then overwrites it in place. The
-others are recomputed band by band from the highest kept layer below. Statistics are summed
+Layers whose activations fit ``cache_bytes`` are kept between passes, lowest first. A kept
+level's upsampled ReLU output stays in the buffer the next conv then overwrites in place, so
+no level is upsampled twice (README, "Performance"). The others are recomputed band by band
+from the highest kept layer below. Statistics are summed
 per image row (float32, one row at a time, the same whatever the band) and the rows reduced
 once in float64, so the result does not depend on the band height: a one-band render and a
 many-band render give bit-identical pixels on CPU.
@@ -69,25 +68,21 @@ class BandRenderer:
                       (source_index(self.in_size[i][0], self.out_size[i][0], upsample, device),
                        source_index(self.in_size[i][1], self.out_size[i][1], upsample, device))
                       for i in range(depth)]
+        # One buffer per level, lowest (cheapest) first: every recomputation starts from them.
+        # Buffer i holds level i-1's upsampled ReLU output, which is exactly what conv i reads;
+        # conv i, computed after it band by band, then overwrites it in place.
         self.kept: dict[int, torch.Tensor] = {}  # conv outputs, at in_size
         self.kept_up: dict[int, torch.Tensor] = {}  # upsampled ReLU outputs, at out_size
         budget = cache_bytes
-        # the cheapest first: every recomputation starts from them
-        wanted = [(store, i) for i in range(depth)
-                  for store in ((self.kept, self.in_size), (self.kept_up, self.out_size))
-                  if store[0] is self.kept or self.index[i] is not None]
-        for (store, size), i in wanted:
-            if store is self.kept and i - 1 in self.kept_up:
-                # conv i reads only the kept level below, band by band, and is computed after it:
-                # it can overwrite it in place (same shape), at no extra memory
-                store[i] = self.kept_up[i - 1]
-                continue
-            h, wd = size[i]
+        for i in range(depth):
+            h, wd = self.in_size[i]
             need = net_width * h * wd * 4
             if need > budget:
                 break
             budget -= need
-            store[i] = torch.empty((h, wd, net_width), device=device)
+            self.kept[i] = torch.empty((h, wd, net_width), device=device)
+            if i:
+                self.kept_up[i - 1] = self.kept[i]  # out_size[i - 1] == in_size[i]
         self._ready: set[int] = set()
         self._up_ready: set[int] = set()
         self.fully_cached = len(self.kept) == depth  # every layer computed once: no band recomputation
@@ -126,8 +121,7 @@ class BandRenderer:
         for s0 in range(0, h, step):
             self.kept[i][s0:s0 + step] = self._conv_rows(i, s0, min(h, s0 + step))
         self._ready.add(i)
-        if self.kept[i] is self.kept_up.get(i - 1):
-            self._up_ready.discard(i - 1)  # overwritten by conv i
+        self._up_ready.discard(i - 1)  # its buffer now holds conv i
 
     def _fold_statistics(self, i: int) -> None:
         """One pass over level i: its statistics, folded into the conv that reads it."""

@@ -23,6 +23,6 @@ def test_decode_only_reports_the_file_it_decoded():
 
 def test_preset_time_counts_half_size_steps_at_their_own_rate():
     schedule = ddcodec.codec.FitSchedule(iters=100, qat_iters=20, coarse_fraction=0.5)
-    # 50 full-size steps + 20 fine-tuning steps at 1 s, 50 half-size steps at 4 per second
-    assert bench._fit_seconds(schedule, 1.0, 4.0) == 70 + 12.5
-    assert bench._fit_seconds(ddcodec.codec.FitSchedule(iters=100, qat_iters=20), 1.0, None) == 120
+    # 50 full-size steps + 20 fine-tuning steps at 1 s, 50 half-size steps at 0.25 s
+    assert bench._fit_seconds(schedule, 1.0, 0.25) == 70 + 12.5
+    assert bench._fit_seconds(ddcodec.codec.FitSchedule(iters=100, qat_iters=20), 1.0, 0.25) == 120
