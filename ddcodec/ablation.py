@@ -1,6 +1,6 @@
 """Ablations of the encoder's settings: ``python -m ddcodec.ablation IMAGE... --config SPEC ...``.
 
-Each ``--config`` is comma-separated ``key=value`` pairs: k (or bpp), bits, seed, iters, qat
+Each ``--config`` is comma-separated ``key=value`` pairs: k (or bpp), bits, seed, depth, iters, qat
 (fine-tuning iterations), lr (one-cycle peak), qat_lr, rows (fraction of full-resolution
 rows each main-fit step renders), coarse (fraction of main-fit steps fitted at half size first). Unset keys keep the default
 preset's values. Images are resized to ``--size`` first (CPU runs). One line per
@@ -19,7 +19,7 @@ from . import codec
 from .fit import FitSchedule
 
 SCHEDULE_KEYS = {"iters": int, "qat": int, "lr": float, "qat_lr": float, "rows": float, "coarse": float}
-ENCODE_KEYS = {"k": float, "bpp": float, "bits": int, "seed": int}
+ENCODE_KEYS = {"k": float, "bpp": float, "bits": int, "seed": int, "depth": int}
 
 
 def parse_config(spec: str) -> tuple[FitSchedule, dict]:
@@ -51,7 +51,7 @@ def run(images: list[Path], configs: list[str], size: tuple[int, int] | None, de
         for spec in configs:
             schedule, kwargs = parse_config(spec)
             _, result = codec.encode(image, preset=schedule, device=device, **kwargs)
-            row = {"image": path.name, "config": spec, "width": result.width, "bits": result.bits,
+            row = {"image": path.name, "config": spec, "width": result.width, "depth": result.depth, "bits": result.bits,
                    "bpp": result.bpp, "float_psnr": result.float_psnr, "psnr": result.psnr,
                    "seconds": result.encode_seconds}
             rows.append(row)

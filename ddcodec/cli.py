@@ -145,6 +145,8 @@ def _summary(output: Path, result: EncodeResult) -> str:
 @click.option("--bits", type=int, help=f"Bits per weight, 2 to 16  [default: {presets.DEFAULT_BITS}].")
 @click.option("--preset", type=click.Choice(list(presets.PRESETS)), default="default", show_default=True,
               help="Fitting effort: fast, default or best.")
+@click.option("--depth", type=click.IntRange(presets.MIN_DEPTH, presets.MAX_DEPTH), default=presets.DEFAULT_DEPTH,
+              show_default=True, help="Hidden layers of the network (stored in the file).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary line per file instead of text.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @click.option("-f", "--force", is_flag=True, help="Overwrite existing output files.")
@@ -153,7 +155,7 @@ def _summary(output: Path, result: EncodeResult) -> str:
 @_friendly_errors
 def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], psnr: Optional[float],
            output: Optional[Path], device: str, seed: int, iters: Optional[int], tries: int, bits: Optional[int],
-           preset: str, as_json: bool, quiet: bool, force: bool, batch: Optional[int]) -> None:
+           preset: str, depth: int, as_json: bool, quiet: bool, force: bool, batch: Optional[int]) -> None:
     """Encode images (PNG, JPEG, ... anything Pillow reads; or folders of them) to .ddc files.
 
     With several inputs, each is encoded in turn (on a GPU, same-size images are fitted
@@ -170,7 +172,7 @@ def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], p
         if not several:
             require_file(source)
         check_output(target, [source], force)
-    options = dict(k=k, bpp=bpp, bits=bits, preset=preset, seed=seed, iters=iters, device=device)
+    options = dict(k=k, bpp=bpp, bits=bits, preset=preset, seed=seed, iters=iters, device=device, depth=depth)
     if psnr is not None or tries > 1:
         options.update(psnr=psnr, tries=tries)
         batch = 1  # each file is its own search or set of tries

@@ -21,8 +21,8 @@ from .fit import Progress, fit, tune_allocator
 from .imageio import ImageLike, load_pixels, psnr, to_pil
 from .model import BatchedDeepDecoder, DeepDecoder
 from .quant import dequantize, quantize
-from .presets import (BPP_BITS_CHOICES, DEFAULT_BITS, DEFAULT_DEPTH, MIN_NET_WIDTH, PRESETS,
-                      QAT_FRACTION, FitSchedule)
+from .presets import (BPP_BITS_CHOICES, DEFAULT_BITS, DEFAULT_DEPTH, MAX_DEPTH, MIN_DEPTH, MIN_NET_WIDTH,
+                      PRESETS, QAT_FRACTION, FitSchedule)
 from .ratecontrol import plan_for_bpp
 from .render import BandRenderer
 
@@ -39,6 +39,7 @@ class EncodeResult:
     target_ratio: float
     bits: int
     seed: int
+    depth: int  # hidden layers
     image_width: int
     image_height: int
     channels: int
@@ -96,7 +97,9 @@ def _schedule(preset: str | FitSchedule, iters: Optional[int]) -> FitSchedule:
     return dataclasses.replace(base, iters=iters, qat_iters=max(1, math.ceil(iters * QAT_FRACTION)))
 
 
-def _check_options(bits: int, seed: int, tries: int = 1) -> None:
+def _check_options(bits: int, seed: int, tries: int = 1, depth: int = DEFAULT_DEPTH) -> None:
+    if not isinstance(depth, int) or not MIN_DEPTH <= depth <= MAX_DEPTH:
+        raise DdcInputError(f"depth must be an integer from {MIN_DEPTH} to {MAX_DEPTH}, got {depth!r}")
     if not isinstance(bits, int) or not 2 <= bits <= 16:
         raise DdcInputError(f"bits must be an integer from 2 to 16, got {bits!r}")
     if not isinstance(seed, int) or not 0 <= seed < 2**32:
@@ -146,18 +149,20 @@ class _Plan:
     k: float
     seconds: float  # loading and planning
     seed: int
+    depth: int = DEFAULT_DEPTH
 
     @property
     def shape_key(self) -> tuple:
-        return (*self.pixels.shape, self.net_width, self.bits)
+        return (*self.pixels.shape, self.net_width, self.bits, self.depth)
 
 
-def _ratio(pixels: np.ndarray, net_width: int) -> float:
-    """The compression ratio k of a network of this width on these pixels."""
-    return pixels.size / fmt.param_count(net_width, DEFAULT_DEPTH, pixels.shape[2])
+def _ratio(pixels: np.ndarray, net_width: int, depth: int) -> float:
+    """The compression ratio k of a network of this width and depth on these pixels."""
+    return pixels.size / fmt.param_count(net_width, depth, pixels.shape[2])
 
 
-def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int], seed: int) -> _Plan:
+def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int], seed: int,
+          depth: int = DEFAULT_DEPTH) -> _Plan:
     start = time.perf_counter()
     pixels = load_pixels(image)
     height, width, channels = pixels.shape
@@ -165,21 +170,21 @@ def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int],
         raise DdcInputError(f"image {width}x{height} exceeds the limit of {fmt.MAX_PIXELS} pixels")
     if bpp is not None:
         choices = BPP_BITS_CHOICES if bits is None else (bits,)
-        net_width, bits = plan_for_bpp(height, width, channels, bpp, DEFAULT_DEPTH, choices,
+        net_width, bits = plan_for_bpp(height, width, channels, bpp, depth, choices,
                                        MIN_NET_WIDTH, DEFAULT_BITS)
-        k = _ratio(pixels, net_width)
+        k = _ratio(pixels, net_width, depth)
     else:
         bits = DEFAULT_BITS if bits is None else bits
-        net_width = choose_net_width(height, width, channels, k)
-    return _Plan(pixels, net_width, bits, float(k), time.perf_counter() - start, seed)
+        net_width = choose_net_width(height, width, channels, k, depth)
+    return _Plan(pixels, net_width, bits, float(k), time.perf_counter() - start, seed, depth)
 
 
 def pack(weights: dict[str, torch.Tensor], height: int, width: int, channels: int, net_width: int, bits: int,
-         seed: int, k: float) -> bytes:
+         seed: int, k: float, depth: int = DEFAULT_DEPTH) -> bytes:
     """Quantise a fitted network's weights and write the .ddc file."""
-    q, steps = quantize(weights, bits, net_width, DEFAULT_DEPTH, channels)
+    q, steps = quantize(weights, bits, net_width, depth, channels)
     header = fmt.DdcHeader(height=height, width=width, channels=channels, net_width=net_width,
-                           depth=DEFAULT_DEPTH, seed=seed, bits=bits, steps=steps, target_ratio=float(k))
+                           depth=depth, seed=seed, bits=bits, steps=steps, target_ratio=float(k))
     return fmt.encode_file(header, q)
 
 
@@ -188,13 +193,13 @@ def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, sc
     """Quantise, pack, and decode the file once to measure what the decoder will render."""
     start = time.perf_counter()
     height, width, channels = plan.pixels.shape
-    data = pack(weights, height, width, channels, plan.net_width, plan.bits, plan.seed, plan.k)
+    data = pack(weights, height, width, channels, plan.net_width, plan.bits, plan.seed, plan.k, plan.depth)
     header, q = fmt.decode_file(data)
     decoded = _render(header, q, dev)
     result = EncodeResult(
         bytes=len(data), bpp=8 * len(data) / (height * width), psnr=psnr(decoded, plan.pixels),
         float_psnr=float_psnr,
-        width=plan.net_width, ratio=header.ratio, target_ratio=plan.k, bits=plan.bits, seed=plan.seed,
+        width=plan.net_width, ratio=header.ratio, target_ratio=plan.k, bits=plan.bits, seed=plan.seed, depth=plan.depth,
         image_width=width, image_height=height, channels=channels,
         iterations=schedule.iters + schedule.qat_iters, device=str(dev), fit_seconds=fit_seconds,
         encode_seconds=plan.seconds + fit_seconds + time.perf_counter() - start, batch=batch)
@@ -203,7 +208,7 @@ def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, sc
 
 def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, psnr: Optional[float] = None,
            bits: Optional[int] = None, preset: str | FitSchedule = "default", seed: int = 0,
-           iters: Optional[int] = None, device: str = "auto", tries: int = 1,
+           iters: Optional[int] = None, device: str = "auto", tries: int = 1, depth: int = DEFAULT_DEPTH,
            progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
     """Fit a Deep Decoder to ``image`` and return the .ddc bytes and a record.
 
@@ -214,17 +219,18 @@ def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, ps
     ``psnr``, a target quality in dB: the smallest file reaching it (see ``encode_to_psnr``).
     ``preset`` names one of ``PRESETS`` or is a ``FitSchedule`` of its own. ``tries`` > 1
     fits with seeds ``seed``, ``seed + 1``, ... and keeps the best file: the seed costs nothing
-    in the file, and a fit's outcome varies with it by a few tenths of a dB.
+    in the file, and a fit's outcome varies with it by a few tenths of a dB. ``depth`` is the
+    number of hidden layers (the image is drawn from a grid 2^(depth-1) times smaller).
     """
     if psnr is not None:
         if bpp is not None:
             raise DdcInputError("give either a bpp or a PSNR target, not both")
         return encode_to_psnr(image, psnr, bits=bits, preset=preset, seed=seed, iters=iters, device=device,
-                              tries=tries, progress=progress)
-    _check_options(DEFAULT_BITS if bits is None else bits, seed, tries)
+                              tries=tries, depth=depth, progress=progress)
+    _check_options(DEFAULT_BITS if bits is None else bits, seed, tries, depth)
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
-    return _encode_tries(_plan(image, k, bpp, bits, seed), tries, schedule, dev, progress)
+    return _encode_tries(_plan(image, k, bpp, bits, seed, depth), tries, schedule, dev, progress)
 
 
 def _encode_tries(plan: _Plan, tries: int, schedule: FitSchedule, dev: torch.device,
@@ -244,7 +250,7 @@ PSNR_SEARCH_MIN_K = 8.0  # the widest network the PSNR search tries (about 2.6 b
 
 def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = None,
                    preset: str | FitSchedule = "default", seed: int = 0, iters: Optional[int] = None,
-                   device: str = "auto", tries: int = 1,
+                   device: str = "auto", tries: int = 1, depth: int = DEFAULT_DEPTH,
                    progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
     """The narrowest network (at ``bits``, default 7) whose decoded PSNR reaches ``target`` dB.
 
@@ -257,14 +263,14 @@ def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = Non
     if not (isinstance(target, (int, float)) and math.isfinite(target) and target > 0):
         raise DdcInputError(f"PSNR target must be a positive number of dB, got {target!r}")
     bits = DEFAULT_BITS if bits is None else bits
-    _check_options(bits, seed, tries)
+    _check_options(bits, seed, tries, depth)
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
     start = time.perf_counter()
-    widest = _plan(image, PSNR_SEARCH_MIN_K, None, bits, seed)
+    widest = _plan(image, PSNR_SEARCH_MIN_K, None, bits, seed, depth)
 
     def probe(net_width: int) -> tuple[bytes, EncodeResult]:
-        plan = dataclasses.replace(widest, net_width=net_width, k=_ratio(widest.pixels, net_width))
+        plan = dataclasses.replace(widest, net_width=net_width, k=_ratio(widest.pixels, net_width, depth))
         return _encode_tries(plan, tries, schedule, dev, progress)
 
     best = probe(widest.net_width)
@@ -286,7 +292,7 @@ def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = Non
 def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[float] = None,
                  bits: Optional[int] = None, preset: str | FitSchedule = "default", seed: int = 0,
                  iters: Optional[int] = None, device: str = "auto", progress: Optional[Progress] = None,
-                 batch_size: int = 1) -> list[tuple[bytes, EncodeResult]]:
+                 batch_size: int = 1, depth: int = DEFAULT_DEPTH) -> list[tuple[bytes, EncodeResult]]:
     """``encode`` each image, fitting up to ``batch_size`` images of one size together.
 
     Batching launches one grouped network for several images (``BatchedDeepDecoder``): on a
@@ -296,10 +302,10 @@ def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise DdcInputError(f"batch size must be a positive integer, got {batch_size!r}")
-    _check_options(DEFAULT_BITS if bits is None else bits, seed)
+    _check_options(DEFAULT_BITS if bits is None else bits, seed, depth=depth)
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
-    plans = [_plan(image, k, bpp, bits, seed) for image in images]
+    plans = [_plan(image, k, bpp, bits, seed, depth) for image in images]
     return _encode_plans(plans, schedule, dev, progress, batch_size)
 
 
@@ -318,7 +324,7 @@ def _encode_plans(plans: list[_Plan], schedule: FitSchedule, dev: torch.device,
             group_start = time.perf_counter()
             plan = plans[chunk[0]]
             height, width, channels = plan.pixels.shape
-            nets = [DeepDecoder(height, width, channels, plan.net_width, DEFAULT_DEPTH, plans[i].seed)
+            nets = [DeepDecoder(height, width, channels, plan.net_width, plan.depth, plans[i].seed)
                     for i in chunk]
             model = (nets[0] if len(chunk) == 1 else BatchedDeepDecoder(nets)).to(dev)
             target = torch.cat([_to_tensor(plans[i].pixels, dev) for i in chunk])

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import format as fmt
+
 DEFAULT_DEPTH = 6
+_DEPTH_FIELD = next(f for f in fmt.FIELDS if f.name == "depth")
+MIN_DEPTH, MAX_DEPTH = int(_DEPTH_FIELD.lo), int(_DEPTH_FIELD.hi)  # the format's range
 DEFAULT_BITS = 7  # measured: beats 8 bits at equal bpp by 0.1-0.3 dB
 MIN_NET_WIDTH = 2
 BPP_BITS_CHOICES = (5, 6, 7, 8)  # precisions rate control may pick from when bits are not given

@@ -70,10 +70,12 @@ def test_encode_text_summary_and_quiet(png, tmp_path):
 def test_encode_options_reach_the_file(png, tmp_path):
     out = tmp_path / "o.ddc"
     result = run("encode", png, "-k", "6", "--bits", "6", "--seed", "99", "--iters", "3",
-                 "--preset", "fast", "-o", out, "-q")
+                 "--preset", "fast", "--depth", "4", "-o", out, "-q")
     assert result.exit_code == 0, result.output
     header = ddcodec.read_header(out.read_bytes())
-    assert (header.bits, header.seed, header.target_ratio) == (6, 99, 6.0)
+    assert (header.bits, header.seed, header.target_ratio, header.depth) == (6, 99, 6.0, 4)
+    bad = run("encode", png, "--depth", "11", "-o", tmp_path / "bad.ddc")
+    assert bad.exit_code == 2 and "--depth" in bad.output and not (tmp_path / "bad.ddc").exists()
 
 
 def test_decode_round_trip_matches_library(ddc, rgb_encoded):

@@ -124,6 +124,8 @@ def test_sixteen_bit_input_warns_and_converts():
     (dict(preset="turbo"), "unknown preset 'turbo'"),
     (dict(iters=-5), "iters must be a non-negative integer"),
     (dict(device="tpu"), "unknown device 'tpu'"),
+    (dict(depth=0), "depth must be an integer from 1 to 10, got 0"),
+    (dict(depth=11), "depth must be an integer from 1 to 10, got 11"),
 ])
 def test_bad_options_raise_input_errors(rgb_odd, kwargs, message):
     with pytest.raises(ddcodec.DdcInputError, match=message):
@@ -194,6 +196,20 @@ def test_coarse_to_fine_fit_is_deterministic_and_still_fits(rgb_odd):
     for bad in (-0.1, 1.0):
         with pytest.raises(ValueError, match="coarse_fraction"):
             ddcodec.codec.FitSchedule(iters=10, qat_iters=2, coarse_fraction=bad)
+
+
+@pytest.mark.parametrize("depth", [3, 8])
+def test_other_depths_round_trip(rgb_odd, depth):
+    data, result = ddcodec.encode(rgb_odd, k=8, depth=depth, iters=TEST_ITERS, device="cpu", seed=7)
+    header = ddcodec.read_header(data)
+    assert header.depth == result.depth == depth
+    # the width is the widest that this depth's parameter count allows at k=8
+    assert header.net_width == result.width == choose_net_width(33, 47, 3, 8, depth)
+    assert fmt.param_count(result.width, depth, 3) <= 33 * 47 * 3 / 8 < fmt.param_count(result.width + 1, depth, 3)
+    assert abs(psnr(np.asarray(ddcodec.decode(data, device="cpu")), rgb_odd) - result.psnr) < 0.01
+    assert result.psnr > mean_colour_psnr(rgb_odd) + 5  # a real fit (depth 3 here: +6.7 dB, depth 6: +8)
+    by_bpp, planned = ddcodec.encode(rgb_odd, bpp=result.bpp, bits=7, depth=depth, iters=2, device="cpu")
+    assert ddcodec.read_header(by_bpp).depth == depth and planned.width == result.width
 
 
 def test_tries_keeps_the_best_of_consecutive_seeds(rgb_odd):
