@@ -22,6 +22,7 @@ from .presets import FitSchedule
 from .quant import fake_quant
 
 Progress = Callable[[int, int, float], None]  # (iterations done, total, current PSNR dB)
+JITTER_DECAY, JITTER_DECAY_STEPS = 0.7, 500  # the reference's input-noise schedule
 
 
 def tune_allocator() -> None:
@@ -97,12 +98,15 @@ def _copy_where(dst: dict, src: dict, mask: torch.Tensor, batched: bool) -> None
 def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: float,
                lr_factor: Callable[[int], float], transform, progress: Optional[Progress],
                done: int, total: int, sample_rows: Optional[Callable[[], torch.Tensor]] = None,
-               coarse_steps: int = 0) -> torch.Tensor:
+               coarse_steps: int = 0, jitter: float = 0.0) -> torch.Tensor:
     """Adam for ``iters`` steps; leaves each network at its best iterate seen and returns their MSEs (B,).
 
     With ``sample_rows`` each step sees a row subset: its loss says little about the whole
     image, so no best iterate is tracked and the last one is kept. The first
     ``coarse_steps`` steps fit the half-size image; best iterates are tracked after them.
+    With ``jitter`` each step's fixed input gets fresh Gaussian noise (std decaying x0.7 every
+    ``JITTER_DECAY_STEPS``); the best iterate is still judged by its loss on the noisy input,
+    as the reference does, and the final check uses the clean one.
     """
     batched = isinstance(model, BatchedDeepDecoder)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -110,8 +114,14 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
     best_loss = torch.full((target.shape[0],), math.inf, dtype=torch.float64)
     best = {n: p.detach().clone() for n, p in model.weights.items()}
     small = _coarse_target(model, target) if coarse_steps else None
+    clean_z = model.z.clone()
+    noise_gen = torch.Generator().manual_seed(0)  # files stay deterministic
     for step in range(iters):
         opt.zero_grad(set_to_none=True)
+        if jitter:
+            std = jitter * JITTER_DECAY ** (step // JITTER_DECAY_STEPS)
+            noise = torch.randn(clean_z.shape, generator=noise_gen).to(clean_z.device) * std
+            model.z.copy_(clean_z + noise)
         if step < coarse_steps:
             losses = _per_image_mse(model, small, transform, coarse=True)
         else:
@@ -129,6 +139,7 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
             shown = values if sample_rows is not None or step < coarse_steps else best_loss
             progress(done + step + 1, total, psnr_from_mse(float(shown.mean())))
     with torch.no_grad():
+        model.z.copy_(clean_z)
         last = _per_image_mse(model, target, transform).double().cpu()
     # the last update was never evaluated: keep it where it is better, else restore the best
     worse = last >= best_loss
@@ -148,7 +159,7 @@ def fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule:
     float_mse = _run_phase(model, target, schedule.iters, schedule.lr,
                            lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None, progress, 0, total,
                            _row_sampler(target.shape[2], schedule.row_fraction, target.device),
-                           round(schedule.iters * schedule.coarse_fraction))
+                           round(schedule.iters * schedule.coarse_fraction), schedule.input_jitter)
 
     def quantised(name: str, w: torch.Tensor) -> torch.Tensor:
         return fake_quant(name, w, bits)

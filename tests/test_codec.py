@@ -198,6 +198,20 @@ def test_coarse_to_fine_fit_is_deterministic_and_still_fits(rgb_odd):
             ddcodec.codec.FitSchedule(iters=10, qat_iters=2, coarse_fraction=bad)
 
 
+def test_input_jitter_fit_is_deterministic_and_leaves_the_input_clean(rgb_odd):
+    schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5, input_jitter=0.005)
+    first, result = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
+    second, _ = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
+    plain, _ = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, input_jitter=0.0),
+                              device="cpu", seed=7)
+    assert first == second != plain
+    assert result.psnr > mean_colour_psnr(rgb_odd) + 8
+    # the decoder's input is the clean one: what encode reports is what decode renders
+    assert abs(result.psnr - ddcodec.codec.psnr(rgb_odd, ddcodec.decode_pixels(first, "cpu"))) < 0.01
+    with pytest.raises(ValueError, match="input_jitter"):
+        ddcodec.codec.FitSchedule(iters=10, qat_iters=2, input_jitter=-0.1)
+
+
 @pytest.mark.parametrize("depth", [3, 8])
 def test_other_depths_round_trip(rgb_odd, depth):
     data, result = ddcodec.encode(rgb_odd, k=8, depth=depth, iters=TEST_ITERS, device="cpu", seed=7)
