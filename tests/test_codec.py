@@ -184,32 +184,23 @@ def test_row_subsampled_fit_is_deterministic_and_still_fits(rgb_odd):
         ddcodec.codec.FitSchedule(iters=10, qat_iters=2, row_fraction=0)
 
 
-def test_coarse_to_fine_fit_is_deterministic_and_still_fits(rgb_odd):
-    schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5, coarse_fraction=0.5)
+@pytest.mark.parametrize("option, value, bad_values", [
+    ("coarse_fraction", 0.5, (-0.1, 1.0)),  # half the main fit at half size
+    ("input_jitter", 0.005, (-0.1,)),  # noise on the fixed input while fitting, never when decoding
+])
+def test_schedule_option_is_deterministic_changes_the_fit_and_still_fits(rgb_odd, option, value, bad_values):
+    schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5, **{option: value})
     first, result = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
     second, _ = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
-    plain, _ = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, coarse_fraction=0.0),
+    plain, _ = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, **{option: 0.0}),
                               device="cpu", seed=7)
     assert first == second != plain
     assert result.psnr > mean_colour_psnr(rgb_odd) + 8
+    # what encode reports is what decode renders (for jitter: the decoder's input is the clean one)
     assert abs(result.psnr - ddcodec.codec.psnr(rgb_odd, ddcodec.decode_pixels(first, "cpu"))) < 0.01
-    for bad in (-0.1, 1.0):
-        with pytest.raises(ValueError, match="coarse_fraction"):
-            ddcodec.codec.FitSchedule(iters=10, qat_iters=2, coarse_fraction=bad)
-
-
-def test_input_jitter_fit_is_deterministic_and_leaves_the_input_clean(rgb_odd):
-    schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5, input_jitter=0.005)
-    first, result = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
-    second, _ = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
-    plain, _ = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, input_jitter=0.0),
-                              device="cpu", seed=7)
-    assert first == second != plain
-    assert result.psnr > mean_colour_psnr(rgb_odd) + 8
-    # the decoder's input is the clean one: what encode reports is what decode renders
-    assert abs(result.psnr - ddcodec.codec.psnr(rgb_odd, ddcodec.decode_pixels(first, "cpu"))) < 0.01
-    with pytest.raises(ValueError, match="input_jitter"):
-        ddcodec.codec.FitSchedule(iters=10, qat_iters=2, input_jitter=-0.1)
+    for bad in bad_values:
+        with pytest.raises(ValueError, match=option):
+            ddcodec.codec.FitSchedule(iters=10, qat_iters=2, **{option: bad})
 
 
 @pytest.mark.parametrize("depth", [3, 8])
