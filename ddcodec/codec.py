@@ -21,7 +21,7 @@ from .fit import Progress, fit, tune_allocator
 from .imageio import ImageLike, load_pixels, psnr, to_pil
 from .model import BatchedDeepDecoder, DeepDecoder
 from .quant import dequantize, quantize
-from .presets import (BPP_BITS_CHOICES, DEFAULT_BITS, DEFAULT_DEPTH, MAX_DEPTH, MIN_DEPTH, MIN_NET_WIDTH,
+from .presets import (BPP_BITS_CHOICES, BPP_BITS_PREFERENCE, DEFAULT_BITS, DEFAULT_DEPTH, MAX_DEPTH, MIN_DEPTH, MIN_NET_WIDTH,
                       PRESETS, QAT_FRACTION, FitSchedule)
 from .ratecontrol import plan_for_bpp
 from .render import BandRenderer
@@ -171,7 +171,7 @@ def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int],
     if bpp is not None:
         choices = BPP_BITS_CHOICES if bits is None else (bits,)
         net_width, bits = plan_for_bpp(height, width, channels, bpp, depth, choices,
-                                       MIN_NET_WIDTH, DEFAULT_BITS)
+                                       MIN_NET_WIDTH, BPP_BITS_PREFERENCE)
         k = _ratio(pixels, net_width, depth)
     else:
         bits = DEFAULT_BITS if bits is None else bits

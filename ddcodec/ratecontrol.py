@@ -17,7 +17,10 @@ import zstandard
 from . import format as fmt
 from .errors import DdcInputError
 
-TOLERANCE = 0.015  # a plan at the preferred precision this close to the target wins
+# A plan predicted this far under / over the target is good enough. Real files came out 0 to
+# 2% under the prediction (their weights are not quite evenly spread), so both ends stay
+# within the promised 3%.
+ACCEPT_UNDER, ACCEPT_OVER = 0.01, 0.025
 
 
 def header_bytes(depth: int, channels: int) -> int:
@@ -50,27 +53,38 @@ def _widths_around(target_bytes: float, depth: int, channels: int, bits: int, pe
 
 
 def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, depth: int,
-                 bits_choices: tuple[int, ...], min_width: int, preferred_bits: int) -> tuple[int, int]:
-    """(net_width, bits) whose predicted bpp is nearest the target.
+                 bits_choices: tuple[int, ...], min_width: int, preference: tuple[int, ...]) -> tuple[int, int]:
+    """(net_width, bits) for a file of about ``target_bpp``.
 
-    The preferred precision (the best quality per bit, as measured) wins when one of its
-    plans is within ``TOLERANCE``; otherwise the plan nearest the target, at any precision.
+    Precisions are tried in ``preference`` order (best quality per bit first, as measured):
+    the first one with a plan within ``ACCEPT_UNDER`` / ``ACCEPT_OVER`` of the target wins,
+    with its nearest plan.
+    Only when none comes that close does the plan nearest the target win, at any precision.
+    Narrow networks have coarse width steps, so the nearest plan is often at an odd
+    precision; taking it blindly picked 5 bits (which costs 0.5 to 1.5 dB) at 0.125 bpp on
+    a 768x512 image.
     """
     if not (isinstance(target_bpp, (int, float)) and math.isfinite(target_bpp) and target_bpp > 0):
         raise DdcInputError(f"target bpp must be a positive number, got {target_bpp!r}")
     target_bytes = target_bpp * height * width / 8
-    plans = []  # (relative error, net_width, bits)
+    plans = []  # (signed relative error, net_width, bits)
     for bits in bits_choices:
         rough = _widths_around(target_bytes, depth, channels, bits, bits / 8, min_width)
         per_weight = bytes_per_weight(bits, fmt.param_count(rough[-1][0], depth, channels))
         for net_width, size in _widths_around(target_bytes, depth, channels, bits, per_weight, min_width):
-            plans.append((abs(size - target_bytes) / target_bytes, net_width, bits))
+            plans.append(((size - target_bytes) / target_bytes, net_width, bits))
     smallest = min(predicted_bytes(min_width, depth, channels, b, bytes_per_weight(b, 1000))
                    for b in bits_choices)
     if target_bytes < smallest * 0.97:
         raise DdcInputError(
             f"{target_bpp:g} bpp is below the smallest file for a {width}x{height} image "
             f"({8 * smallest / (height * width):.3f} bpp); ask for more")
-    preferred = min((p for p in plans if p[2] == preferred_bits), default=None)
-    chosen = preferred if preferred is not None and preferred[0] <= TOLERANCE else min(plans)
-    return chosen[1], chosen[2]
+
+    def nearest(candidates: list) -> tuple:
+        return min(candidates, key=lambda p: (abs(p[0]), p[2]))
+
+    for bits in [b for b in preference if b in bits_choices]:
+        close = [p for p in plans if p[2] == bits and -ACCEPT_UNDER <= p[0] <= ACCEPT_OVER]
+        if close:
+            return nearest(close)[1:]
+    return nearest(plans)[1:]

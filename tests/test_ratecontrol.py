@@ -11,7 +11,7 @@ from PIL import Image
 import ddcodec
 from ddcodec import format as fmt
 from ddcodec.cli import main
-from ddcodec.ratecontrol import plan_for_bpp
+from ddcodec.ratecontrol import bytes_per_weight, plan_for_bpp, predicted_bytes
 from conftest import smooth_image
 
 PHOTO = smooth_image(96, 128, 3, seed=11)
@@ -36,10 +36,28 @@ def test_explicit_bits_pin_the_precision():
 
 
 def test_preferred_precision_wins_when_close():
-    width, bits = plan_for_bpp(512, 768, 3, 0.66, 6, (5, 6, 7, 8), 2, 7)
+    width, bits = plan_for_bpp(512, 768, 3, 0.66, 6, (5, 6, 7, 8), 2, (7, 8, 6, 5))
     assert (width, bits) == (77, 7)
     predicted = 8 * (fmt.param_count(77, 6, 3) * 7 / 8) / (512 * 768)
     assert abs(predicted - 0.66) / 0.66 < 0.02
+
+
+def test_precision_preference_beats_a_nearer_plan_at_a_worse_precision():
+    # 768x512 at 0.125 bpp: 5 bits, width 39 is predicted 0.3% over, 7 bits, width 33 2.1% over;
+    # 5 bits cost 0.5 to 1.5 dB, so 7 bits wins (it used to pick 5)
+    target = 0.125 * 512 * 768 / 8
+    assert predicted_bytes(39, 6, 3, 5, bytes_per_weight(5, fmt.param_count(39, 6, 3))) / target - 1 < 0.005
+    assert plan_for_bpp(512, 768, 3, 0.125, 6, (5, 6, 7, 8), 2, (7, 8, 6, 5)) == (33, 7)
+    # the preference order decides, not the order of the choices
+    assert plan_for_bpp(512, 768, 3, 0.125, 6, (5, 6, 7, 8), 2, (5, 7, 8, 6)) == (39, 5)
+
+
+def test_nearest_plan_when_no_precision_comes_close(monkeypatch):
+    # 64x48 at 0.37 bpp: only width 2 fits, and no precision's plan is within the window
+    # (5 bits is about 3% under, 6 and 7 bits 3% and 7% over): the nearest plan wins
+    assert plan_for_bpp(48, 64, 3, 0.37, 6, (5, 6, 7, 8), 2, (7, 8, 6, 5)) == (2, 5)
+    monkeypatch.setattr("ddcodec.ratecontrol.ACCEPT_OVER", 0.5)
+    assert plan_for_bpp(48, 64, 3, 0.37, 6, (5, 6, 7, 8), 2, (7, 8, 6, 5)) == (2, 7)
 
 
 @pytest.mark.parametrize("bad, message", [
