@@ -106,7 +106,10 @@ def test_ddc_codec_calls_the_core_api(monkeypatch):
     assert calls[0] == {"k": 32.0, "preset": "fast", "bits": 7, "seed": 0, "iters": None, "device": "cpu"}
     assert calls[1] == {"decode_device": "cpu"}
     assert codec.setting_label(32.0) == "k=32"
-    assert "preset=fast" in codec.config() and "bits=7" in codec.config()
+    assert "preset=fast" in codec.config() and "bits=7" in codec.config() and "depth=None" in codec.config()
+    deeper = rdc.DdcCodec(ratios=[32], device="cpu", depth=7)
+    deeper.encode(img, 32.0)
+    assert calls[-1]["depth"] == 7 and "depth=7" in deeper.config() != codec.config()
 
 
 def test_ddc_codec_without_core_api_is_skipped(monkeypatch):

@@ -117,6 +117,7 @@ def _msssim_notes(images: list[BenchImage]) -> None:
 @click.option("--ddc-preset", default="default", show_default=True, help="ddcodec encoder preset.")
 @click.option("--ddc-bits", type=int, default=None, help="ddcodec weight bits (default: the preset's).")
 @click.option("--ddc-iters", type=int, default=None, help="ddcodec fitting iterations (default: the preset's).")
+@click.option("--ddc-depth", type=int, default=None, help="ddcodec network depth (default: the encoder's).")
 @click.option("--device", default="auto", show_default=True, help="Device for ddcodec: auto, cpu, cuda.")
 @click.option("--sheet-image", default=None, help="Image for the comparison sheet (file name or stem; default: the first).")
 @click.option("--sheet-bpp", type=click.FloatRange(min=0, min_open=True), default=0.25, show_default=True,
@@ -128,7 +129,8 @@ def _msssim_notes(images: list[BenchImage]) -> None:
               help="Downscale every image by this factor first (published curves are for full size).")
 def rd(
     images: tuple[Path, ...], codecs: str, out: Path, anchor: str, reference: Path | None,
-    ddc_ratios: str, ddc_bpp: str | None, ddc_preset: str, ddc_bits: int | None, ddc_iters: int | None, device: str,
+    ddc_ratios: str, ddc_bpp: str | None, ddc_preset: str, ddc_bits: int | None, ddc_iters: int | None,
+    ddc_depth: int | None, device: str,
     sheet_image: str | None, sheet_bpp: float, max_images: int | None, resize: str | None, scale: float | None,
 ) -> None:
     """Rate-distortion comparison of ddcodec and classical codecs on IMAGES (files or folders).
@@ -141,7 +143,7 @@ def rd(
     if resize and scale:
         raise click.ClickException("use --resize or --scale, not both")
     ddc = {"ratios": _positive_numbers(ddc_ratios), "preset": ddc_preset, "bits": ddc_bits, "iters": ddc_iters,
-           "device": device,
+           "device": device, "depth": ddc_depth,
            "bpp_targets": _positive_numbers(ddc_bpp, "--ddc-bpp") if ddc_bpp else None}
     try:
         chosen, skipped = make_codecs(names, ddc)

@@ -173,10 +173,12 @@ class DdcCodec(Codec):
         device: str = "auto",
         seed: int = 0,
         bpp_targets: Sequence[float] | None = None,
+        depth: int | None = None,
     ) -> None:
         self.param = "bpp" if bpp_targets else "k"
         self.settings = tuple(float(r) for r in (bpp_targets or ratios))
         self.preset, self.bits, self.iters, self.device, self.seed = preset, bits, iters, device, seed
+        self.depth = depth  # None: the encoder's default
 
     def is_classical(self) -> bool:
         return False
@@ -198,7 +200,8 @@ class DdcCodec(Codec):
         return (
             f"ddcodec {_ddcodec_version()} preset={self.preset} "
             f"schedule={core.PRESETS.get(self.preset)} default_bits={core.DEFAULT_BITS} bits={self.bits} "
-            f"iters={self.iters} seed={self.seed}"
+            f"iters={self.iters} seed={self.seed} depth={self.depth} default_depth={core.DEFAULT_DEPTH} "
+            f"bpp_bits_preference={core.BPP_BITS_PREFERENCE}"
         )
 
     def description(self) -> str:
@@ -208,16 +211,17 @@ class DdcCodec(Codec):
             f"ddcodec {_ddcodec_version()} (torch {torch.__version__}), preset={self.preset}, "
             f"bits={self.bits if self.bits is not None else 'preset'}, "
             f"iters={self.iters if self.iters is not None else 'preset'}, seed={self.seed}, "
-            f"device={self.device}; sweep over compression ratio {self.sweep_text()}"
+            f"depth={self.depth if self.depth is not None else 'default'}, device={self.device}; sweep over compression ratio {self.sweep_text()}"
         )
 
     def encode(self, img: Image.Image, setting: Any) -> bytes:
         import ddcodec
 
         size = {"bpp": float(setting)} if self.param == "bpp" else {"k": float(setting)}
+        depth = {} if self.depth is None else {"depth": self.depth}
         data, _result = ddcodec.encode(
             img, **size, preset=self.preset, bits=self.bits, seed=self.seed,
-            iters=self.iters, device=self.device,
+            iters=self.iters, device=self.device, **depth,
         )
         return data
 
