@@ -7,11 +7,14 @@ jitter (std of the noise added to the fixed input in the main fit; the reference
 preset's values. Images are resized to ``--size`` first (CPU runs). One line per
 (image, config): bpp, float PSNR, decoded PSNR, seconds. The README's ablation figures
 come from this command with ``OMP_NUM_THREADS=1`` (fits are deterministic per thread count).
+``--summarize OUTPUT...`` reads saved outputs instead and prints each config's means.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
+from collections import defaultdict
 from pathlib import Path
 
 from PIL import Image
@@ -63,13 +66,47 @@ def run(images: list[Path], configs: list[str], size: tuple[int, int] | None, de
     return rows
 
 
+_LINE = re.compile(r"\s*(?P<image>\S+)\s+(?P<config>\S+)\s+w=(?P<width>\d+)\s+bits=(?P<bits>\d+) "
+                   r"bpp=(?P<bpp>[\d.]+) float=(?P<float>[\d.]+) psnr=(?P<psnr>[\d.]+) (?P<seconds>\d+)s$")
+
+
+def summarize(lines: list[str]) -> list[dict]:
+    """Per config, in order of first appearance: the mean bpp, PSNRs and seconds over its images.
+
+    Reads the lines ``run`` prints (any other line is skipped), so runs split over several
+    processes can be pooled.
+    """
+    by_config: dict[str, list[dict]] = defaultdict(list)
+    for line in lines:
+        match = _LINE.match(line.rstrip("\n"))
+        if match:
+            by_config[match["config"]].append(match.groupdict())
+    out = []
+    for config, rows in by_config.items():
+        def mean(key: str) -> float:
+            return sum(float(r[key]) for r in rows) / len(rows)
+        out.append({"config": config, "images": len(rows), "bpp": mean("bpp"), "float_psnr": mean("float"),
+                    "psnr": mean("psnr"), "seconds": mean("seconds")})
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m ddcodec.ablation", description=__doc__.splitlines()[0])
-    parser.add_argument("images", nargs="+", type=Path)
-    parser.add_argument("--config", action="append", required=True, help="e.g. k=28,bits=7,lr=0.03")
+    parser.add_argument("images", nargs="+", type=Path, help="images; with --summarize, saved outputs of this command")
+    parser.add_argument("--config", action="append", help="e.g. k=28,bits=7,lr=0.03")
     parser.add_argument("--size", default="192x128", help="WxH to resize to, or 'full'")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--summarize", action="store_true", help="print each config's means over the images "
+                        "in saved outputs instead of fitting")
     args = parser.parse_args(argv)
+    if args.summarize:
+        lines = [line for path in args.images for line in path.read_text().splitlines()]
+        for row in summarize(lines):
+            print(f"{row['config']:<40} images={row['images']} bpp={row['bpp']:.4f} float={row['float_psnr']:.2f} "
+                  f"psnr={row['psnr']:.2f} {row['seconds']:.0f}s")
+        return
+    if not args.config:
+        parser.error("--config is required (or --summarize)")
     size = None if args.size == "full" else tuple(int(v) for v in args.size.lower().split("x"))
     run(args.images, args.config, size, args.device)
 

@@ -14,8 +14,9 @@ MIN_DEPTH, MAX_DEPTH = int(_DEPTH_FIELD.lo), int(_DEPTH_FIELD.hi)  # the format'
 DEFAULT_BITS = 7  # measured: beats 8 bits at equal bpp by 0.1-0.3 dB
 MIN_NET_WIDTH = 2
 BPP_BITS_CHOICES = (5, 6, 7, 8)  # precisions rate control may pick from when bits are not given
-# rate control's order of preference among them: 7 bits fit best per bit; 8 and 6 bits lost
-# 0.1 to 0.3 dB at equal rate, 5 bits 0.5 to 1.5 dB (README, "What the encoder's settings are worth")
+# rate control's order of preference among them: 7 bits fit best per bit; at equal rate 8 bits
+# lost 0.1 to 0.3 dB, 6 bits 0.06 to 0.10 dB and 5 bits 0.24 to 0.67 dB (README, "What the
+# encoder's settings are worth")
 BPP_BITS_PREFERENCE = (7, 8, 6, 5)
 QAT_FRACTION = 0.2  # fine-tuning length as a fraction of the main fit, when --iters overrides a preset
 

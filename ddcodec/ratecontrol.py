@@ -61,8 +61,8 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
     with its nearest plan.
     Only when none comes that close does the plan nearest the target win, at any precision.
     Narrow networks have coarse width steps, so the nearest plan is often at an odd
-    precision; taking it blindly picked 5 bits (which costs 0.5 to 1.5 dB) at 0.125 bpp on
-    a 768x512 image.
+    precision; taking it blindly picked 5 bits at 0.125 bpp on a 768x512 image (5 bits lost
+    0.24 dB at 0.125 bpp and 0.67 dB at 0.25 bpp on four 384x256 images).
     """
     if not (isinstance(target_bpp, (int, float)) and math.isfinite(target_bpp) and target_bpp > 0):
         raise DdcInputError(f"target bpp must be a positive number, got {target_bpp!r}")

@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 
 from ddcodec import codec
-from ddcodec.ablation import parse_config, run
+from ddcodec.ablation import main, parse_config, run, summarize
 from conftest import smooth_image
 
 
@@ -32,3 +32,30 @@ def test_run_reports_each_image_and_config(tmp_path):
     assert [(r["image"], r["bits"], r["depth"]) for r in rows] == [("a.png", 7, 6), ("a.png", 5, 4)]
     assert codec.PRESETS == before
     assert all(r["psnr"] > 5 for r in rows)
+
+
+def test_summarize_pools_saved_outputs_per_config(tmp_path, capsys):
+    lines = [
+        "# a command line",
+        " kodim01.png  bpp=0.125                            w=15  bits=7 bpp=0.1213 float=21.43 psnr=21.32 171s",
+        " kodim01.png  bpp=0.125,bits=6                     w=17  bits=6 bpp=0.1292 float=21.65 psnr=21.33 109s",
+        " kodim15.png  bpp=0.125                            w=15  bits=7 bpp=0.1206 float=23.78 psnr=23.64 157s",
+    ]
+    rows = summarize(lines)
+    assert [(r["config"], r["images"]) for r in rows] == [("bpp=0.125", 2), ("bpp=0.125,bits=6", 1)]
+    assert rows[0]["psnr"] == pytest.approx((21.32 + 23.64) / 2) and rows[0]["seconds"] == pytest.approx(164)
+    assert rows[0]["bpp"] == pytest.approx((0.1213 + 0.1206) / 2) and rows[1]["float_psnr"] == pytest.approx(21.65)
+    saved = tmp_path / "out.txt"
+    saved.write_text("\n".join(lines) + "\n")
+    main([str(saved), "--summarize"])
+    assert capsys.readouterr().out.splitlines()[0].split() == [
+        "bpp=0.125", "images=2", "bpp=0.1210", "float=22.61", "psnr=22.48", "164s"]
+
+
+def test_the_printed_line_is_what_summarize_reads(tmp_path, capsys):
+    path = tmp_path / "a.png"
+    Image.fromarray(smooth_image(20, 24)).save(path)
+    rows = run([path], ["k=4,iters=5,qat=2"], None, "cpu")
+    (pooled,) = summarize(capsys.readouterr().out.splitlines())
+    assert pooled["config"] == "k=4,iters=5,qat=2" and pooled["images"] == 1
+    assert pooled["psnr"] == pytest.approx(rows[0]["psnr"], abs=0.005)

@@ -44,7 +44,7 @@ def test_preferred_precision_wins_when_close():
 
 def test_precision_preference_beats_a_nearer_plan_at_a_worse_precision():
     # 768x512 at 0.125 bpp: 5 bits, width 39 is predicted 0.3% over, 7 bits, width 33 2.1% over;
-    # 5 bits cost 0.5 to 1.5 dB, so 7 bits wins (it used to pick 5)
+    # 5 bits lose 0.2 to 0.7 dB at equal rate, so 7 bits wins (it used to pick 5)
     target = 0.125 * 512 * 768 / 8
     assert predicted_bytes(39, 6, 3, 5, bytes_per_weight(5, fmt.param_count(39, 6, 3))) / target - 1 < 0.005
     assert plan_for_bpp(512, 768, 3, 0.125, 6, (5, 6, 7, 8), 2, (7, 8, 6, 5)) == (33, 7)
