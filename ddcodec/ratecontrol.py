@@ -4,7 +4,8 @@ People think in file sizes, not in ratios. The size of a .ddc file is predictabl
 fitting: the header is fixed by (depth, channels), and the quantised weights spread almost
 evenly over their range, so zstd packs them like evenly spread synthetic codes of the same
 count and precision. Compressing such codes once per precision gives the bytes per weight;
-on real files that predicted the size within 1% (8 and 7 bits, files over 500 bytes).
+on real files that predicted the size within 1% (8 and 7 bits, files over 500 bytes), and
+within 0 to 2% over the real size for 1.4 to 3 kB files at 6 to 8 bits (384x256 at 0.125 to 0.25 bpp).
 """
 from __future__ import annotations
 
