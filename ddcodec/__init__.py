@@ -9,7 +9,7 @@ The torch-based parts load on first use, so header inspection stays light.
 from .errors import DdcError, DdcFormatError, DdcInputError
 from .format import DdcHeader, read_header
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 _LAZY = {"encode", "encode_batch", "decode", "decode_pixels", "EncodeResult", "PRESETS"}
 __all__ = ["encode", "encode_batch", "decode", "decode_pixels", "read_header", "EncodeResult", "DdcHeader",
            "DdcError", "DdcFormatError", "DdcInputError", "PRESETS", "__version__"]
