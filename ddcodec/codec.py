@@ -149,7 +149,7 @@ class _Plan:
     k: float
     seconds: float  # loading and planning
     seed: int
-    depth: int = DEFAULT_DEPTH
+    depth: int
 
     @property
     def shape_key(self) -> tuple:
@@ -162,7 +162,7 @@ def _ratio(pixels: np.ndarray, net_width: int, depth: int) -> float:
 
 
 def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int], seed: int,
-          depth: int = DEFAULT_DEPTH) -> _Plan:
+          depth: int) -> _Plan:
     start = time.perf_counter()
     pixels = load_pixels(image)
     height, width, channels = pixels.shape

@@ -114,8 +114,9 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
     best_loss = torch.full((target.shape[0],), math.inf, dtype=torch.float64)
     best = {n: p.detach().clone() for n, p in model.weights.items()}
     small = _coarse_target(model, target) if coarse_steps else None
-    clean_z = model.z.clone()
-    noise_gen = torch.Generator().manual_seed(0)  # files stay deterministic
+    if jitter:
+        clean_z = model.z.clone()
+        noise_gen = torch.Generator().manual_seed(0)  # files stay deterministic
     for step in range(iters):
         opt.zero_grad(set_to_none=True)
         if jitter:
@@ -139,7 +140,8 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
             shown = values if sample_rows is not None or step < coarse_steps else best_loss
             progress(done + step + 1, total, psnr_from_mse(float(shown.mean())))
     with torch.no_grad():
-        model.z.copy_(clean_z)
+        if jitter:
+            model.z.copy_(clean_z)
         last = _per_image_mse(model, target, transform).double().cpu()
     # the last update was never evaluated: keep it where it is better, else restore the best
     worse = last >= best_loss

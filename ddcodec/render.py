@@ -69,10 +69,10 @@ class BandRenderer:
                        source_index(self.in_size[i][1], self.out_size[i][1], upsample, device))
                       for i in range(depth)]
         # One buffer per level, lowest (cheapest) first: every recomputation starts from them.
-        # Buffer i holds level i-1's upsampled ReLU output, which is exactly what conv i reads;
-        # conv i, computed after it band by band, then overwrites it in place.
-        self.kept: dict[int, torch.Tensor] = {}  # conv outputs, at in_size
-        self.kept_up: dict[int, torch.Tensor] = {}  # upsampled ReLU outputs, at out_size
+        # Buffer i first holds level i-1's upsampled ReLU output (out_size[i-1] == in_size[i]),
+        # which is exactly what conv i reads; conv i, computed after it band by band, then
+        # overwrites it in place. _up_ready / _ready say which of the two it holds.
+        self.kept: dict[int, torch.Tensor] = {}
         budget = cache_bytes
         for i in range(depth):
             h, wd = self.in_size[i]
@@ -81,8 +81,6 @@ class BandRenderer:
                 break
             budget -= need
             self.kept[i] = torch.empty((h, wd, net_width), device=device)
-            if i:
-                self.kept_up[i - 1] = self.kept[i]  # out_size[i - 1] == in_size[i]
         self._ready: set[int] = set()
         self._up_ready: set[int] = set()
         self.fully_cached = len(self.kept) == depth  # every layer computed once: no band recomputation
@@ -104,7 +102,7 @@ class BandRenderer:
 
         Callers must not modify the result: it may be a view of the cache."""
         if i in self._up_ready:
-            return self.kept_up[i][y0:y1]
+            return self.kept[i + 1][y0:y1]
         if self.index[i] is None:
             return F.relu(self._conv_rows(i, y0, y1))
         (r0, r1, rw0, rw1), (c0, c1, cw0, cw1) = self.index[i]
@@ -133,7 +131,7 @@ class BandRenderer:
         sums = torch.empty((h, self.net_width), device=self.z.device)
         squares = torch.empty_like(sums)
         step = self._band(h, wd)
-        keep = self.kept_up.get(i)
+        keep = self.kept.get(i + 1)  # level i's upsampled output goes where conv i+1 will be
         for y0 in range(0, h, step):
             y1 = min(h, y0 + step)
             band = self.rows(i, y0, y1, out=None if keep is None else keep[y0:y1])
