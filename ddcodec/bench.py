@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, features
 
-from . import codec
+from . import codec, render
 from . import format as fmt
 from .fit import tune_allocator
 from .model import BatchedDeepDecoder, DeepDecoder, coarse_size
@@ -111,7 +111,7 @@ def run_decode_only(device_name: str, width: int, height: int, k: float, repeats
         seconds = time.perf_counter() - start
     out = {"device": _device_name(device), "torch_threads": torch.get_num_threads(),
            "size": f"{width}x{height}", "k": k, "net_width": header.net_width, "file_bytes": len(data),
-           "decode_ms": 1000 * seconds}
+           "decode_pad_limit": render.PAD_LIMIT, "decode_ms": 1000 * seconds}
     if device.type == "cuda":
         out["decode_peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -174,8 +174,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=4, help="images fitted together for the images/s figure (1: skip)")
     parser.add_argument("--decode-only", action="store_true",
                         help="only decode a file of --size built from the initial network (peak memory of a large decode)")
+    parser.add_argument("--pad-limit", type=float, default=render.PAD_LIMIT,
+                        help="largest share of zero channels the CPU decoder may add for whole vectors (0: none)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
+    render.PAD_LIMIT = args.pad_limit
     width, height = (int(v) for v in args.size.lower().split("x"))
     if args.decode_only:
         result = run_decode_only(args.device, width, height, args.k, args.repeats)

@@ -26,3 +26,14 @@ def test_preset_time_counts_half_size_steps_at_their_own_rate():
     # 50 full-size steps + 20 fine-tuning steps at 1 s, 50 half-size steps at 0.25 s
     assert bench._fit_seconds(schedule, 1.0, 0.25) == 70 + 12.5
     assert bench._fit_seconds(ddcodec.codec.FitSchedule(iters=100, qat_iters=20), 1.0, 0.25) == 120
+
+
+def test_pad_limit_option_reaches_the_decoder(tmp_path, monkeypatch):
+    import json
+
+    from ddcodec import render
+    monkeypatch.setattr(render, "PAD_LIMIT", render.PAD_LIMIT)  # restored after the test
+    out = tmp_path / "r.json"
+    bench.main(["--decode-only", "--device", "cpu", "--size", "40x24", "-k", "4", "--repeats", "1",
+                "--pad-limit", "0.5", "--json", str(out)])
+    assert json.loads(out.read_text())["decode_pad_limit"] == 0.5 and render.PAD_LIMIT == 0.5

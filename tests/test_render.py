@@ -74,3 +74,43 @@ def test_uncached_levels_are_recomputed_from_the_kept_ones():
         np.testing.assert_array_equal(renderer.render(), _render(model, h, w, c, "bilinear", cache_bytes=1 << 30))
     # levels 0 and 1 were upsampled into buffers 1 and 2, which conv 1 and conv 2 then overwrote
     assert renderer._up_ready == set() and renderer._ready == {0, 1, 2}
+
+
+@pytest.mark.parametrize("n_in", [1, 2, 5, 12])
+def test_doubling_takes_the_gathered_paths_products_bit_for_bit(n_in):
+    # Exact doubling reads strided views instead of gathering copies; every band of outputs it
+    # writes must equal the general (gathering) path's, whatever the band's start and parity.
+    from ddcodec.render import _interpolate, _upsampling
+    fast = _upsampling(n_in, 2 * n_in, "bilinear", CPU)
+    assert fast[-1] is True
+    general = fast[:-1] + (False,)
+    gen = torch.Generator().manual_seed(n_in)
+    src = torch.randn(n_in, 6, 3, generator=gen) * 1e3
+    for o0 in range(2 * n_in):
+        for o1 in range(o0 + 1, 2 * n_in + 1):
+            s0, s1 = int(fast[0][o0]), int(fast[1][o1 - 1]) + 1
+            for dim, data in [(0, src[s0:s1]), (1, src.transpose(0, 1)[:, s0:s1])]:
+                a = _interpolate(data, dim, fast, o0, o1, s0)
+                b = _interpolate(data, dim, general, o0, o1, s0)
+                assert torch.equal(a, b), (o0, o1, dim)
+    whole = _interpolate(src, 0, fast, 0, 2 * n_in, 0)
+    assert torch.equal(whole[0], src[0]) and torch.equal(whole[-1], src[-1] * 0.75 + src[-1] * 0.25)
+
+
+def test_padded_channels_keep_bands_identical_and_change_almost_nothing(monkeypatch):
+    # On CPU a width a little under a multiple of 8 is padded with zero channels (faster
+    # products): bands must still agree bit for bit, and the padding may move a rare pixel by
+    # one level (a different summation order), never more.
+    import ddcodec.render as render
+    h, w, c = 37, 29, 3
+    model = _model(h, w, c)
+    plain = _render(model, h, w, c, "bilinear", cache_bytes=1 << 30)
+    monkeypatch.setattr(render, "PAD_LIMIT", 1.0)
+    weights = {n: p.detach() for n, p in model.weights.items()}
+    assert BandRenderer(h, w, c, 7, 5, 3, "bilinear", weights, CPU).net_width == 8
+    whole = _render(model, h, w, c, "bilinear", band_rows=h, cache_bytes=1 << 30)
+    for band_rows, cache_bytes in [(1, 0), (5, 4000), (None, 0)]:
+        np.testing.assert_array_equal(_render(model, h, w, c, "bilinear", band_rows=band_rows,
+                                              cache_bytes=cache_bytes), whole)
+    diff = np.abs(whole.astype(int) - plain.astype(int))
+    assert diff.max() <= 1 and (diff > 0).mean() < 0.01
