@@ -32,9 +32,9 @@ DEFAULT_CACHE_BYTES = 1 << 29  # 512 MiB of kept activations; a 768x512 image at
 GPU_CACHE_BYTES = 1 << 32
 GPU_BAND_BYTES = 1 << 30
 BAND_BYTES = 1 << 22  # 4 MiB bands stay in cache: 176 ms against 393 ms with 32 MiB bands (768x512, k=32, 2 cores)
-# CPU only: matrix products and the strided adds of the upsampling ran 1.2x faster with whole
-# 8-float vectors per pixel (77 -> 80 channels); 35 -> 40 lost, so small paddings only
-# (README, "Performance").
+# CPU only: matrix products and the strided adds of the upsampling ran faster with whole
+# 8-float vectors per pixel (77 -> 80 and 54 -> 56 channels); 34 -> 40 lost, so small paddings
+# only (samples/perf-cpu/decode_pad_limit_768x512.txt).
 CHANNEL_MULTIPLE = 8
 PAD_LIMIT = 0.1
 MIN_BAND_ROWS = 8  # thinner bands would recompute the layer below twice over for their halo rows
@@ -56,7 +56,7 @@ def _interpolate(src: torch.Tensor, dim: int, index: tuple, o0: int, o1: int, s0
 
     Every output is w0 * src[i0] + w1 * src[i1]. Exact doubling (bilinear, twice the size: the
     weights are 0.75 and 0.25) takes the same products and sums from strided views instead of
-    gathered copies, 2.5x faster and bit-identical (tests/test_render.py)."""
+    gathered copies, bit-identical (tests/test_render.py)."""
     i0, i1, w0, w1, doubling = index
     shape = list(src.shape)
     shape[dim] = o1 - o0
@@ -152,8 +152,6 @@ class BandRenderer:
             self.kept[i] = torch.empty((h, wd, net_width), device=device)
         self._ready: set[int] = set()
         self._up_ready: set[int] = set()
-        self._relu_done: set[int] = set()  # kept levels that already hold their ReLU output
-        self._stats: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self.fully_cached = len(self.kept) == depth  # every layer computed once: no band recomputation
 
     def _band(self, rows: int, cols: int) -> int:
@@ -174,24 +172,22 @@ class BandRenderer:
         Callers must not modify the result: it may be a view of the cache."""
         if i in self._up_ready:
             return self.kept[i + 1][y0:y1]
-        if self.index[i] is None:
-            if i in self._relu_done:
-                return self.kept[i][y0:y1]
-            return F.relu(self._conv_rows(i, y0, y1))
+        if self.index[i] is None:  # the last level: once kept, its buffer holds the ReLU output
+            return self.kept[i][y0:y1] if i in self._ready else F.relu(self._conv_rows(i, y0, y1))
         row_index, col_index = self.index[i]
         s0, s1 = int(row_index[0][y0]), int(row_index[1][y1 - 1]) + 1
         c = self._conv_rows(i, s0, s1)
         wide = _interpolate(c, 1, col_index, 0, self.out_size[i][1], 0)
         return _interpolate(wide, 0, row_index, y0, y1, s0, out).relu_()
 
-    def _fill_cache(self, i: int) -> None:
+    def _fill_cache(self, i: int) -> Optional[tuple[torch.Tensor, torch.Tensor]]:
+        """Compute conv i into its buffer. The last level is never upsampled, so its ReLU and
+        statistics are taken here, while each band is still in cache, and returned; no second
+        pass over the whole layer."""
         h, wd = self.in_size[i]
         step = self._band(h, wd)
-        # The last level is never upsampled: its ReLU and statistics are taken here, while each
-        # band is still in cache, instead of in a second pass over the whole layer.
         top = self.index[i] is None
-        if top:
-            stats = self._stats[i] = self._new_statistics(h)
+        stats = self._new_statistics(h) if top else None
         for s0 in range(0, h, step):
             s1 = min(h, s0 + step)
             band = self._conv_rows(i, s0, s1)
@@ -202,8 +198,7 @@ class BandRenderer:
                 self._accumulate(band, *stats, s0, s1, scratch=True)
         self._ready.add(i)
         self._up_ready.discard(i - 1)  # its buffer now holds conv i
-        if top:
-            self._relu_done.add(i)
+        return stats
 
     def _new_statistics(self, rows: int) -> tuple[torch.Tensor, torch.Tensor]:
         # preallocated: small tensors kept alive between the bands' big temporaries pinned the
@@ -220,11 +215,10 @@ class BandRenderer:
 
     def _fold_statistics(self, i: int) -> None:
         """One pass over level i: its statistics, folded into the conv that reads it."""
-        if i in self.kept:
-            self._fill_cache(i)
+        stats = self._fill_cache(i) if i in self.kept else None
         h, wd = self.out_size[i]
-        if i in self._stats:
-            sums, squares = self._stats.pop(i)
+        if stats is not None:
+            sums, squares = stats
         else:
             sums, squares = self._new_statistics(h)
             step = self._band(h, wd)
