@@ -11,11 +11,14 @@ from .format import DdcHeader, read_header
 
 __version__ = "1.1.0"
 _LAZY = {"encode", "encode_batch", "decode", "decode_pixels", "EncodeResult", "PRESETS"}
-__all__ = ["encode", "encode_batch", "decode", "decode_pixels", "read_header", "EncodeResult", "DdcHeader",
+__all__ = ["encode", "encode_batch", "encode_in_processes", "decode", "decode_pixels", "read_header", "EncodeResult", "DdcHeader",
            "DdcError", "DdcFormatError", "DdcInputError", "PRESETS", "__version__"]
 
 
 def __getattr__(name: str):
+    if name == "encode_in_processes":
+        from .parallel import encode_in_processes
+        return encode_in_processes
     if name in _LAZY:
         from . import codec
         return getattr(codec, name)

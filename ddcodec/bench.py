@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import multiprocessing
 import platform
 import resource
 import statistics
@@ -24,6 +25,7 @@ from . import codec, render
 from . import format as fmt
 from .fit import tune_allocator
 from .model import BatchedDeepDecoder, DeepDecoder, coarse_size
+from .parallel import default_threads
 
 
 def _photo(width: int, height: int) -> Image.Image:
@@ -65,6 +67,34 @@ def _fit_seconds(schedule: codec.FitSchedule, sec_per_iter: float, sec_per_coars
     """A preset's fitting time implied by the timed full-size and half-size steps."""
     coarse = round(schedule.iters * schedule.coarse_fraction)
     return sec_per_iter * (schedule.iters - coarse + schedule.qat_iters) + sec_per_coarse_iter * coarse
+
+
+def _timing_worker(barrier, results, threads: int, args: tuple) -> None:
+    torch.set_num_threads(threads)
+    tune_allocator()
+    timed = []
+    for coarse in (False, True):
+        barrier.wait()  # every worker times the same kind of step at the same time
+        timed.append(time_iterations(*args, coarse=coarse))
+    results.put(timed)
+
+
+def time_iterations_in_workers(jobs: int, height: int, width: int, net_width: int, iters: int) -> tuple[float, float]:
+    """Seconds per full-size and per half-size fitting step while ``jobs`` worker processes
+    (``ddcodec encode --jobs``, the CPU's cores shared among them) each fit an image at once;
+    the slowest worker's figures."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(jobs), ctx.Queue()
+    threads = default_threads(jobs)
+    workers = [ctx.Process(target=_timing_worker,
+                           args=(barrier, results, threads, (height, width, net_width, torch.device("cpu"), iters)))
+               for _ in range(jobs)]
+    for w in workers:
+        w.start()
+    timed = [results.get() for _ in workers]
+    for w in workers:
+        w.join()
+    return max(t[0] for t in timed), max(t[1] for t in timed)
 
 
 def time_call(func, repeats: int) -> float:
@@ -122,7 +152,8 @@ def _device_name(device: torch.device) -> str:
     return torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
 
 
-def run(device_name: str, width: int, height: int, k: float, iters: int, repeats: int, batch: int) -> dict:
+def run(device_name: str, width: int, height: int, k: float, iters: int, repeats: int, batch: int,
+        jobs: int = 1) -> dict:
     device = codec.resolve_device(device_name)
     if device.type == "cpu":
         tune_allocator()
@@ -145,12 +176,15 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
     out["fit_coarse_iters_per_s"] = 1 / sec_per_coarse_iter
     for preset, schedule in codec.PRESETS.items():
         out[f"encode_s_{preset}"] = _fit_seconds(schedule, sec_per_iter, sec_per_coarse_iter)
+    out["single_images_per_s_default"] = 1 / out["encode_s_default"]
     if batch > 1:
         batch_s = _fit_seconds(codec.PRESETS["default"],
                                time_iterations(height, width, net_width, device, iters, batch),
                                time_iterations(height, width, net_width, device, iters, batch, coarse=True))
         out[f"batch{batch}_images_per_s_default"] = batch / batch_s
-        out["single_images_per_s_default"] = 1 / out["encode_s_default"]
+    if jobs > 1 and device.type == "cpu":
+        jobs_s = _fit_seconds(codec.PRESETS["default"], *time_iterations_in_workers(jobs, height, width, net_width, iters))
+        out[f"jobs{jobs}_images_per_s_default"] = jobs / jobs_s
     if device.type == "cuda":
         out["decode_peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -172,6 +206,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--iters", type=int, default=10, help="timed fitting iterations")
     parser.add_argument("--repeats", type=int, default=5, help="timed decodes")
     parser.add_argument("--batch", type=int, default=4, help="images fitted together for the images/s figure (1: skip)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="CPU worker processes fitting at once for the images/s figure of `encode --jobs` (1: skip)")
     parser.add_argument("--decode-only", action="store_true",
                         help="only decode a file of --size built from the initial network (peak memory of a large decode)")
     parser.add_argument("--pad-limit", type=float, default=render.PAD_LIMIT,
@@ -183,7 +219,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.decode_only:
         result = run_decode_only(args.device, width, height, args.k, args.repeats)
     else:
-        result = run(args.device, width, height, args.k, args.iters, args.repeats, args.batch)
+        result = run(args.device, width, height, args.k, args.iters, args.repeats, args.batch, args.jobs)
     for key, value in result.items():
         print(f"{key:>24}  {value:.3f}" if isinstance(value, float) else f"{key:>24}  {value}")
     if args.json:

@@ -152,15 +152,19 @@ def _summary(output: Path, result: EncodeResult) -> str:
 @click.option("-f", "--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("--batch", type=click.IntRange(min=1),
               help="Fit up to this many same-size images together  [default: 8 on a GPU, 1 on a CPU].")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="With several inputs on a CPU, encode this many at a time in worker processes, "
+              "the cores shared among them (faster for small images).")
 @_friendly_errors
 def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], psnr: Optional[float],
            output: Optional[Path], device: str, seed: int, iters: Optional[int], tries: int, bits: Optional[int],
-           preset: str, depth: int, as_json: bool, quiet: bool, force: bool, batch: Optional[int]) -> None:
+           preset: str, depth: int, as_json: bool, quiet: bool, force: bool, batch: Optional[int],
+           jobs: int) -> None:
     """Encode images (PNG, JPEG, ... anything Pillow reads; or folders of them) to .ddc files.
 
     With several inputs, each is encoded in turn (on a GPU, same-size images are fitted
-    in batches); a failing one is reported in one line, the others still run, and the
-    exit status is then 1.
+    in batches; on a CPU, --jobs encodes several at once); a failing one is reported in one
+    line, the others still run, and the exit status is then 1.
     """
     if sum(v is not None for v in (k, bpp, psnr)) > 1:
         raise DdcInputError("give only one of -k, --bpp and --psnr")
@@ -178,14 +182,23 @@ def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], p
         batch = 1  # each file is its own search or set of tries
     report = _Reporter(as_json, quiet)
     pending = list(zip(files, outputs))
+    failures = 0
     if len(files) > 1:
         from . import codec  # torch loads here, not for `info`
 
-        if batch is None:
-            batch = 8 if codec.resolve_device(device).type == "cuda" else 1
-        if batch > 1:
-            pending = _encode_batched(pending, batch, options, report, force)
-    failures = _encode_each(pending, options, report, force, several)
+        on_gpu = codec.resolve_device(device).type == "cuda"
+        if jobs > 1:
+            if batch is not None and batch > 1:
+                raise DdcInputError("give --jobs (CPU worker processes) or --batch (GPU batches), not both")
+            if on_gpu:
+                raise DdcInputError("--jobs is for encoding on a CPU; on a GPU same-size images are batched "
+                                    "(--batch), or pass --device cpu")
+            failures, pending = _encode_in_processes(pending, jobs, options, report, force), []
+        else:
+            batch = (8 if on_gpu else 1) if batch is None else batch
+            if batch > 1:
+                pending = _encode_batched(pending, batch, options, report, force)
+    failures += _encode_each(pending, options, report, force, several)
     if failures:
         _fail(f"{failures} of {len(files)} files failed")
 
@@ -252,11 +265,42 @@ def _encode_each(pending: list[tuple[Path, Path]], options: dict, report: _Repor
             if not several:
                 raise
             failures += 1
-            click.echo(f"ddcodec: error: {exc}", err=True)
+            _report_failure(source, exc)
             continue
         finally:
             bar.close()
         report(source, target, result)
+    return failures
+
+
+def _report_failure(source: Path, exc: DdcError) -> None:
+    """One line naming the file (library messages about a path already start with it)."""
+    message = str(exc)
+    click.echo(f"ddcodec: error: {message if message.startswith(str(source)) else f'{source}: {message}'}",
+               err=True)
+
+
+def _encode_in_processes(pending: list[tuple[Path, Path]], jobs: int, options: dict, report: _Reporter,
+                         force: bool) -> int:
+    """Encode in ``jobs`` worker processes, writing each file as it finishes; returns how many failed."""
+    from .parallel import encode_in_processes
+
+    bar = report.bar(f"encoding {len(pending)} images, {jobs} at a time")
+    failures = 0
+    try:
+        outcomes = encode_in_processes([source for source, _ in pending], jobs, **options)
+        for done, (index, outcome) in enumerate(outcomes, start=1):
+            source, target = pending[index]
+            if isinstance(outcome, DdcError):
+                failures += 1
+                _report_failure(source, outcome)
+            else:
+                data, result = outcome
+                write_atomic(target, data, force)
+                report(source, target, result)
+            bar(done, len(pending), 0.0 if isinstance(outcome, DdcError) else outcome[1].psnr)
+    finally:
+        bar.close()
     return failures
 
 

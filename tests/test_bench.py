@@ -37,3 +37,20 @@ def test_pad_limit_option_reaches_the_decoder(tmp_path, monkeypatch):
     bench.main(["--decode-only", "--device", "cpu", "--size", "40x24", "-k", "4", "--repeats", "1",
                 "--pad-limit", "0.5", "--json", str(out)])
     assert json.loads(out.read_text())["decode_pad_limit"] == 0.5 and render.PAD_LIMIT == 0.5
+
+
+def test_jobs_option_times_worker_processes_and_shares_the_threads(tmp_path, monkeypatch):
+    import json
+
+    import torch
+
+    from ddcodec.parallel import default_threads
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 5)
+    assert [default_threads(j) for j in (1, 2, 3, 8)] == [5, 2, 1, 1]
+    monkeypatch.undo()
+    out = tmp_path / "r.json"
+    bench.main(["--device", "cpu", "--size", "40x24", "-k", "4", "--iters", "2", "--repeats", "1",
+                "--batch", "1", "--jobs", "2", "--json", str(out)])
+    result = json.loads(out.read_text())
+    assert result["jobs2_images_per_s_default"] > 0 and result["single_images_per_s_default"] > 0
+    assert "batch1_images_per_s_default" not in result
