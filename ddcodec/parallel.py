@@ -13,11 +13,12 @@ import multiprocessing
 import signal
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from typing import Iterator, Optional, Sequence, Union
+from typing import Callable, Iterator, Optional, Sequence, TypeVar, Union
 
 from .errors import DdcError, DdcInputError
 from .imageio import ImageLike
 
+T, R = TypeVar("T"), TypeVar("R")
 Outcome = Union[tuple[bytes, "EncodeResult"], DdcError]  # noqa: F821 (EncodeResult is torch-side)
 
 
@@ -48,36 +49,44 @@ def _encode_one(task: tuple[int, ImageLike, dict]) -> tuple[int, Outcome]:
         return index, DdcInputError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
 
 
-def encode_in_processes(images: Sequence[ImageLike], jobs: int, threads: Optional[int] = None,
-                        **options) -> Iterator[tuple[int, Outcome]]:
-    """``encode(image, **options)`` for each image in ``jobs`` worker processes.
+def run_in_processes(func: Callable[[T], R], tasks: Sequence[T], jobs: int,
+                     threads: Optional[int] = None) -> Iterator[R]:
+    """``func(task)`` for every task in ``jobs`` spawned worker processes, yielded as each finishes.
 
-    Yields ``(index, (bytes, EncodeResult))`` as each image finishes, in completion order, or
-    ``(index, error)`` for an image that could not be encoded (the others still run). Each
-    worker runs torch with ``threads`` threads (default: the cores shared evenly). Paths are
-    the cheapest thing to send; arrays and PIL images work too. Stopping the iteration early,
-    or an interrupt, terminates the workers; a worker that dies (killed for memory, say) raises
-    ``DdcError``. Workers are spawned, so a script calling this must do so under
-    ``if __name__ == "__main__":``, as with any spawning multiprocessing.
+    ``func`` must be a module-level function and the tasks picklable. Each worker runs torch
+    with ``threads`` threads (default: the cores shared evenly). Stopping the iteration early,
+    or an interrupt, terminates the workers; a worker that dies (killed for memory, say)
+    raises ``DdcError``. A script calling this must do so under ``if __name__ == "__main__":``,
+    as with any spawning multiprocessing.
     """
     if not (isinstance(jobs, int) and jobs >= 1):
         raise DdcInputError(f"jobs must be a positive integer, got {jobs!r}")
-    if options.get("progress") is not None:
-        raise DdcInputError("progress callbacks do not reach worker processes; leave progress out")
-    threads = default_threads(jobs) if threads is None else threads
-    tasks = [(i, image, options) for i, image in enumerate(images)]
     if not tasks:
         return
+    threads = default_threads(jobs) if threads is None else threads
     pool = ProcessPoolExecutor(min(jobs, len(tasks)), multiprocessing.get_context("spawn"), _start_worker, (threads,))
     finished = False
     try:
-        for future in as_completed([pool.submit(_encode_one, task) for task in tasks]):
+        for future in as_completed([pool.submit(func, task) for task in tasks]):
             yield future.result()
         finished = True
     except BrokenProcessPool:
-        raise DdcError("a worker process died (out of memory?); encode fewer images at a time") from None
+        raise DdcError("a worker process died (out of memory?); run fewer jobs at a time") from None
     finally:
-        if not finished:  # an interrupt or an early stop: the running fits must not go on
+        if not finished:  # an interrupt or an early stop: the running work must not go on
             for process in list((getattr(pool, "_processes", None) or {}).values()):
                 process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def encode_in_processes(images: Sequence[ImageLike], jobs: int, threads: Optional[int] = None,
+                        **options) -> Iterator[tuple[int, Outcome]]:
+    """``encode(image, **options)`` for each image in ``jobs`` worker processes (``run_in_processes``).
+
+    Yields ``(index, (bytes, EncodeResult))`` as each image finishes, in completion order, or
+    ``(index, error)`` for an image that could not be encoded (the others still run). Paths
+    are the cheapest thing to send; arrays and PIL images work too.
+    """
+    if options.get("progress") is not None:
+        raise DdcInputError("progress callbacks do not reach worker processes; leave progress out")
+    yield from run_in_processes(_encode_one, [(i, image, options) for i, image in enumerate(images)], jobs, threads)

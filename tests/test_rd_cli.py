@@ -173,3 +173,20 @@ def test_python_dash_m_entry_point(monkeypatch, capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "Usage: python -m ddcodec.rd" in out and "--sheet-bpp" in out
     assert "published curves are for full size" in out
+
+
+def test_jobs_gives_the_numbers_of_a_plain_run(tmp_path):
+    plain, workers = tmp_path / "plain", tmp_path / "workers"
+    assert CliRunner().invoke(rd, [str(DATA), "--codecs", "jpeg", "--anchor", "jpeg", "--out", str(plain)]).exit_code == 0
+    result = CliRunner().invoke(rd, [str(DATA), "--codecs", "jpeg", "--anchor", "jpeg", "--out", str(workers), "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    rows = lambda folder: sorted(  # noqa: E731
+        (r["image"], r["setting"], r["bytes"], r["psnr"]) for r in csv.DictReader(open(folder / "per_image.csv")))
+    assert rows(workers) == rows(plain) and len(rows(plain)) > 2
+
+
+def test_jobs_with_ddcodec_on_a_gpu_is_refused(tmp_path):
+    result = CliRunner().invoke(rd, [str(DATA), "--codecs", "ddcodec", "--out", str(tmp_path), "--jobs", "2",
+                                     "--device", "cuda"])
+    assert result.exit_code == 1
+    assert "--jobs runs ddcodec in CPU worker processes" in result.output

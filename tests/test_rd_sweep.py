@@ -178,3 +178,23 @@ def test_per_image_markdown_has_a_row_per_image_and_a_mean():
     assert lines[4].startswith("| im0.png | 0.500 | 30.00 | 10.0 | 0.500 |")
     assert lines[-1] == "| mean | 0.600 | 31.00 | 15.0 | 0.500 | 0.600 | 31.00 | 15.0 | 0.500 |"
     assert per_image_markdown(recs, "jpeg") is None
+
+
+def test_worker_processes_measure_the_same_points_in_order(tmp_path):
+    images = _images()
+    (tmp_path / "plain").mkdir(), (tmp_path / "workers").mkdir()
+    plain = run_sweep(images, [CountingCodec()], Cache(tmp_path / "plain" / CACHE_NAME))
+    shown = []
+
+    def progress(items):
+        shown.append(len(items))  # sized: a progress bar can stream it
+        yield from items
+
+    cache = Cache(tmp_path / "workers" / CACHE_NAME)
+    parallel = run_sweep(images, [CountingCodec()], cache, keep=images[1], streams=tmp_path / "s",
+                         progress=progress, jobs=2)
+    same = [(r.image, r.setting, r.bytes, r.psnr) for r in plain]
+    assert [(r.image, r.setting, r.bytes, r.psnr) for r in parallel] == same and shown == [len(same)]
+    assert len(Cache(cache.path).entries) == len(same)
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
+        f"{Path(images[1].name).stem}.fake.bits{b}.png" for b in (2, 4, 6)]

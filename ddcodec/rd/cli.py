@@ -8,7 +8,7 @@ Every error a user can cause becomes a one-line ``click.ClickException``.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,8 @@ def _progress(items: Iterable[Any]) -> Iterable[Any]:
     def show(job: Any) -> str:
         return "" if job is None else f"{job[1].name} {job[1].setting_label(job[2])} {job[0].name}"
 
-    with click.progressbar(list(items), label="rd sweep", file=sys.stderr, item_show_func=show) as bar:
+    items = items if isinstance(items, Sized) else list(items)
+    with click.progressbar(items, length=len(items), label="rd sweep", file=sys.stderr, item_show_func=show) as bar:
         yield from bar
 
 
@@ -127,11 +128,15 @@ def _msssim_notes(images: list[BenchImage]) -> None:
               help="Resize every image to WxH first (fast CPU runs; published curves are for full size).")
 @click.option("--scale", type=click.FloatRange(min=0, max=1, min_open=True), default=None,
               help="Downscale every image by this factor first (published curves are for full size).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Measure this many points at once in CPU worker processes, the cores shared among them "
+              "(their encode and decode times then include the contention).")
 def rd(
     images: tuple[Path, ...], codecs: str, out: Path, anchor: str, reference: Path | None,
     ddc_ratios: str, ddc_bpp: str | None, ddc_preset: str, ddc_bits: int | None, ddc_iters: int | None,
     ddc_depth: int | None, device: str,
     sheet_image: str | None, sheet_bpp: float, max_images: int | None, resize: str | None, scale: float | None,
+    jobs: int,
 ) -> None:
     """Rate-distortion comparison of ddcodec and classical codecs on IMAGES (files or folders).
 
@@ -140,6 +145,12 @@ def rd(
     Interrupted runs resume from the cache in --out.
     """
     names = _csv(codecs)
+    if jobs > 1 and "ddcodec" in names and device != "cpu":
+        import torch
+
+        if device != "auto" or torch.cuda.is_available():
+            raise click.ClickException("--jobs runs ddcodec in CPU worker processes; on a GPU leave it out "
+                                       "(or pass --device cpu)")
     if resize and scale:
         raise click.ClickException("use --resize or --scale, not both")
     ddc = {"ratios": _positive_numbers(ddc_ratios), "preset": ddc_preset, "bits": ddc_bits, "iters": ddc_iters,
@@ -164,7 +175,7 @@ def rd(
     _msssim_notes(bench)
     out.mkdir(parents=True, exist_ok=True)
     try:
-        records = run_sweep(bench, chosen, Cache(out / CACHE_NAME), keep, out / "streams", _progress)
+        records = run_sweep(bench, chosen, Cache(out / CACHE_NAME), keep, out / "streams", _progress, jobs)
     except Exception as exc:  # a codec failing mid-sweep: finished points stay cached
         raise click.ClickException(f"sweep stopped ({type(exc).__name__}: {exc}); rerun to resume") from None
 

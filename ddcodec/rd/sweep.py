@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
@@ -137,9 +137,36 @@ def stream_path(folder: Path, image: BenchImage, codec: Codec, setting: Any) -> 
     return folder / f"{Path(image.name).stem}.{codec.name}.{label}.{codec.ext}"
 
 
-def jobs(images: Sequence[BenchImage], codecs: Sequence[Codec]) -> list[tuple[BenchImage, Codec, Any]]:
+def points(images: Sequence[BenchImage], codecs: Sequence[Codec]) -> list[tuple[BenchImage, Codec, Any]]:
     """Every point of the sweep, codec by codec so a partial run has whole curves soonest."""
     return [(im, c, s) for c in codecs for s in c.settings for im in images]
+
+
+def _measure_task(task: tuple[int, BenchImage, Codec, Any]) -> tuple[int, Record, bytes]:
+    position, image, codec, setting = task
+    return (position, *measure(image, codec, setting))
+
+
+class _Measured:
+    """The points to measure, measured as they finish: in ``jobs`` worker processes when
+    jobs > 1, else in order here. Sized, so a progress bar can show it as it streams."""
+
+    def __init__(self, todo: list[tuple[int, BenchImage, Codec, Any]], jobs: int) -> None:
+        self.todo, self.jobs, self.by_position = todo, jobs, {t[0]: t for t in todo}
+
+    def __len__(self) -> int:
+        return len(self.todo)
+
+    def __iter__(self) -> Iterator[tuple[BenchImage, Codec, Any, int, Record, bytes]]:
+        if self.jobs == 1:
+            done = map(_measure_task, self.todo)
+        else:
+            from ..parallel import run_in_processes
+
+            done = run_in_processes(_measure_task, self.todo, self.jobs)
+        for position, record, data in done:
+            _, image, codec, setting = self.by_position[position]
+            yield image, codec, setting, position, record, data
 
 
 def run_sweep(
@@ -149,23 +176,30 @@ def run_sweep(
     keep: BenchImage | None = None,
     streams: Path | None = None,
     progress: Callable[[Iterable[Any]], Iterable[Any]] = iter,
+    jobs: int = 1,
 ) -> list[Record]:
-    """Measure every point not already in the cache and return all records.
+    """Measure every point not already in the cache and return all records, in ``points`` order.
 
     The encoded files of ``keep`` (the sheet image) are written to ``streams``, so
     the comparison sheet can be drawn from the real files without encoding again.
+    With ``jobs`` > 1 the points are measured in that many worker processes at once (their
+    timings then include the contention); ``progress`` wraps the points being measured.
     """
-    records: list[Record] = []
-    for image, codec, setting in progress(jobs(images, codecs)):
-        key = cache.key(image, codec, setting)
-        record = cache.get(key)
-        want_stream = streams is not None and image is keep
-        path = stream_path(streams, image, codec, setting) if want_stream else None
+    every = points(images, codecs)
+    records: list[Record | None] = [None] * len(every)
+    todo = []
+    for position, (image, codec, setting) in enumerate(every):
+        record = cache.get(cache.key(image, codec, setting))
+        path = stream_path(streams, image, codec, setting) if streams is not None and image is keep else None
         if record is None or (path is not None and not path.exists()) or _lacks_msssim(record):
-            record, data = measure(image, codec, setting)
-            cache.put(key, record)
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
-        records.append(record)
+            todo.append((position, image, codec, setting))
+        else:
+            records[position] = record
+    for image, codec, setting, position, record, data in progress(_Measured(todo, jobs)):
+        cache.put(cache.key(image, codec, setting), record)
+        if streams is not None and image is keep:
+            path = stream_path(streams, image, codec, setting)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        records[position] = record
     return records
