@@ -10,16 +10,13 @@ from .errors import DdcError, DdcFormatError, DdcInputError
 from .format import DdcHeader, read_header
 
 __version__ = "1.1.0"
-_LAZY = {"encode", "encode_batch", "decode", "decode_pixels", "EncodeResult", "PRESETS"}
-__all__ = ["encode", "encode_batch", "encode_in_processes", "decode", "decode_pixels", "read_header", "EncodeResult", "DdcHeader",
-           "DdcError", "DdcFormatError", "DdcInputError", "PRESETS", "__version__"]
+_LAZY = {name: "codec" for name in ("encode", "encode_batch", "decode", "decode_pixels", "EncodeResult", "PRESETS")}
+_LAZY["encode_in_processes"] = "parallel"
+__all__ = [*_LAZY, "read_header", "DdcHeader", "DdcError", "DdcFormatError", "DdcInputError", "__version__"]
 
 
 def __getattr__(name: str):
-    if name == "encode_in_processes":
-        from .parallel import encode_in_processes
-        return encode_in_processes
     if name in _LAZY:
-        from . import codec
-        return getattr(codec, name)
+        from importlib import import_module
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'ddcodec' has no attribute {name!r}")

@@ -17,7 +17,7 @@ import click
 from PIL import Image
 
 from . import format as fmt, presets
-from .errors import DdcError, DdcInputError
+from .errors import DdcError, DdcInputError, os_error_message
 from .imageio import images_in, require_file
 from .outputs import check_output, write_atomic
 
@@ -47,7 +47,7 @@ def _friendly_errors(func: Callable) -> Callable:
         except DdcError as exc:
             _fail(str(exc))
         except OSError as exc:
-            _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+            _fail(os_error_message(exc))
         except KeyboardInterrupt:
             _fail("interrupted; no output written", EXIT_INTERRUPTED)
     return wrapper

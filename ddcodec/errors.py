@@ -11,3 +11,8 @@ class DdcFormatError(DdcError):
 
 class DdcInputError(DdcError):
     """The input image or the requested settings cannot be encoded."""
+
+
+def os_error_message(exc: OSError) -> str:
+    """An OS error on a file as one line: 'path: reason'."""
+    return f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")

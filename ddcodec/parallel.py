@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterator, Optional, Sequence, TypeVar, Union
 
-from .errors import DdcError, DdcInputError
+from .errors import DdcError, DdcInputError, os_error_message
 from .imageio import ImageLike
 
 T, R = TypeVar("T"), TypeVar("R")
@@ -46,7 +46,7 @@ def _encode_one(task: tuple[int, ImageLike, dict]) -> tuple[int, Outcome]:
     except DdcError as exc:
         return index, exc
     except OSError as exc:  # an unreadable file: reported like any other bad input
-        return index, DdcInputError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+        return index, DdcInputError(os_error_message(exc))
 
 
 def run_in_processes(func: Callable[[T], R], tasks: Sequence[T], jobs: int,

@@ -187,18 +187,20 @@ def run_sweep(
     """
     every = points(images, codecs)
     records: list[Record | None] = [None] * len(every)
-    todo = []
+    todo, where = [], {}  # where: position -> (cache key, stream path or None) of each point to measure
     for position, (image, codec, setting) in enumerate(every):
-        record = cache.get(cache.key(image, codec, setting))
+        key = cache.key(image, codec, setting)
+        record = cache.get(key)
         path = stream_path(streams, image, codec, setting) if streams is not None and image is keep else None
         if record is None or (path is not None and not path.exists()) or _lacks_msssim(record):
             todo.append((position, image, codec, setting))
+            where[position] = (key, path)
         else:
             records[position] = record
-    for image, codec, setting, position, record, data in progress(_Measured(todo, jobs)):
-        cache.put(cache.key(image, codec, setting), record)
-        if streams is not None and image is keep:
-            path = stream_path(streams, image, codec, setting)
+    for *_, position, record, data in progress(_Measured(todo, jobs)):
+        key, path = where[position]
+        cache.put(key, record)
+        if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         records[position] = record
