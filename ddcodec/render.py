@@ -8,8 +8,9 @@ evaluated. The normalisation is then folded into the next 1x1 conv (its weights 
 per-channel gain, plus a bias), so no normalised copy of a layer is ever made.
 
 Layers whose activations fit ``cache_bytes`` are kept between passes, lowest first. A kept
-level's upsampled ReLU output stays in the buffer the next conv then overwrites in place, so
-no level is upsampled twice (README, "Performance"). The others are recomputed band by band
+level's upsampled ReLU output stays in the buffer the next conv then overwrites (each band
+written by the matrix product straight over rows already read), so no level is upsampled
+twice and no band is copied (README, "Performance"). The others are recomputed band by band
 from the highest kept layer below. The last level, which is never upsampled, takes its ReLU
 and statistics in the same pass that computes it. Statistics are summed
 per image row (float32, one row at a time, the same whatever the band) and the rows reduced
@@ -54,9 +55,11 @@ def _interpolate(src: torch.Tensor, dim: int, index: tuple, o0: int, o1: int, s0
     """Outputs o0..o1-1 along ``dim`` of the upsampling that ``index`` (model.source_index)
     describes, from ``src``, whose first entry along ``dim`` is source s0.
 
-    Every output is w0 * src[i0] + w1 * src[i1]. Exact doubling (bilinear, twice the size: the
-    weights are 0.75 and 0.25) takes the same products and sums from strided views instead of
-    gathered copies, bit-identical (tests/test_render.py)."""
+    Every output is lerp(src[i0], src[i1], w1), one fused kernel. Exact doubling (bilinear,
+    twice the size: sources j - 1 and j with w1 = 0.75, or j and j + 1 with w1 = 0.25) reads
+    strided views instead of gathered copies. Both paths give the same bits
+    (tests/test_render.py): lerp(a, b, 0.75) is b - 0.25 (b - a) and lerp(b, a, 0.25) is
+    b + 0.25 (a - b), and a quarter of a difference is exact in binary floating point."""
     i0, i1, w0, w1, doubling = index
     shape = list(src.shape)
     shape[dim] = o1 - o0
@@ -67,30 +70,25 @@ def _interpolate(src: torch.Tensor, dim: int, index: tuple, o0: int, o1: int, s0
         hi = _along(i1, 0, o0, o1) - s0
         view = [1] * src.dim()
         view[dim] = o1 - o0
-        first = src.index_select(dim, lo).mul_(_along(w0, 0, o0, o1).view(view))
-        second = src.index_select(dim, hi).mul_(_along(w1, 0, o0, o1).view(view))
-        return torch.add(first, second, out=out)
-    # 0.25 * x is exact in binary floating point, so add's alpha gives the index path's sum
-    # bit for bit, with or without a fused multiply-add
-    three = src * 0.75
-    # even outputs 2j: three[j] + src[j - 1] / 4, except output 0, which is src[0] (weights 1, 0)
+        return torch.lerp(src.index_select(dim, lo), src.index_select(dim, hi), _along(w1, 0, o0, o1).view(view),
+                          out=out)
+    # even outputs 2j: lerp(src[j], src[j - 1], 1/4), except output 0, which is src[0] (weights 1, 0)
     j0, j1 = (o0 + 1) // 2, (o1 + 1) // 2
     if j0 == 0 and j1 > 0:
         _along(out, dim, -o0, 1 - o0).copy_(_along(src, dim, -s0, 1 - s0))
         j0 = 1
     if j1 > j0:
-        torch.add(_along(three, dim, j0 - s0, j1 - s0), _along(src, dim, j0 - 1 - s0, j1 - 1 - s0), alpha=0.25,
-                  out=_along(out, dim, 2 * j0 - o0, 2 * j1 - o0, 2))
-    # odd outputs 2j + 1: three[j] + src[j + 1] / 4, the last one three[j] + src[j] / 4
+        torch.lerp(_along(src, dim, j0 - s0, j1 - s0), _along(src, dim, j0 - 1 - s0, j1 - 1 - s0), 0.25,
+                   out=_along(out, dim, 2 * j0 - o0, 2 * j1 - o0, 2))
+    # odd outputs 2j + 1: lerp(src[j], src[j + 1], 1/4), except the last, which is src[last] (both sources)
     j0, j1 = o0 // 2, o1 // 2
     last = i0.shape[0] // 2 - 1
     inner = min(j1, last)
     if inner > j0:
-        torch.add(_along(three, dim, j0 - s0, inner - s0), _along(src, dim, j0 + 1 - s0, inner + 1 - s0), alpha=0.25,
-                  out=_along(out, dim, 2 * j0 + 1 - o0, 2 * inner + 1 - o0, 2))
+        torch.lerp(_along(src, dim, j0 - s0, inner - s0), _along(src, dim, j0 + 1 - s0, inner + 1 - s0), 0.25,
+                   out=_along(out, dim, 2 * j0 + 1 - o0, 2 * inner + 1 - o0, 2))
     if j0 <= last < j1:
-        torch.add(_along(three, dim, last - s0, last + 1 - s0), _along(src, dim, last - s0, last + 1 - s0), alpha=0.25,
-                  out=_along(out, dim, 2 * last + 1 - o0, 2 * last + 2 - o0))
+        _along(out, dim, 2 * last + 1 - o0, 2 * last + 2 - o0).copy_(_along(src, dim, last - s0, last + 1 - s0))
     return out
 
 
@@ -140,16 +138,24 @@ class BandRenderer:
         # One buffer per level, lowest (cheapest) first: every recomputation starts from them.
         # Buffer i first holds level i-1's upsampled ReLU output (out_size[i-1] == in_size[i]),
         # which is exactly what conv i reads; conv i, computed after it band by band, then
-        # overwrites it in place. _up_ready / _ready say which of the two it holds.
+        # overwrites it. _up_ready / _ready say which of the two it holds. The upsampled level
+        # sits one band lower in the buffer (``upsampled[i]``) than conv i's output (``kept[i]``),
+        # so each band of conv i is written by the matrix product itself over input rows already
+        # read, never over its own input, and no band is copied.
         self.kept: dict[int, torch.Tensor] = {}
+        self.upsampled: dict[int, torch.Tensor] = {}
         budget = cache_bytes
         for i in range(depth):
             h, wd = self.in_size[i]
-            need = net_width * h * wd * 4
+            lead = self._band(h, wd) if i else 0
+            need = net_width * (h + lead) * wd * 4
             if need > budget:
                 break
             budget -= need
-            self.kept[i] = torch.empty((h, wd, net_width), device=device)
+            buffer = torch.empty((h + lead, wd, net_width), device=device)
+            self.kept[i] = buffer[:h]
+            if i:
+                self.upsampled[i] = buffer[lead:]
         self._ready: set[int] = set()
         self._up_ready: set[int] = set()
         self.fully_cached = len(self.kept) == depth  # every layer computed once: no band recomputation
@@ -159,19 +165,27 @@ class BandRenderer:
             return self.band_rows
         return min(rows, max(MIN_BAND_ROWS, self.band_bytes // (4 * self.net_width * cols)))
 
-    def _conv_rows(self, i: int, s0: int, s1: int) -> torch.Tensor:
+    def _conv_rows(self, i: int, s0: int, s1: int, out: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Hidden conv i (normalisation of the level below folded in), rows s0..s1-1 at in_size[i]."""
         if i in self._ready:
             return self.kept[i][s0:s1]
         x = self.z[s0:s1] if i == 0 else self.rows(i - 1, s0, s1)
-        return F.linear(x, self.conv[i], self.bias[i])
+        if out is None:
+            out = torch.empty(x.shape[:-1] + (self.conv[i].shape[0],), device=x.device)
+        # the product written straight into ``out``: F.linear's own addmm, without the copy
+        flat, weight = x.reshape(-1, x.shape[-1]), self.conv[i].t()
+        if self.bias[i] is None:
+            torch.mm(flat, weight, out=out.view(flat.shape[0], -1))
+        else:
+            torch.addmm(self.bias[i], flat, weight, out=out.view(flat.shape[0], -1))
+        return out
 
     def rows(self, i: int, y0: int, y1: int, out: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Level i (ReLU output, before normalisation), rows y0..y1-1, shape (rows, W_i, C).
 
         Callers must not modify the result: it may be a view of the cache."""
         if i in self._up_ready:
-            return self.kept[i + 1][y0:y1]
+            return self.upsampled[i + 1][y0:y1]
         if self.index[i] is None:  # the last level: once kept, its buffer holds the ReLU output
             return self.kept[i][y0:y1] if i in self._ready else F.relu(self._conv_rows(i, y0, y1))
         row_index, col_index = self.index[i]
@@ -190,12 +204,9 @@ class BandRenderer:
         stats = self._new_statistics(h) if top else None
         for s0 in range(0, h, step):
             s1 = min(h, s0 + step)
-            band = self._conv_rows(i, s0, s1)
+            band = self._conv_rows(i, s0, s1, out=self.kept[i][s0:s1])
             if top:
-                band.relu_()
-            self.kept[i][s0:s1] = band
-            if top:
-                self._accumulate(band, *stats, s0, s1, scratch=True)
+                self._accumulate(band.relu_(), *stats, s0, s1)
         self._ready.add(i)
         self._up_ready.discard(i - 1)  # its buffer now holds conv i
         return stats
@@ -207,11 +218,10 @@ class BandRenderer:
         return sums, torch.empty_like(sums)
 
     @staticmethod
-    def _accumulate(band: torch.Tensor, sums: torch.Tensor, squares: torch.Tensor, y0: int, y1: int,
-                    scratch: bool) -> None:
-        """Per-row sums and sums of squares of rows y0..y1-1; ``scratch``: ``band`` may be overwritten."""
+    def _accumulate(band: torch.Tensor, sums: torch.Tensor, squares: torch.Tensor, y0: int, y1: int) -> None:
+        """Per-row sums and sums of squares of rows y0..y1-1."""
         torch.sum(band, dim=1, out=sums[y0:y1])
-        torch.sum(band.square_() if scratch else band.square(), dim=1, out=squares[y0:y1])
+        torch.sum(band.square(), dim=1, out=squares[y0:y1])
 
     def _fold_statistics(self, i: int) -> None:
         """One pass over level i: its statistics, folded into the conv that reads it."""
@@ -222,11 +232,11 @@ class BandRenderer:
         else:
             sums, squares = self._new_statistics(h)
             step = self._band(h, wd)
-            keep = self.kept.get(i + 1)  # level i's upsampled output goes where conv i+1 will be
+            keep = self.upsampled.get(i + 1)  # level i's upsampled output goes where conv i+1 reads it
             for y0 in range(0, h, step):
                 y1 = min(h, y0 + step)
                 band = self.rows(i, y0, y1, out=None if keep is None else keep[y0:y1])
-                self._accumulate(band, sums, squares, y0, y1, scratch=keep is None)
+                self._accumulate(band, sums, squares, y0, y1)
                 del band
             if keep is not None:
                 self._up_ready.add(i)
