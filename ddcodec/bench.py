@@ -135,13 +135,15 @@ def run_decode_only(device_name: str, width: int, height: int, k: float, repeats
     header = fmt.read_header(data)
     # The first decode in a process is what a one-off `ddcodec decode` pays: the memory it
     # touches is fresh and faults in page by page. Later ones reuse the allocator's blocks.
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     start = time.perf_counter()
     codec.decode_pixels(data, device_name)
     first = time.perf_counter() - start
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
     seconds = time_call(lambda: codec.decode_pixels(data, device_name), repeats) if repeats > 1 else first
     out = {"device": _device_name(device), "torch_threads": torch.get_num_threads(),
            "size": f"{width}x{height}", "k": k, "net_width": header.net_width, "file_bytes": len(data),
-           "decode_pad_limit": render.PAD_LIMIT, "decode_first_ms": 1000 * first, "decode_ms": 1000 * seconds}
+           "decode_pad_limit": render.PAD_LIMIT, "decode_first_ms": 1000 * first, "decode_first_page_faults": faults, "decode_ms": 1000 * seconds}
     if device.type == "cuda":
         out["decode_peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
