@@ -138,16 +138,19 @@ class BandRenderer:
         # One buffer per level, lowest (cheapest) first: every recomputation starts from them.
         # Buffer i first holds level i-1's upsampled ReLU output (out_size[i-1] == in_size[i]),
         # which is exactly what conv i reads; conv i, computed after it band by band, then
-        # overwrites it. _up_ready / _ready say which of the two it holds. The upsampled level
-        # sits one band lower in the buffer (``upsampled[i]``) than conv i's output (``kept[i]``),
-        # so each band of conv i is written by the matrix product itself over input rows already
-        # read, never over its own input, and no band is copied.
+        # overwrites it. _up_ready / _ready say which of the two it holds. Where conv i takes
+        # several bands, the upsampled level sits one band lower in the buffer (``upsampled[i]``)
+        # than conv i's output (``kept[i]``), so each band of conv i is written by the matrix
+        # product itself over input rows already read, never over its own input, and no band is
+        # copied. A level done in one band (small ones; every one on a GPU) needs no lead: its
+        # conv output simply replaces the buffer.
         self.kept: dict[int, torch.Tensor] = {}
         self.upsampled: dict[int, torch.Tensor] = {}
         budget = cache_bytes
         for i in range(depth):
             h, wd = self.in_size[i]
-            lead = self._band(h, wd) if i else 0
+            step = self._band(h, wd)
+            lead = step if i and step < h else 0
             need = net_width * (h + lead) * wd * 4
             if need > budget:
                 break
@@ -204,7 +207,11 @@ class BandRenderer:
         stats = self._new_statistics(h) if top else None
         for s0 in range(0, h, step):
             s1 = min(h, s0 + step)
-            band = self._conv_rows(i, s0, s1, out=self.kept[i][s0:s1])
+            if step < h:
+                band = self._conv_rows(i, s0, s1, out=self.kept[i][s0:s1])
+            else:
+                band = self.kept[i] = self._conv_rows(i, s0, s1)
+                self.upsampled.pop(i, None)  # read: the buffer is freed
             if top:
                 self._accumulate(band.relu_(), *stats, s0, s1)
         self._ready.add(i)

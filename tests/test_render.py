@@ -64,19 +64,27 @@ def test_uncached_levels_are_recomputed_from_the_kept_ones():
     h, w, c = 37, 29, 3
     model = _model(h, w, c)
     weights = {n: p.detach() for n, p in model.weights.items()}
-    # conv0 at 4x4; its upsampled output at 5x4, which conv1 overwrites, plus a lead band of 4
-    # rows so that conv1 writes each band above the rows it reads; that upsampled to 10x8, which
-    # conv2 overwrites, plus 4 rows; the next upsampled level, 19x15, does not fit
+    # conv0 at 4x4; its upsampled output at 5x4, which conv1 overwrites in two bands, so with a
+    # lead band of 4 rows for conv1 to write each band above the rows it reads; that upsampled
+    # to 10x8, which conv2 overwrites, plus 4 rows; the next upsampled level, 19x15, does not fit
     fits = 7 * 4 * (4 * 4 + (5 + 4) * 4 + (10 + 4) * 8)
     smaller = BandRenderer(h, w, c, 7, 5, 3, "bilinear", weights, CPU, band_rows=4, cache_bytes=fits - 1)
     assert set(smaller.kept) == {0, 1}
     renderer = BandRenderer(h, w, c, 7, 5, 3, "bilinear", weights, CPU, band_rows=4, cache_bytes=fits)
     assert set(renderer.kept) == {0, 1, 2}
     assert [tuple(renderer.kept[i].shape) for i in range(3)] == [(4, 4, 7), (5, 4, 7), (10, 8, 7)]
+    whole = _render(model, h, w, c, "bilinear", cache_bytes=1 << 30)
     with torch.no_grad():
-        np.testing.assert_array_equal(renderer.render(), _render(model, h, w, c, "bilinear", cache_bytes=1 << 30))
+        np.testing.assert_array_equal(renderer.render(), whole)
     # levels 0 and 1 were upsampled into buffers 1 and 2, which conv 1 and conv 2 then overwrote
     assert renderer._up_ready == set() and renderer._ready == {0, 1, 2}
+    # levels done in one band need no lead: exactly their areas keep all five
+    one_band = BandRenderer(h, w, c, 7, 5, 3, "bilinear", weights, CPU,
+                            cache_bytes=7 * 4 * (4 * 4 + 5 * 4 + 10 * 8 + 19 * 15 + 37 * 29))
+    assert one_band.fully_cached
+    with torch.no_grad():
+        np.testing.assert_array_equal(one_band.render(), whole)
+    assert one_band.upsampled == {}  # each conv's output replaced the buffer it read
 
 
 @pytest.mark.parametrize("n_in", [1, 2, 5, 12])
