@@ -161,6 +161,8 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
         tune_allocator()
     net_width = codec.choose_net_width(height, width, 3, k)
     sec_per_iter = time_iterations(height, width, net_width, device, iters)
+    # the fit's peak, before the decode's own peak is measured from a reset
+    fit_peak_gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else None
     image = _photo(width, height)
     data, _ = codec.encode(image, k=k, iters=10, device=device_name)  # a real file, quality irrelevant
     if device.type == "cuda":
@@ -189,6 +191,7 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
         out[f"jobs{jobs}_images_per_s_default"] = jobs / jobs_s
     if device.type == "cuda":
         out["decode_peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
+        out["fit_peak_gpu_mb"] = fit_peak_gpu_mb
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for name, plugin in (("JPEG", "jpg"), ("WEBP", "webp"), ("AVIF", "avif")):
         if not features.check(plugin):
