@@ -143,7 +143,8 @@ def run_decode_only(device_name: str, width: int, height: int, k: float, repeats
     seconds = time_call(lambda: codec.decode_pixels(data, device_name), repeats) if repeats > 1 else first
     out = {"device": _device_name(device), "torch_threads": torch.get_num_threads(),
            "size": f"{width}x{height}", "k": k, "net_width": header.net_width, "file_bytes": len(data),
-           "decode_pad_limit": render.PAD_LIMIT, "decode_first_ms": 1000 * first, "decode_first_page_faults": faults, "decode_ms": 1000 * seconds}
+           "decode_pad_limit": render.PAD_LIMIT, "decode_first_ms": 1000 * first,
+           "decode_first_page_faults": faults, "decode_ms": 1000 * seconds}
     if device.type == "cuda":
         out["decode_peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

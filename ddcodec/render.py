@@ -213,7 +213,7 @@ class BandRenderer:
                 band = self.kept[i] = self._conv_rows(i, s0, s1)
                 self.upsampled.pop(i, None)  # read: the buffer is freed
             if top:
-                self._accumulate(band.relu_(), *stats, s0, s1)
+                self._accumulate(band.relu_(), *stats, s0, s1, scratch=False)  # band is the kept level
         self._ready.add(i)
         self._up_ready.discard(i - 1)  # its buffer now holds conv i
         return stats
@@ -225,10 +225,12 @@ class BandRenderer:
         return sums, torch.empty_like(sums)
 
     @staticmethod
-    def _accumulate(band: torch.Tensor, sums: torch.Tensor, squares: torch.Tensor, y0: int, y1: int) -> None:
-        """Per-row sums and sums of squares of rows y0..y1-1."""
+    def _accumulate(band: torch.Tensor, sums: torch.Tensor, squares: torch.Tensor, y0: int, y1: int,
+                    scratch: bool) -> None:
+        """Per-row sums and sums of squares of rows y0..y1-1; ``scratch``: ``band`` may be overwritten
+        (no second band-sized temporary: at 4096x4096 a band is 67 MB)."""
         torch.sum(band, dim=1, out=sums[y0:y1])
-        torch.sum(band.square(), dim=1, out=squares[y0:y1])
+        torch.sum(band.square_() if scratch else band.square(), dim=1, out=squares[y0:y1])
 
     def _fold_statistics(self, i: int) -> None:
         """One pass over level i: its statistics, folded into the conv that reads it."""
@@ -243,7 +245,7 @@ class BandRenderer:
             for y0 in range(0, h, step):
                 y1 = min(h, y0 + step)
                 band = self.rows(i, y0, y1, out=None if keep is None else keep[y0:y1])
-                self._accumulate(band, sums, squares, y0, y1)
+                self._accumulate(band, sums, squares, y0, y1, scratch=keep is None)
                 del band
             if keep is not None:
                 self._up_ready.add(i)
