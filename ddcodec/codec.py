@@ -124,11 +124,12 @@ def _render(header: fmt.DdcHeader, q: np.ndarray, device: torch.device, band_row
     weights = dequantize(q, header.steps, header.bits, header.net_width, header.depth, header.channels)
     renderer = BandRenderer(header.height, header.width, header.channels, header.net_width, header.depth,
                             header.seed, header.upsample_mode, weights, device, band_rows, cache_bytes)
-    if device.type == "cpu" and renderer.fully_cached:
-        # Small images: keeping freed blocks made a 768x512 decode 1.3x faster. Large ones are
-        # decoded in bands to bound memory, and there the kept blocks fragmented the heap
-        # (a 1024x1024 decode peaked at 1.2 GB instead of 0.45 GB, measured before render.py
-        # preallocated its statistics).
+    if device.type == "cpu":
+        # Keeping freed blocks made a 768x512 decode 1.3x faster. For images decoded in bands
+        # it is more: glibc maps every band temporary over 32 MB afresh, so a 4096x4096 decode
+        # faulted in 80 million pages; with the blocks kept, 0.1 million, 350 s instead of
+        # 486 s and a lower peak (README, "Performance"). It once fragmented the heap, before
+        # render.py preallocated its statistics; it no longer does.
         tune_allocator()
     tf32 = torch.backends.cuda.matmul.allow_tf32
     try:
