@@ -127,7 +127,7 @@ def _render(header: fmt.DdcHeader, q: np.ndarray, device: torch.device, band_row
     if device.type == "cpu":
         # Keeping freed blocks made a 768x512 decode 1.3x faster. For images decoded in bands
         # it is more: glibc maps every band temporary over 32 MB afresh, so a 4096x4096 decode
-        # faulted in 80 million pages; with the blocks kept, 0.1 million, 350 s instead of
+        # faulted in 80 million pages; with the blocks kept, 0.13 million, 347 s instead of
         # 486 s and a lower peak (README, "Performance"). It once fragmented the heap, before
         # render.py preallocated its statistics; it no longer does.
         tune_allocator()

@@ -60,7 +60,7 @@ def _interpolate(src: torch.Tensor, dim: int, index: tuple, o0: int, o1: int, s0
     strided views instead of gathered copies. Both paths give the same bits
     (tests/test_render.py): lerp(a, b, 0.75) is b - 0.25 (b - a) and lerp(b, a, 0.25) is
     b + 0.25 (a - b), and a quarter of a difference is exact in binary floating point."""
-    i0, i1, w0, w1, doubling = index
+    i0, i1, _, w1, doubling = index
     shape = list(src.shape)
     shape[dim] = o1 - o0
     if out is None:
@@ -149,8 +149,7 @@ class BandRenderer:
         budget = cache_bytes
         for i in range(depth):
             h, wd = self.in_size[i]
-            step = self._band(h, wd)
-            lead = step if i and step < h else 0
+            lead = self._lead(i)
             need = net_width * (h + lead) * wd * 4
             if need > budget:
                 break
@@ -168,13 +167,20 @@ class BandRenderer:
             return self.band_rows
         return min(rows, max(MIN_BAND_ROWS, self.band_bytes // (4 * self.net_width * cols)))
 
+    def _lead(self, i: int) -> int:
+        """Rows between level i's upsampled input and conv i's output in its buffer: one band
+        where conv i takes several bands, none where it takes one (the output replaces the
+        buffer) or reads the fixed input (level 0: nothing to overwrite)."""
+        step = self._band(*self.in_size[i])
+        return step if i and step < self.in_size[i][0] else 0
+
     def _conv_rows(self, i: int, s0: int, s1: int, out: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Hidden conv i (normalisation of the level below folded in), rows s0..s1-1 at in_size[i]."""
         if i in self._ready:
             return self.kept[i][s0:s1]
         x = self.z[s0:s1] if i == 0 else self.rows(i - 1, s0, s1)
         if out is None:
-            out = torch.empty(x.shape[:-1] + (self.conv[i].shape[0],), device=x.device)
+            return F.linear(x, self.conv[i], self.bias[i])
         # the product written straight into ``out``: F.linear's own addmm, without the copy
         flat, weight = x.reshape(-1, x.shape[-1]), self.conv[i].t()
         if self.bias[i] is None:
@@ -205,9 +211,10 @@ class BandRenderer:
         step = self._band(h, wd)
         top = self.index[i] is None
         stats = self._new_statistics(h) if top else None
+        direct = i == 0 or self._lead(i) > 0  # writing the output never overwrites rows still to be read
         for s0 in range(0, h, step):
             s1 = min(h, s0 + step)
-            if step < h:
+            if direct:
                 band = self._conv_rows(i, s0, s1, out=self.kept[i][s0:s1])
             else:
                 band = self.kept[i] = self._conv_rows(i, s0, s1)
