@@ -15,7 +15,8 @@ from the highest kept layer below. The last level, which is never upsampled, tak
 and statistics in the same pass that computes it. Statistics are summed
 per image row (float32, one row at a time, the same whatever the band) and the rows reduced
 once in float64, so the result does not depend on the band height: a one-band render and a
-many-band render give bit-identical pixels on CPU.
+many-band render give bit-identical pixels on CPU (up to the matrix library's choice of kernel
+for another band height, which was seen to move a rare pixel by one level).
 """
 from __future__ import annotations
 
