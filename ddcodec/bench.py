@@ -51,7 +51,7 @@ def time_iterations(height: int, width: int, net_width: int, device: torch.devic
     model = (nets[0] if batch == 1 else BatchedDeepDecoder(nets)).to(device)
     out_size = coarse_size(model.sizes) if coarse else (height, width)
     target = torch.rand(batch, 3, *out_size, device=device)
-    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01, fused=device.type == "cuda" or None)  # as fit.py
     for step in range(iters + 2):
         if step == 2:
             _sync(device)
@@ -156,7 +156,7 @@ def _device_name(device: torch.device) -> str:
 
 
 def run(device_name: str, width: int, height: int, k: float, iters: int, repeats: int, batch: int,
-        jobs: int = 1) -> dict:
+        jobs: int = 1, pillow: bool = True, encodes: bool = False) -> dict:
     device = codec.resolve_device(device_name)
     if device.type == "cpu":
         tune_allocator()
@@ -169,6 +169,7 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     decode_s = time_call(lambda: codec.decode_pixels(data, device_name), repeats)
+    decode_peak_gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else None
     out = {
         "device": _device_name(device),
         "torch_threads": torch.get_num_threads(),
@@ -191,11 +192,15 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
         jobs_s = _fit_seconds(codec.PRESETS["default"], *time_iterations_in_workers(jobs, height, width, net_width, iters))
         out[f"jobs{jobs}_images_per_s_default"] = jobs / jobs_s
     if device.type == "cuda":
-        out["decode_peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
+        out["decode_peak_gpu_mb"] = decode_peak_gpu_mb  # read before the batched fits below
         out["fit_peak_gpu_mb"] = fit_peak_gpu_mb
+    if encodes:  # whole encodes, the fit loop's own overheads and CUDA graphs included
+        for preset in codec.PRESETS:
+            _, result = codec.encode(image, k=k, preset=preset, device=device_name)
+            out[f"encoded_s_{preset}"], out[f"encoded_psnr_{preset}"] = result.encode_seconds, result.psnr
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for name, plugin in (("JPEG", "jpg"), ("WEBP", "webp"), ("AVIF", "avif")):
-        if not features.check(plugin):
+        if not pillow or not features.check(plugin):
             continue
         blob = _pillow_file_near(image, name, len(data))
         out[f"pillow_{name.lower()}_bytes"] = len(blob)
@@ -218,6 +223,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="only decode a file of --size built from the initial network (peak memory of a large decode)")
     parser.add_argument("--pad-limit", type=float, default=render.PAD_LIMIT,
                         help="largest share of zero channels the CPU decoder may add for whole vectors (0: none)")
+    parser.add_argument("--no-pillow", action="store_true",
+                        help="skip Pillow's JPEG/WebP/AVIF decode times (their quality sweep is slow at 4096x4096)")
+    parser.add_argument("--encodes", action="store_true",
+                        help="also time one whole encode per preset (minutes each on a CPU at 768x512)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     render.PAD_LIMIT = args.pad_limit
@@ -225,7 +234,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.decode_only:
         result = run_decode_only(args.device, width, height, args.k, args.repeats)
     else:
-        result = run(args.device, width, height, args.k, args.iters, args.repeats, args.batch, args.jobs)
+        result = run(args.device, width, height, args.k, args.iters, args.repeats, args.batch, args.jobs,
+                     pillow=not args.no_pillow, encodes=args.encodes)
     for key, value in result.items():
         print(f"{key:>24}  {value:.3f}" if isinstance(value, float) else f"{key:>24}  {value}")
     if args.json:

@@ -50,9 +50,15 @@ def test_jobs_option_times_worker_processes_and_shares_the_threads(tmp_path, mon
     monkeypatch.setattr(torch, "get_num_threads", lambda: 5)
     assert [default_threads(j) for j in (1, 2, 3, 8)] == [5, 2, 1, 1]
     monkeypatch.undo()
+    # --encodes runs every preset: tiny ones here
+    monkeypatch.setattr(ddcodec.codec, "PRESETS", {"default": ddcodec.codec.FitSchedule(iters=30, qat_iters=6),
+                                                   "tiny2": ddcodec.codec.FitSchedule(iters=60, qat_iters=6)})
     out = tmp_path / "r.json"
     bench.main(["--device", "cpu", "--size", "40x24", "-k", "4", "--iters", "2", "--repeats", "1",
-                "--batch", "1", "--jobs", "2", "--json", str(out)])
+                "--batch", "1", "--jobs", "2", "--no-pillow", "--encodes", "--json", str(out)])
     result = json.loads(out.read_text())
     assert result["jobs2_images_per_s_default"] > 0 and result["single_images_per_s_default"] > 0
     assert "batch1_images_per_s_default" not in result
+    assert not any(key.startswith("pillow_") for key in result)  # --no-pillow
+    assert {k[len("encoded_s_"):] for k in result if k.startswith("encoded_s_")} == {"default", "tiny2"}
+    assert all(result[f"encoded_psnr_{p}"] > 10 for p in ("default", "tiny2"))  # --encodes
