@@ -50,6 +50,11 @@ def _friendly_errors(func: Callable) -> Callable:
             _fail(os_error_message(exc))
         except KeyboardInterrupt:
             _fail("interrupted; no output written", EXIT_INTERRUPTED)
+        except RuntimeError as exc:  # torch.OutOfMemoryError is one (torch is not imported here)
+            if type(exc).__name__ != "OutOfMemoryError":
+                raise
+            _fail(f"out of memory ({str(exc).splitlines()[0][:120]}): use a larger -k, --batch 1 or --device cpu; "
+                  "no output written")
     return wrapper
 
 

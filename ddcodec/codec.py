@@ -310,6 +310,27 @@ def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[
     return _encode_plans(plans, schedule, dev, progress, batch_size)
 
 
+GPU_MAX_ACTIVATION = 2**31 - 1  # values in one activation that torch's CUDA bilinear upsampling accepts
+
+
+def check_gpu_fit(height: int, width: int, channels: int, net_width: int, depth: int, batch: int = 1) -> None:
+    """Refuse, before any fitting, a GPU fit whose full-resolution activation torch cannot upsample.
+
+    A 4096x4096 image at k=32 needs width 510: 8.6 billion values in one activation, which
+    torch's channels-last bilinear upsampling on CUDA rejects (INT_MAX), 34 GB each besides.
+    """
+    if batch * net_width * height * width <= GPU_MAX_ACTIVATION:
+        return
+    widest = GPU_MAX_ACTIVATION // (height * width)
+    if widest < MIN_NET_WIDTH:
+        raise DdcInputError(f"image {width}x{height} is too large to fit on a GPU; use --device cpu")
+    min_k = math.floor(height * width * channels / fmt.param_count(widest + 1, depth, channels)) + 1
+    advice = f"use -k {min_k} or more" + (" and --batch 1" if batch > 1 else "")
+    networks = f"{batch} width-{net_width} networks are" if batch > 1 else f"a width-{net_width} network is"
+    raise DdcInputError(f"{networks} too large for one GPU fit at {width}x{height} (at most {GPU_MAX_ACTIVATION} "
+                        f"values per activation): {advice}, or --device cpu")
+
+
 def _encode_plans(plans: list[_Plan], schedule: FitSchedule, dev: torch.device,
                   progress: Optional[Progress], batch_size: int = 1) -> list[tuple[bytes, EncodeResult]]:
     """Fit and pack each plan, up to ``batch_size`` plans of one shape at a time; results in order."""
@@ -318,6 +339,10 @@ def _encode_plans(plans: list[_Plan], schedule: FitSchedule, dev: torch.device,
         groups.setdefault(plan.shape_key, []).append(i)
     if dev.type == "cpu":
         tune_allocator()
+    else:
+        for members in groups.values():
+            plan = plans[members[0]]
+            check_gpu_fit(*plan.pixels.shape, plan.net_width, plan.depth, min(batch_size, len(members)))
     results: list = [None] * len(plans)
     for members in groups.values():
         for first in range(0, len(members), batch_size):

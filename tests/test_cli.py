@@ -284,3 +284,15 @@ def test_info_stats_reports_entropy_and_zstd_gap(ddc):
     expected_gap = 100 * (fields["zstd_bits_per_weight"] / fields["entropy_bits_per_weight"] - 1)
     assert fields["zstd_gap_percent"] == pytest.approx(expected_gap, abs=0.01)
     assert "zstd_gap_percent: " in run("info", ddc, "--stats").output
+
+
+def test_running_out_of_gpu_memory_is_one_line_and_leaves_no_file(png, tmp_path, monkeypatch):
+    import torch
+
+    def out_of_memory(*args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 34.00 GiB\nmore detail")
+    monkeypatch.setattr("ddcodec.codec.fit", out_of_memory)
+    before = only_files(tmp_path)
+    result = run("encode", png, "-k", "8")
+    assert_one_line_error(result, "out of memory (CUDA out of memory. Tried to allocate 34.00 GiB): use a larger -k")
+    assert only_files(tmp_path) == before

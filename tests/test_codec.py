@@ -233,3 +233,15 @@ def test_tries_keeps_the_best_of_consecutive_seeds(rgb_odd):
 def test_bad_tries(rgb_odd, kwargs, message):
     with pytest.raises(ddcodec.DdcInputError, match=message):
         ddcodec.encode(rgb_odd, k=8, iters=1, device="cpu", **kwargs)
+
+
+def test_a_gpu_fit_too_large_for_torchs_upsampling_is_refused_with_the_ratio_that_fits():
+    from ddcodec.codec import check_gpu_fit
+    from ddcodec.errors import DdcInputError
+
+    # 4096x4096 at k=32 is width 510: 8.6 billion values per full-resolution activation
+    with pytest.raises(DdcInputError, match=r"a width-510 network is too large .* use -k 503 or more, or --device cpu"):
+        check_gpu_fit(4096, 4096, 3, choose_net_width(4096, 4096, 3, 32), 6)
+    check_gpu_fit(4096, 4096, 3, choose_net_width(4096, 4096, 3, 503), 6)  # width 127: fits
+    with pytest.raises(DdcInputError, match=r"2 width-127 networks are .* -k 503 or more and --batch 1"):
+        check_gpu_fit(4096, 4096, 3, 127, 6, batch=2)
