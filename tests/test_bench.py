@@ -62,3 +62,14 @@ def test_jobs_option_times_worker_processes_and_shares_the_threads(tmp_path, mon
     assert not any(key.startswith("pillow_") for key in result)  # --no-pillow
     assert {k[len("encoded_s_"):] for k in result if k.startswith("encoded_s_")} == {"default", "tiny2"}
     assert all(result[f"encoded_psnr_{p}"] > 10 for p in ("default", "tiny2"))  # --encodes
+
+
+def test_step_anatomy_times_every_variant_and_graphs_only_on_cuda():
+    import torch
+
+    from ddcodec import stepbench
+    rows = dict(stepbench.run(torch.device("cpu"), 24, 40, [6], steps=2, batch=2))
+    assert set(rows) == {f"w6 {size} {variant}" for size in ("full", "half")
+                         for variant in ("eager", "eager, loss read every step", "eager, fused Adam")} | {
+        "w6 full eager, 2 batched"}
+    assert all(ms > 0 for ms in rows.values())

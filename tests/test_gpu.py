@@ -33,3 +33,10 @@ def test_gpu_decode_is_within_one_level_of_the_cpu_decode(rgb_encoded):
     gpu = ddcodec.decode_pixels(rgb_encoded[0], device="cuda").astype(int)
     cpu = ddcodec.decode_pixels(rgb_encoded[0], device="cpu").astype(int)
     assert np.abs(gpu - cpu).max() <= 1
+
+
+def test_step_anatomy_captures_cuda_graphs():
+    from ddcodec import stepbench
+    rows = dict(stepbench.run(torch.device("cuda"), 24, 40, [6], steps=3, batch=2))
+    assert {"w6 full CUDA graph", "w6 half CUDA graph", "w6 full CUDA graph, 2 batched"} <= set(rows)
+    assert all(ms > 0 for ms in rows.values())
