@@ -196,9 +196,11 @@ class DdcCodec(Codec):
         # The device is left out on purpose: the file format decodes identically anywhere.
         # The preset's schedule and the default bits are in, so re-tuning them invalidates the cache.
         from ddcodec import presets as core
+        from ddcodec.ratecontrol import SIZE_MODEL
 
+        rate_control = f" size_model={SIZE_MODEL}" if self.param == "bpp" else ""
         return (
-            f"ddcodec {_ddcodec_version()} preset={self.preset} "
+            f"ddcodec {_ddcodec_version()}{rate_control} preset={self.preset} "
             f"schedule={core.PRESETS.get(self.preset)} default_bits={core.DEFAULT_BITS} bits={self.bits} "
             f"iters={self.iters} seed={self.seed} depth={self.depth} default_depth={core.DEFAULT_DEPTH} "
             f"bpp_bits_preference={core.BPP_BITS_PREFERENCE}"
