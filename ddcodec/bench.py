@@ -28,14 +28,19 @@ from .model import BatchedDeepDecoder, DeepDecoder, coarse_size
 from .parallel import default_threads
 
 
-def _photo(width: int, height: int) -> Image.Image:
-    """Kodak-like content when the shared data set is present, else a smooth synthetic image."""
+PHOTO = "../shared/data/kodak/kodim23.png"  # relative to the working directory: run from the repository root
+
+
+def _photo(width: int, height: int) -> tuple[Image.Image, str]:
+    """(image, where it came from): Kodak content when the shared data set is there, else a
+    smooth synthetic image (the result says which, since fitting speed barely depends on it
+    but the Pillow files' sizes do)."""
     try:
-        return Image.open("../shared/data/kodak/kodim23.png").convert("RGB").resize((width, height), Image.LANCZOS)
+        return Image.open(PHOTO).convert("RGB").resize((width, height), Image.LANCZOS), PHOTO
     except OSError:
         yy, xx = np.mgrid[0:height, 0:width] / max(width, height)
         planes = [128 + 100 * np.sin(9 * xx * (c + 1) + 7 * yy) for c in range(3)]
-        return Image.fromarray(np.clip(np.stack(planes, 2), 0, 255).astype(np.uint8))
+        return Image.fromarray(np.clip(np.stack(planes, 2), 0, 255).astype(np.uint8)), "synthetic"
 
 
 def _sync(device: torch.device) -> None:
@@ -164,7 +169,7 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
     sec_per_iter = time_iterations(height, width, net_width, device, iters)
     # the fit's peak, before the decode's own peak is measured from a reset
     fit_peak_gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else None
-    image = _photo(width, height)
+    image, photo = _photo(width, height)
     data, _ = codec.encode(image, k=k, iters=10, device=device_name)  # a real file, quality irrelevant
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
@@ -173,7 +178,7 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
     out = {
         "device": _device_name(device),
         "torch_threads": torch.get_num_threads(),
-        "size": f"{width}x{height}", "k": k, "net_width": net_width, "file_bytes": len(data),
+        "size": f"{width}x{height}", "photo": photo, "k": k, "net_width": net_width, "file_bytes": len(data),
         "bpp": 8 * len(data) / (width * height),
         "fit_iters_per_s": 1 / sec_per_iter,
         "decode_ms": 1000 * decode_s,

@@ -59,6 +59,8 @@ def test_jobs_option_times_worker_processes_and_shares_the_threads(tmp_path, mon
     result = json.loads(out.read_text())
     assert result["jobs2_images_per_s_default"] > 0 and result["single_images_per_s_default"] > 0
     assert "batch1_images_per_s_default" not in result
+    from pathlib import Path
+    assert result["photo"] == (bench.PHOTO if Path(bench.PHOTO).exists() else "synthetic")
     assert not any(key.startswith("pillow_") for key in result)  # --no-pillow
     assert {k[len("encoded_s_"):] for k in result if k.startswith("encoded_s_")} == {"default", "tiny2"}
     assert all(result[f"encoded_psnr_{p}"] > 10 for p in ("default", "tiny2"))  # --encodes

@@ -151,7 +151,7 @@ def test_works_without_the_bench_extra(tmp_path):
         "from ddcodec.rd.cli import rd\n"
         f"rd([{str(DATA)!r}, '--codecs', 'jpeg,webp', '--anchor', 'jpeg', '--out', {str(tmp_path / 'o')!r}])\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "pip install ddcodec[bench]" in proc.stderr and "no RD plot" in proc.stderr
