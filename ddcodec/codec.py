@@ -119,7 +119,8 @@ def _render(header: fmt.DdcHeader, q: np.ndarray, device: torch.device, band_row
     """Decode on ``device`` in full float32, in bands (render.py) so any image size fits in memory.
 
     TF32 matrix products would let GPU pixels drift from CPU ones, so they are switched off
-    for the decode (not measured here: no GPU was available to this change).
+    for the decode; so decoded, an H100 and the CPU agreed within one level (43 to 95 of
+    393,216 pixels differed on four 768x512 files; README, "On an H100").
     """
     weights = dequantize(q, header.steps, header.bits, header.net_width, header.depth, header.channels)
     renderer = BandRenderer(header.height, header.width, header.channels, header.net_width, header.depth,
