@@ -25,7 +25,8 @@ from .errors import DdcInputError
 # A plan predicted this far under / over the target is good enough. Real files came out 0.4%
 # under to 1.1% over the prediction (Kodak, 96 files), so both ends stay within the promised 3%.
 ACCEPT_UNDER, ACCEPT_OVER = 0.025, 0.015
-SIZE_MODEL = "gaussian-rows-v2"  # named in the RD cache key: new plans (v2: the fallback stays in budget)
+FALLBACK_UNDER = 0.05  # how far under the target a preferred precision may land when none is in the window
+SIZE_MODEL = "gaussian-rows-v3"  # named in the RD cache key: new plans (v2, v3: the fallback rules)
 
 
 def header_bytes(depth: int, channels: int) -> int:
@@ -77,13 +78,15 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
     Precisions are tried in ``preference`` order (best quality per bit first, as measured):
     the first one with a plan within ``ACCEPT_UNDER`` / ``ACCEPT_OVER`` of the target wins,
     with its nearest plan.
-    Only when none comes that close does the plan nearest the target win, at any precision,
+    When none comes that close, the same preference order applies to plans up to
+    ``FALLBACK_UNDER`` under; failing that, the plan nearest the target wins, at any precision,
     among those not over the window (a size budget is not overrun; an RD curve still reaches
     the target rate). Narrow networks have coarse width steps, so the nearest plan is often at
     an odd precision; taking it blindly picked 5 bits at 0.125 bpp on a 768x512 image (5 bits
     lost 0.24 dB at 0.125 bpp and 0.67 dB at 0.25 bpp on four 384x256 images). At 384x256 and
     0.125 bpp no plan comes within the window: the nearest overall, width 17 at 6 bits, came
-    out 3.4 to 4.2% over on the 12 Kodak images; width 14 at 8 bits is predicted 3.1% under.
+    out 3.4 to 4.2% over on the 12 Kodak images, and the nearest under it, width 14 at 8 bits
+    (3.1% under), gave 22.60 dB where width 15 at 7 bits (3.2% under) gave 22.79 dB.
     """
     if not (isinstance(target_bpp, (int, float)) and math.isfinite(target_bpp) and target_bpp > 0):
         raise DdcInputError(f"target bpp must be a positive number, got {target_bpp!r}")
@@ -112,4 +115,8 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
         if close:
             return nearest(close)[1:]
     within_budget = [p for p in plans if p[0] <= ACCEPT_OVER]
+    for bits in [b for b in preference if b in bits_choices]:  # a preferred precision a little further off
+        fallback = [p for p in within_budget if p[2] == bits and p[0] >= -FALLBACK_UNDER]
+        if fallback:
+            return nearest(fallback)[1:]
     return nearest(within_budget or plans)[1:]
