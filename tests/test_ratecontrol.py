@@ -62,12 +62,12 @@ def test_nearest_plan_when_no_precision_comes_close(monkeypatch):
 
 # The plans the Kodak RD files in samples/ were made with (`ddcodec info` on their streams)
 KODAK_PLANS = {"rd-kodak-768x512": {"bpp=0.125": (33, 7), "bpp=0.25": (47, 7), "bpp=0.5": (67, 7), "bpp=0.75": (83, 7)},
-               "rd-kodak-384x256": {"bpp=0.125": (15, 7), "bpp=0.25": (21, 8), "bpp=0.5": (33, 7), "bpp=0.75": (38, 8)}}
+               "rd-kodak-384x256": {"bpp=0.125": (15, 7), "bpp=0.25": (21, 8), "bpp=0.5": (33, 7), "bpp=0.75": (41, 7)}}
 
 
 def test_size_model_predicts_real_fitted_files():
     """96 real files (12 Kodak images, 2 sizes, 4 plans each, 1.5 to 35 kB) against the size model:
-    each within 0.4% under to 1.1% over its prediction. The previous model (evenly spread codes)
+    each within 0.4% under to 1.2% over its prediction. The previous model (evenly spread codes)
     was up to 5.7% over the mean real file at 768x512, so --bpp files came out 5% small."""
     import csv
     from pathlib import Path
