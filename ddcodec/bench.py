@@ -18,13 +18,12 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image, features
 
-from . import codec, render
+from . import codec, render, stepbench
 from . import format as fmt
 from .fit import tune_allocator
-from .model import BatchedDeepDecoder, DeepDecoder, coarse_size
+from .model import DeepDecoder
 from .parallel import default_threads
 
 
@@ -43,29 +42,13 @@ def _photo(width: int, height: int) -> tuple[Image.Image, str]:
         return Image.fromarray(np.clip(np.stack(planes, 2), 0, 255).astype(np.uint8)), "synthetic"
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
 def time_iterations(height: int, width: int, net_width: int, device: torch.device, iters: int,
                     batch: int = 1, coarse: bool = False) -> float:
-    """Seconds per fitting iteration (forward, backward, Adam step) of ``batch`` images fitted
-    together, after two warm-up steps; ``coarse``: a coarse-to-fine fit's half-size step."""
-    nets = [DeepDecoder(height, width, 3, net_width, codec.DEFAULT_DEPTH, 0) for _ in range(batch)]
-    model = (nets[0] if batch == 1 else BatchedDeepDecoder(nets)).to(device)
-    out_size = coarse_size(model.sizes) if coarse else (height, width)
-    target = torch.rand(batch, 3, *out_size, device=device)
-    opt = torch.optim.Adam(model.parameters(), lr=0.01, fused=device.type == "cuda" or None)  # as fit.py
-    for step in range(iters + 2):
-        if step == 2:
-            _sync(device)
-            start = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        F.mse_loss(model(coarse=coarse), target, reduction="none").mean(dim=(1, 2, 3)).sum().backward()
-        opt.step()
-    _sync(device)
-    return (time.perf_counter() - start) / iters
+    """Seconds per fitting iteration (forward, backward, Adam step, fused on CUDA as in fit.py) of
+    ``batch`` images fitted together, after two warm-up steps; ``coarse``: a coarse-to-fine fit's
+    half-size step."""
+    return stepbench.eager_ms(height, width, net_width, device, iters, batch=batch, coarse=coarse,
+                              fused=device.type == "cuda") / 1000
 
 
 def _fit_seconds(schedule: codec.FitSchedule, sec_per_iter: float, sec_per_coarse_iter: float) -> float:

@@ -181,7 +181,7 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
         while step < end:
             if capture and step == warm_end:
                 torch.cuda.current_stream().wait_stream(side)
-                graph, values = _capture(opt, lambda: step_body(step))
+                graph, values = capture_step(opt, lambda: step_body(step))
                 capture = graph is not None
             with torch.cuda.stream(side) if capture and graph is None else contextlib.nullcontext():
                 if graphs:
@@ -208,7 +208,7 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
     return torch.where(worse, best_loss, last).cpu()
 
 
-def _capture(opt: torch.optim.Optimizer, body: Callable[[], torch.Tensor]):
+def capture_step(opt: torch.optim.Optimizer, body: Callable[[], torch.Tensor]):
     """(graph, its output) of one step, or (None, None) where capturing failed (the fit goes on
     step by step). Capturing runs nothing: the step is done by the first replay."""
     opt.zero_grad(set_to_none=True)  # the graph allocates the gradients it writes on every replay

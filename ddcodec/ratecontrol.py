@@ -110,13 +110,10 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
     def nearest(candidates: list) -> tuple:
         return min(candidates, key=lambda p: (abs(p[0]), p[2]))
 
-    for bits in [b for b in preference if b in bits_choices]:
-        close = [p for p in plans if p[2] == bits and -ACCEPT_UNDER <= p[0] <= ACCEPT_OVER]
-        if close:
-            return nearest(close)[1:]
+    for under in (ACCEPT_UNDER, FALLBACK_UNDER):  # the window, then a preferred precision a little further off
+        for bits in [b for b in preference if b in bits_choices]:
+            close = [p for p in plans if p[2] == bits and -under <= p[0] <= ACCEPT_OVER]
+            if close:
+                return nearest(close)[1:]
     within_budget = [p for p in plans if p[0] <= ACCEPT_OVER]
-    for bits in [b for b in preference if b in bits_choices]:  # a preferred precision a little further off
-        fallback = [p for p in within_budget if p[2] == bits and p[0] >= -FALLBACK_UNDER]
-        if fallback:
-            return nearest(fallback)[1:]
     return nearest(within_budget or plans)[1:]

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from .codec import resolve_device
+from .fit import capture_step
 from .model import BatchedDeepDecoder, DeepDecoder, coarse_size
 from .presets import DEFAULT_DEPTH
 
@@ -33,7 +34,7 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def _time(step: Callable[[], None], device: torch.device, steps: int, warmup: int = 3) -> float:
+def _time(step: Callable[[], None], device: torch.device, steps: int, warmup: int = 2) -> float:
     for _ in range(warmup):
         step()
     _sync(device)
@@ -66,10 +67,11 @@ def graphed_ms(height: int, width: int, net_width: int, steps: int, *, batch: in
     model, target = _model_and_target(height, width, net_width, batch, coarse, device)
     opt = torch.optim.Adam(model.parameters(), lr=torch.tensor(0.01, device=device), fused=True, capturable=True)
 
-    def step() -> None:
+    def step() -> torch.Tensor:
         losses = F.mse_loss(model(coarse=coarse), target, reduction="none").mean(dim=(1, 2, 3))
         losses.sum().backward()
         opt.step()
+        return losses
     side = torch.cuda.Stream()
     side.wait_stream(torch.cuda.current_stream())
     with torch.cuda.stream(side):
@@ -77,10 +79,9 @@ def graphed_ms(height: int, width: int, net_width: int, steps: int, *, batch: in
             opt.zero_grad(set_to_none=True)
             step()
     torch.cuda.current_stream().wait_stream(side)
-    opt.zero_grad(set_to_none=True)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        step()
+    graph, _ = capture_step(opt, step)  # the fit's own capture
+    if graph is None:
+        raise RuntimeError("CUDA graph capture failed")
     return _time(graph.replay, device, steps)
 
 
