@@ -111,3 +111,18 @@ def test_coarse_render_is_the_network_with_its_last_upsampling_skipped():
         reference = run_layers(model.z, dict(model.weights), sizes[:-1] + [sizes[-2]], model.upsample)
     assert coarse.shape[2:] == coarse_size(sizes) == sizes[-2] != sizes[-1]
     torch.testing.assert_close(coarse, reference, rtol=0, atol=1e-6)
+
+
+def test_cuda_graphs_are_on_by_default_on_cuda_only_for_identical_steps(monkeypatch):
+    from types import SimpleNamespace
+
+    from ddcodec.fit import _use_graphs
+
+    on = SimpleNamespace(device=torch.device("cuda"))  # only the device is looked at
+    monkeypatch.delenv("DDCODEC_CUDA_GRAPHS", raising=False)
+    assert _use_graphs(on, None, 0.0)
+    assert not _use_graphs(SimpleNamespace(device=torch.device("cpu")), None, 0.0)
+    assert not _use_graphs(on, lambda: None, 0.0)  # fresh rows every step
+    assert not _use_graphs(on, None, 0.005)  # fresh input noise every step
+    monkeypatch.setenv("DDCODEC_CUDA_GRAPHS", "0")
+    assert not _use_graphs(on, None, 0.0)
