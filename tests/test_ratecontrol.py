@@ -61,13 +61,14 @@ def test_nearest_plan_when_no_precision_comes_close(monkeypatch):
 
 
 # The plans the Kodak RD files in samples/ were made with (`ddcodec info` on their streams)
-KODAK_PLANS = {"rd-kodak-768x512": {"bpp=0.125": (33, 7), "bpp=0.25": (47, 7), "bpp=0.5": (67, 7), "bpp=0.75": (83, 7)},
+KODAK_PLANS = {"rd-kodak-768x512": {"bpp=0.125": (33, 7), "bpp=0.25": (48, 7), "bpp=0.5": (69, 7), "bpp=0.75": (85, 7)},
                "rd-kodak-384x256": {"bpp=0.125": (15, 7), "bpp=0.25": (21, 8), "bpp=0.5": (33, 7), "bpp=0.75": (41, 7)}}
 
 
 def test_size_model_predicts_real_fitted_files():
-    """96 real files (12 Kodak images, 2 sizes, 4 plans each, 1.5 to 35 kB) against the size model:
-    each within 0.4% under to 1.2% over its prediction. The previous model (evenly spread codes)
+    """96 real files (12 Kodak images, 2 sizes, 4 plans each, 1.5 to 36 kB) against the size model:
+    each within 0.8% under to 1.4% over its prediction (the 768x512 files were fitted after the
+    model was made, at the widths it chose). The previous model (evenly spread codes)
     was up to 5.7% over the mean real file at 768x512, so --bpp files came out 5% small."""
     import csv
     from pathlib import Path
@@ -78,7 +79,7 @@ def test_size_model_predicts_real_fitted_files():
             if row["codec"] == "ddcodec":
                 width, bits = plans[row["setting"]]
                 predicted = predicted_bytes(width, 6, 3, bits, bytes_per_weight(bits, width, 6, 3))
-                assert -0.006 < int(row["bytes"]) / predicted - 1 < 0.015, (folder, row["image"], row["setting"])
+                assert -0.008 < int(row["bytes"]) / predicted - 1 < 0.015, (folder, row["image"], row["setting"])
                 checked += 1
     assert checked == 96
 
