@@ -22,7 +22,7 @@ from PIL import Image, features
 
 from . import codec, render, stepbench
 from . import format as fmt
-from .fit import tune_allocator
+from .fit import cuda_graphs_enabled, tune_allocator
 from .model import DeepDecoder
 from .parallel import default_threads
 
@@ -44,9 +44,11 @@ def _photo(width: int, height: int) -> tuple[Image.Image, str]:
 
 def time_iterations(height: int, width: int, net_width: int, device: torch.device, iters: int,
                     batch: int = 1, coarse: bool = False) -> float:
-    """Seconds per fitting iteration (forward, backward, Adam step, fused on CUDA as in fit.py) of
-    ``batch`` images fitted together, after two warm-up steps; ``coarse``: a coarse-to-fine fit's
-    half-size step."""
+    """Seconds per fitting iteration (forward, backward, Adam step) of ``batch`` images fitted
+    together, after warm-up steps, run as the fit runs it: on CUDA fused, and replayed as a CUDA
+    graph unless ``DDCODEC_CUDA_GRAPHS=0``; ``coarse``: a coarse-to-fine fit's half-size step."""
+    if device.type == "cuda" and cuda_graphs_enabled():
+        return stepbench.graphed_ms(height, width, net_width, iters, batch=batch, coarse=coarse) / 1000
     return stepbench.eager_ms(height, width, net_width, device, iters, batch=batch, coarse=coarse,
                               fused=device.type == "cuda") / 1000
 

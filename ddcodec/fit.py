@@ -106,6 +106,11 @@ GRAPH_WARMUP = 3  # eager steps, on a side stream, before a run of identical ste
 MIN_GRAPH_STEPS = 20  # shorter runs of steps are not worth a capture
 
 
+def cuda_graphs_enabled() -> bool:
+    """Whether CUDA fits replay captured steps (the default; ``DDCODEC_CUDA_GRAPHS=0`` turns it off)."""
+    return os.environ.get("DDCODEC_CUDA_GRAPHS", "1") != "0"
+
+
 def _use_graphs(target: torch.Tensor, sample_rows, jitter: float) -> bool:
     """Replay each run of identical steps as one CUDA graph (default on CUDA; ``DDCODEC_CUDA_GRAPHS=0``
     turns it off).
@@ -116,8 +121,7 @@ def _use_graphs(target: torch.Tensor, sample_rows, jitter: float) -> bool:
     Whole default encodes at k=32: 8.9 s graphed against 12.0 to 13.4 s eager, at equal PSNR
     (README, "On an H100"). Steps that draw fresh rows or noise on the host are not identical
     and always run eagerly."""
-    return (target.device.type == "cuda" and sample_rows is None and not jitter
-            and os.environ.get("DDCODEC_CUDA_GRAPHS", "1") != "0")
+    return target.device.type == "cuda" and sample_rows is None and not jitter and cuda_graphs_enabled()
 
 
 def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: float,
