@@ -63,7 +63,7 @@ def psnr_from_mse(mse: float) -> float:
     return 10 * math.log10(1.0 / max(mse, 1e-20))
 
 
-def _per_image_mse(model: torch.nn.Module, target: torch.Tensor, transform,
+def per_image_mse(model: torch.nn.Module, target: torch.Tensor, transform,
                    rows: Optional[torch.Tensor] = None, coarse: bool = False) -> torch.Tensor:
     """MSE of each image (B,); their sum is the loss, so each network gets its own gradient.
     With ``coarse``, ``target`` is the half-size image."""
@@ -100,8 +100,6 @@ def _copy_where(dst: dict, src: dict, mask: torch.Tensor, batched: bool) -> None
 
 
 PROGRESS_EVERY_ON_GPU = 25  # steps between progress reports on a GPU (each one waits for it)
-
-
 GRAPH_WARMUP = 3  # eager steps, on a side stream, before a run of identical steps is captured
 MIN_GRAPH_STEPS = 20  # shorter runs of steps are not worth a capture
 
@@ -112,8 +110,8 @@ def cuda_graphs_enabled() -> bool:
 
 
 def _use_graphs(target: torch.Tensor, sample_rows, jitter: float) -> bool:
-    """Replay each run of identical steps as one CUDA graph (default on CUDA; ``DDCODEC_CUDA_GRAPHS=0``
-    turns it off).
+    """Replay each run of identical steps as one CUDA graph (on CUDA, unless ``cuda_graphs_enabled``
+    says no).
 
     On an H100 the half-size steps of this small network are bound by the host launching their
     many small kernels (768x512, one step in isolation: 0.9 to 1.7 ms captured against 4 to 5 ms
@@ -159,9 +157,9 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
             noise = torch.randn(clean_z.shape, generator=noise_gen).to(clean_z.device) * std
             model.z.copy_(clean_z + noise)
         if step < coarse_steps:
-            losses = _per_image_mse(model, small, transform, coarse=True)
+            losses = per_image_mse(model, small, transform, coarse=True)
         else:
-            losses = _per_image_mse(model, target, transform, None if sample_rows is None else sample_rows())
+            losses = per_image_mse(model, target, transform, None if sample_rows is None else sample_rows())
         values = losses.detach().double()
         if sample_rows is None and step >= coarse_steps:
             improved = values < best_loss
@@ -206,7 +204,7 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
     with torch.no_grad():
         if jitter:
             model.z.copy_(clean_z)
-        last = _per_image_mse(model, target, transform).double()
+        last = per_image_mse(model, target, transform).double()
     # the last update was never evaluated: keep it where it is better, else restore the best
     worse = last >= best_loss
     _copy_where(dict(model.weights), best, worse, batched)

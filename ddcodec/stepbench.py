@@ -14,10 +14,9 @@ import time
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 
 from .codec import resolve_device
-from .fit import capture_step
+from .fit import GRAPH_WARMUP, capture_step, per_image_mse
 from .model import BatchedDeepDecoder, DeepDecoder, coarse_size
 from .presets import DEFAULT_DEPTH
 
@@ -27,6 +26,18 @@ def _model_and_target(height: int, width: int, net_width: int, batch: int, coars
     model = (nets[0] if batch == 1 else BatchedDeepDecoder(nets)).to(device)
     size = coarse_size(model.sizes) if coarse else (height, width)
     return model, torch.rand(batch, 3, *size, device=device)
+
+
+def _step(model: torch.nn.Module, target: torch.Tensor, opt: torch.optim.Optimizer, coarse: bool,
+          read_loss: bool = False) -> torch.Tensor:
+    """One step as the fit takes it (each image's MSE summed), gradients already cleared; the losses.
+    ``read_loss``: the host reads them before the backward pass, as the fit did up to ce9be94."""
+    losses = per_image_mse(model, target, None, coarse=coarse)  # the fit's loss
+    if read_loss:
+        losses.detach().double().cpu()
+    losses.sum().backward()
+    opt.step()
+    return losses
 
 
 def _sync(device: torch.device) -> None:
@@ -53,11 +64,7 @@ def eager_ms(height: int, width: int, net_width: int, device: torch.device, step
 
     def step() -> None:
         opt.zero_grad(set_to_none=True)
-        losses = F.mse_loss(model(coarse=coarse), target, reduction="none").mean(dim=(1, 2, 3))
-        if read_loss:
-            losses.detach().double().cpu()
-        losses.sum().backward()
-        opt.step()
+        _step(model, target, opt, coarse, read_loss)
     return _time(step, device, steps)
 
 
@@ -66,20 +73,14 @@ def graphed_ms(height: int, width: int, net_width: int, steps: int, *, batch: in
     device = torch.device("cuda")
     model, target = _model_and_target(height, width, net_width, batch, coarse, device)
     opt = torch.optim.Adam(model.parameters(), lr=torch.tensor(0.01, device=device), fused=True, capturable=True)
-
-    def step() -> torch.Tensor:
-        losses = F.mse_loss(model(coarse=coarse), target, reduction="none").mean(dim=(1, 2, 3))
-        losses.sum().backward()
-        opt.step()
-        return losses
     side = torch.cuda.Stream()
     side.wait_stream(torch.cuda.current_stream())
     with torch.cuda.stream(side):
-        for _ in range(3):
+        for _ in range(GRAPH_WARMUP):
             opt.zero_grad(set_to_none=True)
-            step()
+            _step(model, target, opt, coarse)
     torch.cuda.current_stream().wait_stream(side)
-    graph, _ = capture_step(opt, step)  # the fit's own capture
+    graph, _ = capture_step(opt, lambda: _step(model, target, opt, coarse))  # the fit's own capture
     if graph is None:
         raise RuntimeError("CUDA graph capture failed")
     return _time(graph.replay, device, steps)
@@ -115,8 +116,7 @@ def profile_table(height: int, width: int, net_width: int, steps: int = 10, rows
 
     def step() -> None:
         opt.zero_grad(set_to_none=True)
-        F.mse_loss(model(), target).backward()
-        opt.step()
+        _step(model, target, opt, coarse=False)
     for _ in range(3):
         step()
     torch.cuda.synchronize()
