@@ -19,7 +19,7 @@ from . import format as fmt
 from .errors import DdcInputError
 from .fit import Progress, fit, tune_allocator
 from .imageio import ImageLike, load_pixels, psnr, to_pil
-from .model import BatchedDeepDecoder, DeepDecoder
+from .model import BatchedDeepDecoder, DeepDecoder, tf32_matmuls
 from .quant import dequantize, quantize
 from .presets import (BPP_BITS_CHOICES, BPP_BITS_PREFERENCE, DEFAULT_BITS, DEFAULT_DEPTH, MAX_DEPTH, MIN_DEPTH, MIN_NET_WIDTH,
                       PRESETS, QAT_FRACTION, FitSchedule)
@@ -132,13 +132,8 @@ def _render(header: fmt.DdcHeader, q: np.ndarray, device: torch.device, band_row
         # 486 s and a lower peak (README, "Performance"). It once fragmented the heap, before
         # render.py preallocated its statistics; it no longer does.
         tune_allocator()
-    tf32 = torch.backends.cuda.matmul.allow_tf32
-    try:
-        torch.backends.cuda.matmul.allow_tf32 = False
-        with torch.no_grad():
-            return renderer.render()
-    finally:
-        torch.backends.cuda.matmul.allow_tf32 = tf32
+    with tf32_matmuls(False), torch.no_grad():
+        return renderer.render()
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Callable, Optional
 import torch
 import torch.nn.functional as F
 
-from .model import BatchedDeepDecoder, DeepDecoder, coarse_size
+from .model import BatchedDeepDecoder, DeepDecoder, coarse_size, tf32_matmuls
 from .presets import FitSchedule
 from .quant import fake_quant
 
@@ -232,6 +232,12 @@ def fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule:
     Returns each image's PSNR of the float network before quantisation (unrounded output),
     so the caller can report what quantisation cost.
     """
+    with tf32_matmuls(True):
+        return _fit(model, target, schedule, bits, progress)
+
+
+def _fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule, bits: int,
+         progress: Optional[Progress]) -> list[float]:
     total = schedule.iters + schedule.qat_iters
     float_mse = _run_phase(model, target, schedule.iters, schedule.lr,
                            lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None, progress, 0, total,

@@ -10,6 +10,8 @@ seed: the same file gives the same network on every machine and torch version.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 from typing import Callable, Optional
 
@@ -63,17 +65,37 @@ def initial_weights(seed: int, net_width: int, depth: int, channels: int) -> dic
 
 
 def source_index(n_in: int, n_out: int, mode: str, device: torch.device):
-    """torch's align_corners=False (bilinear) or legacy nearest source indices and weights."""
+    """torch's align_corners=False (bilinear) or legacy nearest source indices and weights (read-only)."""
+    return tuple(t.to(device) for t in _source_index(n_in, n_out, mode))
+
+
+@functools.lru_cache(maxsize=256)
+def _source_index(n_in: int, n_out: int, mode: str):
+    """On the host, computed once per size: a GPU decode spent a tenth of its time here."""
     scale = torch.tensor(n_in / n_out, dtype=torch.float32)
     dst = torch.arange(n_out, dtype=torch.float32)
     if mode == "nearest":
         i0 = torch.floor(dst * scale).long().clamp_max(n_in - 1)
-        return i0.to(device), i0.to(device), torch.ones(n_out, device=device), torch.zeros(n_out, device=device)
+        return i0, i0, torch.ones(n_out), torch.zeros(n_out)
     src = ((dst + 0.5) * scale - 0.5).clamp_min(0)
     i0 = torch.floor(src).long().clamp_max(n_in - 1)
     i1 = torch.clamp_max(i0 + 1, n_in - 1)
     w1 = (src - i0).clamp(0, 1)
-    return i0.to(device), i1.to(device), (1 - w1).to(device), w1.to(device)
+    return i0, i1, 1 - w1, w1
+
+
+@contextlib.contextmanager
+def tf32_matmuls(enabled: bool):
+    """Let CUDA float32 matrix products use TF32 inside the block (or forbid it), then restore.
+
+    The fit allows it: its 1x1 convs ran through cuDNN, which uses TF32 by default, before they
+    became matrix products. The decoder forbids it, so GPU and CPU pixels agree (codec._render)."""
+    before = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = enabled
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = before
 
 
 def unit_rows(w: torch.Tensor) -> torch.Tensor:
@@ -89,10 +111,53 @@ def unit_rows(w: torch.Tensor) -> torch.Tensor:
 def channel_norm(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     """BatchNorm with the statistics of this image (biased variance), never running averages.
 
-    torch's fused batch_norm kernel: forward plus backward measured 91 ms against 436 ms for
-    the same formula written as var_mean and four elementwise ops (77 x 768 x 512, 2 CPU cores).
+    ``x`` is (1, B*C, H, W) or (B, C, H, W): either way each image's channel has its own
+    statistics. torch's fused batch_norm kernel: forward plus backward measured 91 ms against
+    436 ms for the same formula written as var_mean and four elementwise ops (77 x 768 x 512,
+    2 CPU cores). On a GPU, cuDNN's kernel for this layout works one channel per block, so a
+    large layer with few channels leaves most of an H100 idle; there ``_ChannelNorm``, whose
+    reductions spread over the whole GPU, is faster (see ``MANUAL_NORM_*``).
     """
-    return F.batch_norm(x, None, None, scale, shift, training=True, momentum=0.0, eps=NORM_EPS)
+    # Only a real batch is reshaped: torch 2.13's CPU batch norm returned wrong input gradients for
+    # a channels-last (1, C, H, W) view whose batch stride had become C (x.reshape(x.shape) does that)
+    flat = x if x.shape[0] == 1 else x.reshape(1, -1, *x.shape[2:])
+    if x.is_cuda and flat.shape[1] < MANUAL_NORM_MAX_CHANNELS and flat[0, 0].numel() >= MANUAL_NORM_MIN_PIXELS:
+        out = _ChannelNorm.apply(flat, scale, shift)
+    else:
+        out = F.batch_norm(flat, None, None, scale, shift, training=True, momentum=0.0, eps=NORM_EPS)
+    return out if out.shape == x.shape else out.view(x.shape)
+
+
+# On an H100 (768x512, one image, steps replayed as CUDA graphs): a full-size step at width 33 took
+# 2.0 ms with _ChannelNorm against 2.7 with cuDNN, at width 77 3.8 against 3.9; half-size steps and
+# 8 images batched (616 channels) were faster with cuDNN (README, "On an H100").
+MANUAL_NORM_MAX_CHANNELS = 128
+MANUAL_NORM_MIN_PIXELS = 1 << 17
+
+
+class _ChannelNorm(torch.autograd.Function):
+    """``F.batch_norm`` in training mode on (1, C, H, W), from torch's generic reductions and two
+    fused multiply-adds each way."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+        var, mean = torch.var_mean(x, dim=(0, 2, 3), unbiased=False)
+        rstd = torch.rsqrt(var + NORM_EPS)
+        gain = scale * rstd
+        ctx.save_for_backward(x, mean, rstd, scale)
+        return torch.addcmul((shift - mean * gain)[None, :, None, None], x, gain[None, :, None, None])
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        x, mean, rstd, scale = ctx.saved_tensors
+        n = x[0, 0].numel()
+        grad_sum = grad.sum(dim=(0, 2, 3))
+        grad_shift_dot = ((grad * x).sum(dim=(0, 2, 3)) - mean * grad_sum) * rstd  # sum of grad * x_hat
+        gain = scale * rstd
+        slope = -(gain / n) * grad_shift_dot * rstd
+        offset = -(gain / n) * grad_sum - slope * mean
+        dx = torch.addcmul(offset[None, :, None, None], grad, gain[None, :, None, None])
+        return dx.addcmul_(x, slope[None, :, None, None]), grad_shift_dot, grad_sum
 
 
 class DeepDecoder(torch.nn.Module):
@@ -105,8 +170,7 @@ class DeepDecoder(torch.nn.Module):
             raise ValueError(f"unknown upsampling mode {upsample!r}")
         self.sizes = layer_sizes(height, width, depth)
         self.upsample = upsample
-        # channels-last: 1x1 convs, batch norm and upsampling all ran faster that way on CPU
-        # (a 768x512 fitting step 1.25 s -> 0.62 s on 2 cores); every later activation inherits it
+        # channels-last, the CPU's layout (stacked_layout); on a GPU run_layers copies it to its own
         z = torch.from_numpy(fixed_input(seed, net_width, self.sizes[0]))
         self.register_buffer("z", z.contiguous(memory_format=torch.channels_last))
         init = initial_weights(seed, net_width, depth, channels)
@@ -163,7 +227,8 @@ def upsample_rows(x: torch.Tensor, size: tuple[int, int], rows: torch.Tensor, mo
     wide = _upsample(x, (x.shape[2], size[1]), mode)  # height unchanged: weights 1 and 0, exact
     i0, i1, w0, w1 = source_index(x.shape[2], size[0], mode, x.device)
     out = wide[:, :, i0[rows]] * w0[rows, None] + wide[:, :, i1[rows]] * w1[rows, None]
-    return out.contiguous(memory_format=torch.channels_last)
+    channels_last = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+    return out.contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
 
 
 def coarse_size(sizes: list[tuple[int, int]]) -> tuple[int, int]:
@@ -171,27 +236,50 @@ def coarse_size(sizes: list[tuple[int, int]]) -> tuple[int, int]:
     return sizes[-2] if len(sizes) > 1 else sizes[-1]
 
 
+def stacked_layout(device: torch.device) -> bool:
+    """How ``run_layers`` lays out activations on ``device``.
+
+    Stacked (CPU): one (1, B*C, H, W) tensor, channels-last, hidden convs grouped per image;
+    1x1 convs, batch norm and upsampling all ran faster channels-last on 2 cores (a 768x512
+    step 1.25 s -> 0.62 s). Batched (GPU): (B, C, H, W) contiguous, hidden convs as batched
+    matrix products. On an H100 the grouped convs made 8 images fitted together slower per
+    image than one alone (a full-size step at width 77: 5.7 against 4.7 ms); batched matrix
+    products and the contiguous layout took it to 3.6 ms (README, "On an H100").
+    """
+    return device.type != "cuda"
+
+
+def _conv1x1(x: torch.Tensor, weight: torch.Tensor, groups: int, stacked: bool) -> torch.Tensor:
+    """Each image's 1x1 conv: ``weight`` (out, in) or (groups, out, in)."""
+    if stacked:
+        return F.conv2d(x, weight.reshape(-1, weight.shape[-1], 1, 1), groups=groups)
+    b, c, h, w = x.shape
+    return torch.matmul(weight.reshape(groups, -1, c), x.view(b, c, h * w)).view(b, -1, h, w)
+
+
 def run_layers(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[int, int]], upsample: str,
-               groups: int = 1, rows: Optional[torch.Tensor] = None, coarse: bool = False) -> torch.Tensor:
+               groups: int = 1, rows: Optional[torch.Tensor] = None, coarse: bool = False,
+               stacked: Optional[bool] = None) -> torch.Tensor:
     """The network on ``groups`` stacked images: weights (out, in) or (groups, out, in) -> (groups, C, H, W).
 
-    With ``rows`` (indices into the image's rows) only those rows of the full-resolution
-    layers are computed, and their normalisation statistics come from those rows alone:
-    the cheap approximation that fitting with ``row_fraction`` < 1 trades for speed.
+    ``z`` is (1, groups * width, h, w); ``stacked`` picks the layout (default: ``stacked_layout``
+    of z's device). With ``rows`` (indices into the image's rows) only those rows of the
+    full-resolution layers are computed, and their normalisation statistics come from those
+    rows alone: the cheap approximation that fitting with ``row_fraction`` < 1 trades for speed.
     With ``coarse`` the last upsampling is skipped, so the last two layers run at
     ``coarse_size(sizes)``, a quarter of the work: the same weights draw a half-size image,
     which coarse-to-fine fitting (``FitSchedule.coarse_fraction``) fits first.
     """
-    x = z
+    if stacked is None:
+        stacked = stacked_layout(z.device)
+    x = z if stacked else z.reshape(groups, -1, *z.shape[2:]).contiguous()
     for i in range(len(sizes)):
-        conv = unit_rows(w[f"conv{i}"])
-        x = F.conv2d(x, conv.reshape(-1, conv.shape[-1], 1, 1), groups=groups)
+        x = _conv1x1(x, unit_rows(w[f"conv{i}"]), groups, stacked)
         if i + 1 < len(sizes) and not (coarse and i + 2 == len(sizes)):
             if rows is not None and i + 2 == len(sizes):
                 x = upsample_rows(x, sizes[i + 1], rows, upsample)
             else:
                 x = _upsample(x, sizes[i + 1], upsample)
         x = channel_norm(F.relu(x), w[f"scale{i}"].reshape(-1), w[f"shift{i}"].reshape(-1))
-    out = w["out"]
-    y = torch.sigmoid(F.conv2d(x, out.reshape(-1, out.shape[-1], 1, 1), groups=groups))
+    y = torch.sigmoid(_conv1x1(x, w["out"], groups, stacked))
     return y.view(groups, -1, *y.shape[2:])

@@ -17,7 +17,7 @@ import torch
 
 from .codec import resolve_device
 from .fit import GRAPH_WARMUP, capture_step, per_image_mse
-from .model import BatchedDeepDecoder, DeepDecoder, coarse_size
+from .model import BatchedDeepDecoder, DeepDecoder, coarse_size, tf32_matmuls
 from .presets import DEFAULT_DEPTH
 
 
@@ -30,13 +30,15 @@ def _model_and_target(height: int, width: int, net_width: int, batch: int, coars
 
 def _step(model: torch.nn.Module, target: torch.Tensor, opt: torch.optim.Optimizer, coarse: bool,
           read_loss: bool = False) -> torch.Tensor:
-    """One step as the fit takes it (each image's MSE summed), gradients already cleared; the losses.
-    ``read_loss``: the host reads them before the backward pass, as the fit did up to ce9be94."""
-    losses = per_image_mse(model, target, None, coarse=coarse)  # the fit's loss
-    if read_loss:
-        losses.detach().double().cpu()
-    losses.sum().backward()
-    opt.step()
+    """One step as the fit takes it (each image's MSE summed, TF32 matrix products allowed), gradients
+    already cleared; the losses. ``read_loss``: the host reads them before the backward pass, as the fit
+    did up to ce9be94."""
+    with tf32_matmuls(True):
+        losses = per_image_mse(model, target, None, coarse=coarse)  # the fit's loss
+        if read_loss:
+            losses.detach().double().cpu()
+        losses.sum().backward()
+        opt.step()
     return losses
 
 

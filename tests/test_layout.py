@@ -1,0 +1,71 @@
+"""The GPU's layout (batched matrix products, hand-written normalisation) computes what the CPU's does.
+
+Both run here on the CPU: ``run_layers(stacked=False)`` is what a CUDA fit runs, and ``_ChannelNorm``
+is what it uses for large layers with few channels."""
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ddcodec.model import NORM_EPS, BatchedDeepDecoder, DeepDecoder, _ChannelNorm, channel_norm, run_layers
+
+
+def _models(n: int) -> list[DeepDecoder]:
+    gen = torch.Generator().manual_seed(0)
+    models = [DeepDecoder(20, 24, 3, 6, 5, seed=s) for s in range(n)]
+    with torch.no_grad():
+        for m in models:
+            for p in m.parameters():
+                p.add_(torch.randn(p.shape, generator=gen) * 0.3)
+    return models
+
+
+def _output_and_grads(model: torch.nn.Module, stacked: bool, **kw) -> tuple[torch.Tensor, dict]:
+    model.zero_grad(set_to_none=True)
+    groups = getattr(model, "batch", 1)
+    out = run_layers(model.z, dict(model.weights), model.sizes, model.upsample, groups=groups, stacked=stacked, **kw)
+    (out * torch.linspace(0, 1, out.numel(), dtype=out.dtype).view(out.shape)).sum().backward()
+    return out.detach(), {n: p.grad.clone() for n, p in model.weights.items()}
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize("kw", [{}, {"coarse": True}, {"rows": torch.tensor([0, 3, 4, 11, 19])}])
+def test_batched_layout_equals_stacked_layout_with_gradients(batch, kw):
+    models = _models(batch)
+    model = (models[0] if batch == 1 else BatchedDeepDecoder(models)).double()  # rounding would hide errors
+    out_s, grads_s = _output_and_grads(model, True, **kw)
+    out_b, grads_b = _output_and_grads(model, False, **kw)
+    assert out_b.shape == out_s.shape == (batch, 3, *out_s.shape[2:])
+    torch.testing.assert_close(out_b, out_s, rtol=0, atol=1e-12)
+    for name, g in grads_s.items():
+        torch.testing.assert_close(grads_b[name], g, rtol=1e-9, atol=1e-12, msg=name)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_hand_written_normalisation_equals_batch_norm(channels_last):
+    gen = torch.Generator().manual_seed(2)
+    x = torch.randn(1, 7, 9, 11, generator=gen, dtype=torch.float64) * 3 + 1
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    scale = torch.rand(7, generator=gen, dtype=torch.float64) + 0.5
+    shift = torch.randn(7, generator=gen, dtype=torch.float64)
+    grad = torch.randn(1, 7, 9, 11, generator=gen, dtype=torch.float64)
+    results = []
+    for norm in (lambda *a: F.batch_norm(*a[:1], None, None, *a[1:], training=True, eps=NORM_EPS), _ChannelNorm.apply):
+        inputs = [t.clone().requires_grad_() for t in (x, scale, shift)]
+        y = norm(*inputs)
+        results.append((y,) + torch.autograd.grad(y, inputs, grad))
+    for ref, got in zip(*results):
+        torch.testing.assert_close(got, ref, rtol=1e-10, atol=1e-10)
+
+
+def test_channel_norm_keeps_each_images_statistics_in_a_batch():
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(2, 4, 5, 6, generator=gen)
+    x[1] = x[1] * 10 + 5  # a very different second image
+    scale, shift = torch.ones(8), torch.zeros(8)
+    y = channel_norm(x, scale, shift)
+    assert y.shape == x.shape
+    torch.testing.assert_close(y[1], channel_norm(x[1:], scale[4:], shift[4:])[0], rtol=0, atol=1e-5)
+    torch.testing.assert_close(y.mean(dim=(2, 3)), torch.zeros(2, 4), rtol=0, atol=1e-5)
