@@ -24,7 +24,7 @@ from .quant import dequantize, quantize
 from .presets import (BPP_BITS_CHOICES, BPP_BITS_PREFERENCE, DEFAULT_BITS, DEFAULT_DEPTH, MAX_DEPTH, MIN_DEPTH, MIN_NET_WIDTH,
                       PRESETS, QAT_FRACTION, FitSchedule)
 from .ratecontrol import plan_for_bpp
-from .render import BandRenderer
+from .render import BandRenderer, render_whole, renders_whole
 
 @dataclass(frozen=True)
 class EncodeResult:
@@ -116,15 +116,20 @@ def _to_tensor(pixels: np.ndarray, device: torch.device) -> torch.Tensor:
 
 def _render(header: fmt.DdcHeader, q: np.ndarray, device: torch.device, band_rows: Optional[int] = None,
             cache_bytes: Optional[int] = None) -> np.ndarray:
-    """Decode on ``device`` in full float32, in bands (render.py) so any image size fits in memory.
+    """Decode on ``device`` in full float32: in bands (render.py) so any image size fits in memory,
+    or, on a GPU where the image fits, in one pass (``render_whole``), unless bands are asked for.
 
     TF32 matrix products would let GPU pixels drift from CPU ones, so they are switched off
-    for the decode; so decoded, an H100 and the CPU agreed within one level (43 to 95 of
-    393,216 pixels differed on four 768x512 files; README, "On an H100").
+    for the decode; so decoded, an H100 and the CPU agreed within one level (README, "On an H100").
     """
     weights = dequantize(q, header.steps, header.bits, header.net_width, header.depth, header.channels)
-    renderer = BandRenderer(header.height, header.width, header.channels, header.net_width, header.depth,
-                            header.seed, header.upsample_mode, weights, device, band_rows, cache_bytes)
+    recipe = (header.height, header.width, header.channels, header.net_width, header.depth, header.seed,
+              header.upsample_mode, weights, device)
+    if band_rows is None and cache_bytes is None and renders_whole(header.height, header.width, header.net_width,
+                                                                  device):
+        with tf32_matmuls(False), torch.no_grad():
+            return render_whole(*recipe)
+    renderer = BandRenderer(*recipe, band_rows, cache_bytes)
     if device.type == "cpu":
         # Keeping freed blocks made a 768x512 decode 1.3x faster. For images decoded in bands
         # it is more: glibc maps every band temporary over 32 MB afresh, so a 4096x4096 decode

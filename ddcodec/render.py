@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .model import NORM_EPS, fixed_input, layer_sizes, source_index, unit_rows
+from .model import NORM_EPS, fixed_input, layer_sizes, run_layers, source_index, unit_rows
 
 DEFAULT_CACHE_BYTES = 1 << 29  # 512 MiB of kept activations; a 768x512 image at k=32 needs ~160 MiB
 # On a GPU memory is plentiful and every band costs kernel launches: whole layers at once
@@ -40,6 +40,8 @@ BAND_BYTES = 1 << 22  # 4 MiB bands stay in cache: 176 ms against 393 ms with 32
 CHANNEL_MULTIPLE = 8
 PAD_LIMIT = 0.1
 MIN_BAND_ROWS = 8  # thinner bands would recompute the layer below twice over for their halo rows
+# GPU only: images whose widest activation (width x H x W floats) is at most this render in one pass
+WHOLE_IMAGE_BYTES = 1 << 30
 
 
 def _upsampling(n_in: int, n_out: int, mode: str, device: torch.device) -> tuple:
@@ -293,3 +295,25 @@ class BandRenderer:
             image = torch.sigmoid(F.linear(self.rows(self.depth - 1, y0, y1), self.conv[-1], self.bias[-1]))
             out[y0:y1] = torch.round(image.clamp(0, 1) * 255).to(torch.uint8).cpu().numpy()
         return out
+
+
+def renders_whole(height: int, width: int, net_width: int, device: torch.device) -> bool:
+    """Whether ``render_whole`` serves this decode: on a GPU, for images whose activations fit
+    ``WHOLE_IMAGE_BYTES`` (a 768x512 image at k=32: 121 MB; 4096x4096 at k=512: 8.5 GB, banded)."""
+    return device.type == "cuda" and 4 * net_width * height * width <= WHOLE_IMAGE_BYTES
+
+
+def render_whole(height: int, width: int, channels: int, net_width: int, depth: int, seed: int, upsample: str,
+                 weights: dict[str, torch.Tensor], device: torch.device) -> np.ndarray:
+    """The 8-bit image (H, W, C) from one pass of the fitting network's own forward (model.run_layers).
+
+    On a GPU a decode is bound by the host launching kernels, not by arithmetic: the bands'
+    bookkeeping (per-row statistics, folding, strided upsampling) launches hundreds of small
+    kernels where this launches a few dozen (README, "On an H100"). Its pixels are those of the
+    network the encoder fitted; against the banded renderer they differ by float rounding of the
+    statistics (at most one level)."""
+    sizes = layer_sizes(height, width, depth)
+    z = torch.from_numpy(fixed_input(seed, net_width, sizes[0])).to(device)
+    image = run_layers(z, _to_device(weights, device), sizes, upsample)[0]
+    pixels = torch.round(image.clamp(0, 1) * 255).to(torch.uint8).permute(1, 2, 0)
+    return pixels.cpu().numpy()

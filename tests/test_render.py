@@ -125,3 +125,31 @@ def test_padded_channels_keep_bands_identical_and_change_almost_nothing(monkeypa
                                               cache_bytes=cache_bytes), whole)
     diff = np.abs(whole.astype(int) - plain.astype(int))
     assert diff.max() <= 1 and (diff > 0).mean() < 0.01
+
+
+@pytest.mark.parametrize("upsample", ["bilinear", "nearest"])
+def test_whole_image_render_is_the_fitted_networks_forward(upsample):
+    # the GPU's one-pass decode, run here on the CPU: the network's own forward in the layout a GPU
+    # uses (stacked=False: matrix products, not convs), so within one level of it and of the bands
+    from ddcodec.render import render_whole
+    h, w, c = 37, 29, 3
+    model = _model(h, w, c, upsample)
+    weights = {n: p.detach() for n, p in model.weights.items()}
+    with torch.no_grad():
+        whole = render_whole(h, w, c, 7, 5, 3, upsample, weights, CPU)
+    assert whole.shape == (h, w, c) and whole.dtype == np.uint8
+    reference = _forward_pixels(model)
+    assert np.abs(whole.astype(int) - reference.astype(int)).max() <= 1
+    banded = _render(model, h, w, c, upsample, band_rows=4, cache_bytes=0)
+    diff = np.abs(whole.astype(int) - banded.astype(int))
+    assert diff.max() <= 1 and (diff > 0).mean() < 0.01 and reference.std() > 5
+
+
+def test_only_a_gpu_renders_whole_images_and_only_those_that_fit():
+    from ddcodec.render import WHOLE_IMAGE_BYTES, renders_whole
+    cuda = torch.device("cuda")
+    assert renders_whole(512, 768, 77, cuda)
+    assert not renders_whole(512, 768, 77, CPU)
+    assert not renders_whole(4096, 4096, 126, cuda)
+    side = int((WHOLE_IMAGE_BYTES / 4 / 77) ** 0.5)
+    assert renders_whole(side, side, 77, cuda) and not renders_whole(side + 1, side + 1, 77, cuda)
