@@ -188,10 +188,11 @@ class DeepDecoder(torch.nn.Module):
 class BatchedDeepDecoder(torch.nn.Module):
     """Several networks of one shape fitted as one, for throughput on a GPU.
 
-    The images' channels are stacked and every 1x1 conv is grouped (one group per image), so
-    one kernel launch serves all of them and batch norm's per-channel statistics stay per
-    image. Each weight has a leading image axis; Adam is elementwise, so fitting this is
-    fitting each network on its own.
+    One kernel launch serves all of them (``run_layers``: on a CPU the images' channels are
+    stacked and every 1x1 conv is grouped, on a GPU the images are the batch axis and the
+    convs batched matrix products), and batch norm's per-channel statistics stay per image.
+    Each weight has a leading image axis; Adam is elementwise, so fitting this is fitting
+    each network on its own.
     """
 
     def __init__(self, models: list[DeepDecoder]) -> None:
