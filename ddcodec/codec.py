@@ -300,8 +300,9 @@ def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[
     Batching fits several images as one network (``BatchedDeepDecoder``), meant to amortise
     kernel launches on a GPU; on an H100 at 768x512 a step is bound by the GPU's work, and a
     folder of 8 took 67.8 s batched against 69.4 s one at a time (README, "On an H100"). On a
-    CPU, which is busy with one image already, it gains nothing. Each file is the one ``encode`` would make up to float rounding; each
-    result's ``fit_seconds`` is its share of its batch's fit. Results are in input order.
+    CPU, which is busy with one image already, it gains nothing. Each file is the one
+    ``encode`` would make up to float rounding; each result's ``fit_seconds`` is its share of
+    its batch's fit. Results are in input order.
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise DdcInputError(f"batch size must be a positive integer, got {batch_size!r}")
