@@ -20,7 +20,7 @@ from typing import Callable, Optional
 import torch
 import torch.nn.functional as F
 
-from .model import BatchedDeepDecoder, DeepDecoder, coarse_size, tf32_matmuls
+from .model import BatchedDeepDecoder, DeepDecoder, coarse_size, tf32_matmuls, unit_rows
 from .presets import FitSchedule
 from .quant import fake_quant
 
@@ -70,6 +70,12 @@ def per_image_mse(model: torch.nn.Module, target: torch.Tensor, transform,
     if rows is not None:
         target = target[:, :, rows]
     return F.mse_loss(model(transform, rows=rows, coarse=coarse), target, reduction="none").mean(dim=(1, 2, 3))
+
+
+def weight_magnitude(model: torch.nn.Module) -> torch.Tensor:
+    """Sum over the hidden convs of the mean magnitude of their row-normalised weights, per network (the
+    ``weight_l1`` penalty; summed over a batch, each network gets its own gradient)."""
+    return sum(unit_rows(p).abs().mean(dim=(-2, -1)).sum() for n, p in model.weights.items() if n.startswith("conv"))
 
 
 def _coarse_target(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor) -> torch.Tensor:
@@ -125,7 +131,7 @@ def _use_graphs(target: torch.Tensor, sample_rows, jitter: float) -> bool:
 def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: float,
                lr_factor: Callable[[int], float], transform, progress: Optional[Progress],
                done: int, total: int, sample_rows: Optional[Callable[[], torch.Tensor]] = None,
-               coarse_steps: int = 0, jitter: float = 0.0) -> torch.Tensor:
+               coarse_steps: int = 0, jitter: float = 0.0, weight_l1: float = 0.0) -> torch.Tensor:
     """Adam for ``iters`` steps; leaves each network at its best iterate seen and returns their MSEs (B,).
 
     With ``sample_rows`` each step sees a row subset: its loss says little about the whole
@@ -133,7 +139,8 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
     ``coarse_steps`` steps fit the half-size image; best iterates are tracked after them.
     With ``jitter`` each step's fixed input gets fresh Gaussian noise (std decaying x0.7 every
     ``JITTER_DECAY_STEPS``); the best iterate is still judged by its loss on the noisy input,
-    as the reference does, and the final check uses the clean one.
+    as the reference does, and the final check uses the clean one. With ``weight_l1`` the loss
+    minimised adds that times ``weight_magnitude``; best iterates are still judged by the MSE.
     """
     batched = isinstance(model, BatchedDeepDecoder)
     on_gpu = target.device.type == "cuda"
@@ -165,7 +172,10 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
             improved = values < best_loss
             best_loss.copy_(torch.where(improved, values, best_loss))
             _copy_where(best, dict(model.weights), improved, batched)
-        losses.sum().backward()
+        loss = losses.sum()
+        if weight_l1:
+            loss = loss + weight_l1 * weight_magnitude(model)
+        loss.backward()
         opt.step()
         return values
 
@@ -242,12 +252,13 @@ def _fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule
     float_mse = _run_phase(model, target, schedule.iters, schedule.lr,
                            lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None, progress, 0, total,
                            _row_sampler(target.shape[2], schedule.row_fraction, target.device),
-                           round(schedule.iters * schedule.coarse_fraction), schedule.input_jitter)
+                           round(schedule.iters * schedule.coarse_fraction), schedule.input_jitter,
+                           schedule.weight_l1)
 
     def quantised(name: str, w: torch.Tensor) -> torch.Tensor:
         return fake_quant(name, w, bits)
 
     _run_phase(model, target, max(1, schedule.qat_iters), schedule.qat_lr,
                lambda s: _cosine(s, schedule.qat_iters), quantised, progress,
-               schedule.iters, total)
+               schedule.iters, total, weight_l1=schedule.weight_l1)
     return [psnr_from_mse(float(m)) for m in float_mse]

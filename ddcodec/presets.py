@@ -39,6 +39,10 @@ class FitSchedule:
     # main fit only: the reference's regulariser, Gaussian noise of this std added to the fixed
     # input at each step, its std times 0.7 every 500 steps (the reference: 0.005); 0 is off
     input_jitter: float = 0.0
+    # both phases: this times the mean magnitude of every hidden conv's row-normalised weights
+    # is added to the loss, drawing the weights towards zero so that zstd packs their codes
+    # tighter (Struempler et al. 2022 regularise an implicit network's weights this way); 0 is off
+    weight_l1: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0 < self.row_fraction <= 1:
@@ -47,6 +51,8 @@ class FitSchedule:
             raise ValueError(f"coarse_fraction must be in [0, 1), got {self.coarse_fraction!r}")
         if not self.input_jitter >= 0:
             raise ValueError(f"input_jitter must be >= 0, got {self.input_jitter!r}")
+        if not self.weight_l1 >= 0:
+            raise ValueError(f"weight_l1 must be >= 0, got {self.weight_l1!r}")
 
 
 PRESETS: dict[str, FitSchedule] = {

@@ -18,6 +18,8 @@ def test_parse_config_overrides_only_named_keys():
     assert kwargs == {"bpp": 0.25, "depth": 5}
     schedule, _ = parse_config("jitter=0.005")
     assert schedule.input_jitter == 0.005 and schedule.coarse_fraction == codec.PRESETS["default"].coarse_fraction
+    schedule, _ = parse_config("l1=0.001")
+    assert schedule.weight_l1 == 0.001 and schedule.input_jitter == 0.0
     schedule, _ = parse_config("coarse=0.75")
     assert schedule.coarse_fraction == 0.75 and schedule.row_fraction == 1.0
     with pytest.raises(ValueError, match="unknown key 'speed'"):

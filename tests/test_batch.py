@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 import ddcodec
 from ddcodec.imageio import psnr
+from ddcodec.fit import weight_magnitude
 from ddcodec.model import BatchedDeepDecoder, DeepDecoder
 from conftest import smooth_image
 
@@ -48,6 +49,26 @@ def test_batched_coarse_render_equals_separate_coarse_renders():
         out = BatchedDeepDecoder(models)(coarse=True)
         assert out.shape == (2, 3, 10, 12)
         torch.testing.assert_close(out, torch.cat([m(coarse=True) for m in models]), rtol=0, atol=1e-5)
+
+
+def test_weight_penalty_of_a_batch_is_the_sum_of_its_networks_with_their_gradients():
+    models = _perturbed(2)
+    batched = BatchedDeepDecoder(models)
+    weight_magnitude(batched).backward()
+    singles = [weight_magnitude(m) for m in models]
+    for m, value in zip(models, singles):
+        value.backward()
+        # by hand: each hidden conv's rows divided by their max-abs, then the mean magnitude
+        by_hand = sum((p / p.abs().amax(dim=1, keepdim=True)).abs().mean() for n, p in m.weights.items()
+                      if n.startswith("conv"))
+        torch.testing.assert_close(value, by_hand)
+    torch.testing.assert_close(weight_magnitude(batched), sum(singles))
+    for i, m in enumerate(models):
+        for name, p in m.weights.items():
+            if name.startswith("conv"):
+                torch.testing.assert_close(batched.weights[name].grad[i], p.grad)
+            else:  # only the hidden convs are penalised
+                assert batched.weights[name].grad is None and p.grad is None
 
 
 def test_batched_networks_must_share_a_shape():

@@ -11,6 +11,7 @@ import ddcodec
 import ddcodec.codec
 from ddcodec import format as fmt
 from ddcodec.codec import choose_net_width, psnr
+from ddcodec.quant import qmax
 from conftest import TEST_ITERS, mean_colour_psnr, smooth_image
 
 
@@ -187,6 +188,7 @@ def test_row_subsampled_fit_is_deterministic_and_still_fits(rgb_odd):
 @pytest.mark.parametrize("option, value, bad_values", [
     ("coarse_fraction", 0.5, (-0.1, 1.0)),  # half the main fit at half size
     ("input_jitter", 0.005, (-0.1,)),  # noise on the fixed input while fitting, never when decoding
+    ("weight_l1", 0.001, (-0.1,)),  # a penalty on the hidden convs' weight magnitudes
 ])
 def test_schedule_option_is_deterministic_changes_the_fit_and_still_fits(rgb_odd, option, value, bad_values):
     schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5, **{option: value})
@@ -201,6 +203,22 @@ def test_schedule_option_is_deterministic_changes_the_fit_and_still_fits(rgb_odd
     for bad in bad_values:
         with pytest.raises(ValueError, match=option):
             ddcodec.codec.FitSchedule(iters=10, qat_iters=2, **{option: bad})
+
+
+def test_weight_l1_draws_the_stored_codes_towards_zero(rgb_odd):
+    def mean_hidden_code(data: bytes) -> float:
+        header, q = fmt.decode_file(data)
+        shapes = fmt.weight_shapes(header.net_width, header.depth, 3)
+        ends = np.cumsum([int(np.prod(shape)) for _, shape in shapes])
+        hidden = np.concatenate([q[end - int(np.prod(shape)):end] for (name, shape), end in zip(shapes, ends)
+                                 if name.startswith("conv")])
+        return float(np.abs(hidden).mean()) / qmax(header.bits)
+
+    schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5)
+    plain, _ = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
+    pulled, _ = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1=0.01), device="cpu",
+                               seed=7)
+    assert mean_hidden_code(pulled) < mean_hidden_code(plain) - 0.05
 
 
 @pytest.mark.parametrize("depth", [3, 8])
