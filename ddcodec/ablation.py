@@ -4,7 +4,7 @@ Each ``--config`` is comma-separated ``key=value`` pairs: k (or bpp), bits, seed
 (fine-tuning iterations), lr (one-cycle peak), qat_lr, rows (fraction of full-resolution
 rows each main-fit step renders), coarse (fraction of main-fit steps fitted at half size first),
 jitter (std of the noise added to the fixed input in the main fit; the reference's 0.005), l1 (weight of
-the penalty on the hidden convs' mean weight magnitude, both phases). Unset keys keep the default
+the penalty on the hidden convs' mean weight magnitude, both phases), qat_l1 (the fine-tune's own, if different). Unset keys keep the default
 preset's values. Images are resized to ``--size`` first (CPU runs). One line per
 (image, config): bpp, float PSNR, decoded PSNR, seconds. The README's ablation figures
 come from this command with ``OMP_NUM_THREADS=1`` (fits are deterministic per thread count).
@@ -24,7 +24,7 @@ from . import codec
 from .fit import FitSchedule
 
 SCHEDULE_KEYS = {"iters": int, "qat": int, "lr": float, "qat_lr": float, "rows": float, "coarse": float,
-                 "jitter": float, "l1": float}
+                 "jitter": float, "l1": float, "qat_l1": float}
 ENCODE_KEYS = {"k": float, "bpp": float, "bits": int, "seed": int, "depth": int}
 
 
@@ -33,7 +33,7 @@ def parse_config(spec: str) -> tuple[FitSchedule, dict]:
     base = codec.PRESETS["default"]
     schedule = {"iters": base.iters, "qat": base.qat_iters, "lr": base.lr, "qat_lr": base.qat_lr,
                 "rows": base.row_fraction, "coarse": base.coarse_fraction, "jitter": base.input_jitter,
-                "l1": base.weight_l1}
+                "l1": base.weight_l1, "qat_l1": base.qat_weight_l1}
     kwargs: dict = {}
     for item in filter(None, (p.strip() for p in spec.split(","))):
         key, _, value = item.partition("=")
@@ -46,7 +46,7 @@ def parse_config(spec: str) -> tuple[FitSchedule, dict]:
     fit = dataclasses.replace(base, iters=schedule["iters"], qat_iters=schedule["qat"],
                               lr=schedule["lr"], qat_lr=schedule["qat_lr"], row_fraction=schedule["rows"],
                               coarse_fraction=schedule["coarse"], input_jitter=schedule["jitter"],
-                              weight_l1=schedule["l1"])
+                              weight_l1=schedule["l1"], qat_weight_l1=schedule["qat_l1"])
     return fit, kwargs
 
 

@@ -264,5 +264,6 @@ def _fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule
 
     _run_phase(model, target, max(1, schedule.qat_iters), schedule.qat_lr,
                lambda s: _cosine(s, schedule.qat_iters), quantised, progress,
-               schedule.iters, total, weight_l1=schedule.weight_l1)
+               schedule.iters, total,
+               weight_l1=schedule.weight_l1 if schedule.qat_weight_l1 is None else schedule.qat_weight_l1)
     return [psnr_from_mse(float(m)) for m in float_mse]

@@ -5,6 +5,7 @@ The defaults were chosen by measurement; README "What the encoder's settings are
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 from . import format as fmt
 
@@ -43,6 +44,8 @@ class FitSchedule:
     # is added to the loss, drawing the weights towards zero so that zstd packs their codes
     # tighter (Struempler et al. 2022 regularise an implicit network's weights this way); 0 is off
     weight_l1: float = 0.0
+    # the fine-tune's own penalty weight, where it should differ from the main fit's (None: the same)
+    qat_weight_l1: Optional[float] = None
 
     def __post_init__(self) -> None:
         if not 0 < self.row_fraction <= 1:
@@ -53,6 +56,8 @@ class FitSchedule:
             raise ValueError(f"input_jitter must be >= 0, got {self.input_jitter!r}")
         if not self.weight_l1 >= 0:
             raise ValueError(f"weight_l1 must be >= 0, got {self.weight_l1!r}")
+        if self.qat_weight_l1 is not None and not self.qat_weight_l1 >= 0:
+            raise ValueError(f"qat_weight_l1 must be >= 0 or None, got {self.qat_weight_l1!r}")
 
 
 # measured at 192x128 and 384x256 on the 12 Kodak images: +0.10 to +0.17 dB at 0.125 to 0.6 bpp,

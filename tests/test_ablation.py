@@ -19,7 +19,9 @@ def test_parse_config_overrides_only_named_keys():
     schedule, _ = parse_config("jitter=0.005")
     assert schedule.input_jitter == 0.005 and schedule.coarse_fraction == codec.PRESETS["default"].coarse_fraction
     schedule, _ = parse_config("l1=0.001")
-    assert schedule.weight_l1 == 0.001 and schedule.input_jitter == 0.0
+    assert schedule.weight_l1 == 0.001 and schedule.input_jitter == 0.0 and schedule.qat_weight_l1 is None
+    schedule, _ = parse_config("qat_l1=0")
+    assert schedule.qat_weight_l1 == 0.0 and schedule.weight_l1 == codec.PRESETS["default"].weight_l1
     schedule, _ = parse_config("coarse=0.75")
     assert schedule.coarse_fraction == 0.75 and schedule.row_fraction == 1.0
     with pytest.raises(ValueError, match="unknown key 'speed'"):

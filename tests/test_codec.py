@@ -221,6 +221,17 @@ def test_weight_l1_draws_the_stored_codes_towards_zero(rgb_odd):
     assert mean_hidden_code(pulled) < mean_hidden_code(plain) - 0.05
 
 
+def test_fine_tune_can_have_its_own_weight_penalty(rgb_odd):
+    schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5, weight_l1=0.01)
+    both, with_both = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
+    main_only, with_main = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, qat_weight_l1=0.0),
+                                          device="cpu", seed=7)
+    assert with_both.float_psnr == with_main.float_psnr  # the same main fit
+    assert both != main_only
+    with pytest.raises(ValueError, match="qat_weight_l1"):
+        ddcodec.codec.FitSchedule(iters=10, qat_iters=2, qat_weight_l1=-1.0)
+
+
 @pytest.mark.parametrize("depth", [3, 8])
 def test_other_depths_round_trip(rgb_odd, depth):
     data, result = ddcodec.encode(rgb_odd, k=8, depth=depth, iters=TEST_ITERS, device="cpu", seed=7)
