@@ -23,30 +23,27 @@ from PIL import Image
 from . import codec
 from .fit import FitSchedule
 
-SCHEDULE_KEYS = {"iters": int, "qat": int, "lr": float, "qat_lr": float, "rows": float, "coarse": float,
-                 "jitter": float, "l1": float, "qat_l1": float}
+# config key -> (FitSchedule field, type); keys not given keep the default preset's values
+SCHEDULE_KEYS = {"iters": ("iters", int), "qat": ("qat_iters", int), "lr": ("lr", float), "qat_lr": ("qat_lr", float),
+                 "rows": ("row_fraction", float), "coarse": ("coarse_fraction", float),
+                 "jitter": ("input_jitter", float), "l1": ("weight_l1", float), "qat_l1": ("qat_weight_l1", float)}
 ENCODE_KEYS = {"k": float, "bpp": float, "bits": int, "seed": int, "depth": int}
 
 
 def parse_config(spec: str) -> tuple[FitSchedule, dict]:
     """'k=28,bits=7,lr=0.03' -> (schedule, encode keyword arguments)."""
-    base = codec.PRESETS["default"]
-    schedule = {"iters": base.iters, "qat": base.qat_iters, "lr": base.lr, "qat_lr": base.qat_lr,
-                "rows": base.row_fraction, "coarse": base.coarse_fraction, "jitter": base.input_jitter,
-                "l1": base.weight_l1, "qat_l1": base.qat_weight_l1}
+    changes: dict = {}
     kwargs: dict = {}
     for item in filter(None, (p.strip() for p in spec.split(","))):
         key, _, value = item.partition("=")
         if key in SCHEDULE_KEYS:
-            schedule[key] = SCHEDULE_KEYS[key](value)
+            field, kind = SCHEDULE_KEYS[key]
+            changes[field] = kind(value)
         elif key in ENCODE_KEYS:
             kwargs[key] = ENCODE_KEYS[key](value)
         else:
             raise ValueError(f"unknown key {key!r} in config {spec!r}")
-    fit = dataclasses.replace(base, iters=schedule["iters"], qat_iters=schedule["qat"],
-                              lr=schedule["lr"], qat_lr=schedule["qat_lr"], row_fraction=schedule["rows"],
-                              coarse_fraction=schedule["coarse"], input_jitter=schedule["jitter"],
-                              weight_l1=schedule["l1"], qat_weight_l1=schedule["qat_l1"])
+    fit = dataclasses.replace(codec.PRESETS["default"], **changes)
     return fit, kwargs
 
 

@@ -127,8 +127,8 @@ def _use_graphs(target: torch.Tensor, sample_rows, jitter: float) -> bool:
     many small kernels (768x512, one step in isolation: 0.9 to 1.7 ms captured against 4 to 5 ms
     launched one by one); full-size steps at width 77 are bound by the GPU (4.7 ms either way).
     Whole default encodes at k=32: 8.9 s graphed against 12.0 to 13.4 s eager, at equal PSNR
-    (README, "On an H100"; measured in session 14's channels-last GPU layout). Steps that draw fresh rows or noise on the host are not identical
-    and always run eagerly."""
+    (README, "On an H100"; measured in session 14's channels-last GPU layout). Steps that draw
+    fresh rows or noise on the host are not identical and always run eagerly."""
     return target.device.type == "cuda" and sample_rows is None and not jitter and cuda_graphs_enabled()
 
 

@@ -60,9 +60,10 @@ class FitSchedule:
             raise ValueError(f"qat_weight_l1 must be >= 0 or None, got {self.qat_weight_l1!r}")
 
 
-# measured at 192x128 and 384x256 on the 12 Kodak images: +0.10 to +0.17 dB at 0.125 to 0.6 bpp,
-# with files 1 to 2% smaller; 0.001 made files 5% smaller but lost 0.07 dB, 0.003 and more lost
-# over 1 dB (README, "What the encoder's settings are worth")
+# measured at 192x128 and 384x256 on the 12 Kodak images: +0.10 to +0.23 dB at 0.12 to 0.6 bpp,
+# with files 0.5 to 3.5% smaller; 0.001 made files 5 to 12% smaller but lost 0.07 to 0.13 dB
+# (less than 0.0003 gained at equal rate), 0.003 and more lost over 1 dB (README, "What the
+# encoder's settings are worth")
 WEIGHT_L1 = 3e-4
 
 PRESETS: dict[str, FitSchedule] = {
