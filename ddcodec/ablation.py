@@ -26,7 +26,8 @@ from .fit import FitSchedule
 # config key -> (FitSchedule field, type); keys not given keep the default preset's values
 SCHEDULE_KEYS = {"iters": ("iters", int), "qat": ("qat_iters", int), "lr": ("lr", float), "qat_lr": ("qat_lr", float),
                  "rows": ("row_fraction", float), "coarse": ("coarse_fraction", float),
-                 "jitter": ("input_jitter", float), "l1": ("weight_l1", float), "qat_l1": ("qat_weight_l1", float)}
+                 "jitter": ("input_jitter", float), "l1": ("weight_l1", float), "qat_l1": ("qat_weight_l1", float),
+                 "fixed_scale": ("fixed_scale", lambda v: bool(int(v)))}
 ENCODE_KEYS = {"k": float, "bpp": float, "bits": int, "seed": int, "depth": int}
 
 

@@ -164,7 +164,7 @@ def _ratio(pixels: np.ndarray, net_width: int, depth: int) -> float:
 
 
 def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int], seed: int,
-          depth: int) -> _Plan:
+          depth: int, fixed_scale: bool = False) -> _Plan:
     start = time.perf_counter()
     pixels = load_pixels(image)
     height, width, channels = pixels.shape
@@ -173,7 +173,7 @@ def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int],
     if bpp is not None:
         choices = BPP_BITS_CHOICES if bits is None else (bits,)
         net_width, bits = plan_for_bpp(height, width, channels, bpp, depth, choices,
-                                       MIN_NET_WIDTH, BPP_BITS_PREFERENCE)
+                                       MIN_NET_WIDTH, BPP_BITS_PREFERENCE, fixed_scale)
         k = _ratio(pixels, net_width, depth)
     else:
         bits = DEFAULT_BITS if bits is None else bits
@@ -232,7 +232,8 @@ def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, ps
     _check_options(DEFAULT_BITS if bits is None else bits, seed, tries, depth)
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
-    return _encode_tries(_plan(image, k, bpp, bits, seed, depth), tries, schedule, dev, progress)
+    return _encode_tries(_plan(image, k, bpp, bits, seed, depth, schedule.fixed_scale), tries, schedule, dev,
+                         progress)
 
 
 def _encode_tries(plan: _Plan, tries: int, schedule: FitSchedule, dev: torch.device,
@@ -309,7 +310,7 @@ def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[
     _check_options(DEFAULT_BITS if bits is None else bits, seed, depth=depth)
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
-    plans = [_plan(image, k, bpp, bits, seed, depth) for image in images]
+    plans = [_plan(image, k, bpp, bits, seed, depth, schedule.fixed_scale) for image in images]
     return _encode_plans(plans, schedule, dev, progress, batch_size)
 
 

@@ -250,8 +250,27 @@ def fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule:
         return _fit(model, target, schedule, bits, progress)
 
 
+@contextlib.contextmanager
+def _scales_fixed(model: torch.nn.Module, fixed: bool):
+    """With ``fixed``, the normalisations' scales take no gradient (Adam skips them) inside the block."""
+    scales = [p for n, p in model.weights.items() if n.startswith("scale")] if fixed else []
+    for p in scales:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in scales:
+            p.requires_grad_(True)
+
+
 def _fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule, bits: int,
          progress: Optional[Progress]) -> list[float]:
+    with _scales_fixed(model, schedule.fixed_scale):
+        return _fit_phases(model, target, schedule, bits, progress)
+
+
+def _fit_phases(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule, bits: int,
+                progress: Optional[Progress]) -> list[float]:
     total = schedule.iters + schedule.qat_iters
     float_mse = _run_phase(model, target, schedule.iters, schedule.lr,
                            lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None, progress, 0, total,

@@ -39,17 +39,18 @@ SAMPLED_ROWS = 64  # rows drawn per conv: rows are alike, and 64 give the rate w
 
 
 @lru_cache(maxsize=256)
-def bytes_per_weight(bits: int, net_width: int, depth: int, channels: int) -> float:
+def bytes_per_weight(bits: int, net_width: int, depth: int, channels: int, fixed_scale: bool = False) -> float:
     """zstd bytes per weight of a ``net_width`` network's codes, its weights drawn Gaussian and
     quantised and packed as the format does (rows of convs scaled to max-abs qmax, the
-    normalisation's vectors per tensor); at most ``SAMPLED_ROWS`` rows of each conv are drawn."""
+    normalisation's vectors per tensor); at most ``SAMPLED_ROWS`` rows of each conv are drawn.
+    With ``fixed_scale`` (``FitSchedule.fixed_scale``) every normalisation scale is 1, one code repeated."""
     qmax = 2 ** (bits - 1) - 1
     rng = np.random.default_rng(0)
     codes = []
-    for _, shape in fmt.weight_shapes(net_width, depth, channels):
+    for name, shape in fmt.weight_shapes(net_width, depth, channels):
         if len(shape) == 2:
             shape = (min(shape[0], SAMPLED_ROWS), shape[1])
-        g = rng.standard_normal(shape)
+        g = np.ones(shape) if fixed_scale and name.startswith("scale") else rng.standard_normal(shape)
         peak = np.abs(g).max(axis=-1, keepdims=True) if g.ndim == 2 else np.abs(g).max()
         codes.append(np.round(g / peak * qmax).astype(np.int64).ravel())
     q = np.concatenate(codes)
@@ -73,8 +74,10 @@ def _widths_around(target_bytes: float, depth: int, channels: int, bits: int, pe
 
 
 def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, depth: int,
-                 bits_choices: tuple[int, ...], min_width: int, preference: tuple[int, ...]) -> tuple[int, int]:
-    """(net_width, bits) for a file of about ``target_bpp``.
+                 bits_choices: tuple[int, ...], min_width: int, preference: tuple[int, ...],
+                 fixed_scale: bool = False) -> tuple[int, int]:
+    """(net_width, bits) for a file of about ``target_bpp`` (``fixed_scale``: the fit leaves the
+    normalisations' scales at 1, ``FitSchedule.fixed_scale``, so they pack to almost nothing).
 
     Precisions are tried in ``preference`` order (best quality per bit first, as measured):
     the first one with a plan within ``ACCEPT_UNDER`` / ``ACCEPT_OVER`` of the target wins,
@@ -95,13 +98,15 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
     plans = []  # (signed relative error, net_width, bits)
     for bits in bits_choices:
         widths = _widths_around(target_bytes, depth, channels, bits, bits / 8, min_width)
-        per_weight = bytes_per_weight(bits, widths[-1][0], depth, channels)  # the rate near the target
+        per_weight = bytes_per_weight(bits, widths[-1][0], depth, channels, fixed_scale)  # the rate near the target
         near = _widths_around(target_bytes, depth, channels, bits, per_weight, min_width)[-1][0]
         # the widths around the crossing, each predicted at its own rate (it varies with the width)
         for net_width in range(max(min_width, near - 2), near + 2):
-            size = predicted_bytes(net_width, depth, channels, bits, bytes_per_weight(bits, net_width, depth, channels))
+            size = predicted_bytes(net_width, depth, channels, bits,
+                                   bytes_per_weight(bits, net_width, depth, channels, fixed_scale))
             plans.append(((size - target_bytes) / target_bytes, net_width, bits))
-    smallest = min(predicted_bytes(min_width, depth, channels, b, bytes_per_weight(b, min_width, depth, channels))
+    smallest = min(predicted_bytes(min_width, depth, channels, b,
+                                   bytes_per_weight(b, min_width, depth, channels, fixed_scale))
                    for b in bits_choices)
     if target_bytes < smallest * 0.97:
         raise DdcInputError(

@@ -190,6 +190,7 @@ def test_row_subsampled_fit_is_deterministic_and_still_fits(rgb_odd):
     ("coarse_fraction", 0.5, (-0.1, 1.0)),  # half the main fit at half size
     ("input_jitter", 0.005, (-0.1,)),  # noise on the fixed input while fitting, never when decoding
     ("weight_l1", 0.001, (-0.1,)),  # a penalty on the hidden convs' weight magnitudes
+    ("fixed_scale", True, ()),  # the normalisations' scales stay at 1
 ])
 def test_schedule_option_is_deterministic_changes_the_fit_and_still_fits(rgb_odd, option, value, bad_values):
     schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5, **{option: value})
@@ -206,18 +207,36 @@ def test_schedule_option_is_deterministic_changes_the_fit_and_still_fits(rgb_odd
             ddcodec.codec.FitSchedule(iters=10, qat_iters=2, **{option: bad})
 
 
+def stored(data: bytes, prefix: str) -> torch.Tensor:
+    """The dequantised weights of a file whose names start with ``prefix``, flattened into one tensor."""
+    header, q = fmt.decode_file(data)
+    weights = dequantize(q, header.steps, header.bits, header.net_width, header.depth, header.channels)
+    return torch.cat([w.flatten() for n, w in weights.items() if n.startswith(prefix)])
+
+
 def test_weight_l1_draws_the_stored_codes_towards_zero(rgb_odd):
     def mean_hidden_code(data: bytes) -> float:
         """Mean |code| / qmax of the hidden convs: their dequantised (row-normalised) weights' mean magnitude."""
-        header, q = fmt.decode_file(data)
-        weights = dequantize(q, header.steps, header.bits, header.net_width, header.depth, header.channels)
-        return float(torch.cat([w.flatten() for n, w in weights.items() if n.startswith("conv")]).abs().mean())
+        return float(stored(data, "conv").abs().mean())
 
     schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5)
     plain, _ = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
     pulled, _ = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1=0.01), device="cpu",
                                seed=7)
     assert mean_hidden_code(pulled) < mean_hidden_code(plain) - 0.05
+
+
+def test_fixed_scale_stores_unit_scales_and_packs_them_to_almost_nothing(rgb_odd):
+    schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5)
+    fitted, _ = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
+    fixed, result = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, fixed_scale=True),
+                                   device="cpu", seed=7)
+    scales = stored(fixed, "scale")
+    assert scales.numel() == 6 * result.width and torch.allclose(scales, torch.ones_like(scales))
+    assert (stored(fitted, "scale") - 1).abs().max() > 0.05
+    # same width, one repeated code per scale vector: the file is smaller by most of those weights
+    assert fmt.read_header(fitted).net_width == fmt.read_header(fixed).net_width
+    assert len(fixed) < len(fitted) - 3 * result.width  # 6 x width scales, about 0.85 bytes each when fitted
 
 
 def test_fine_tune_can_have_its_own_weight_penalty(rgb_odd):
