@@ -17,7 +17,9 @@ from conftest import smooth_image
 PHOTO = smooth_image(96, 128, 3, seed=11)
 
 
-@pytest.mark.parametrize("target", [0.45, 0.8, 1.5])
+# targets where this small image has a plan inside the window; widths step by about 10% here, and at
+# 1.5 bpp none does since 1.3.0's fixed scales (18 at 8 bits is predicted 3.9% under): the fallback's case
+@pytest.mark.parametrize("target", [0.45, 0.8, 1.4])
 def test_requested_bpp_is_met_within_3_percent(target):
     data, result = ddcodec.encode(PHOTO, bpp=target, iters=30, device="cpu")
     assert abs(result.bpp - target) / target < 0.03, (result.bpp, result.width, result.bits)
@@ -27,13 +29,13 @@ def test_requested_bpp_is_met_within_3_percent(target):
 
 
 def test_explicit_bits_pin_the_precision():
-    """With one precision the width steps are coarse on a small image (about 0.74 or 0.84 bpp
-    here, neither within the window): the one not over the target is chosen. Free precision
-    is what makes 3% reachable."""
-    data, result = ddcodec.encode(PHOTO, bpp=0.8, bits=6, iters=5, device="cpu")
+    """With one precision the width steps are coarse on a small image (widths 15 and 16 at 6 bits
+    are predicted 6.3% under and 4.9% over 0.85 bpp, neither within the window): the one not over
+    the target is chosen. Free precision is what makes 3% reachable."""
+    data, result = ddcodec.encode(PHOTO, bpp=0.85, bits=6, iters=5, device="cpu")
     header = ddcodec.read_header(data)
-    assert header.bits == 6 and header.net_width == 14
-    assert -0.1 < result.bpp / 0.8 - 1 < 0
+    assert header.bits == 6 and header.net_width == 15
+    assert -0.1 < result.bpp / 0.85 - 1 < 0
 
 
 def test_preferred_precision_wins_when_close():
