@@ -68,8 +68,8 @@ class FitSchedule:
 
 # measured at 192x128 and 384x256 on the 12 Kodak images: +0.10 to +0.23 dB at 0.12 to 0.6 bpp,
 # with files 0.5 to 3.5% smaller; 0.001 made files 5 to 12% smaller but lost 0.07 to 0.13 dB
-# (less than 0.0003 gained at equal rate), 0.003 and more lost over 1 dB (README, "What the
-# encoder's settings are worth")
+# (less than 0.0003 gained at equal rate), 0.003 and more lost over 1 dB, and 0.0001 lost 0.12 to
+# 0.15 dB against it (README, "What the encoder's settings are worth")
 WEIGHT_L1 = 3e-4
 # every preset leaves the normalisations' scales at 1 (fixed_scale, since 1.3.0): at 384x256 on the 12 Kodak
 # images the files were 2.4 to 4.9% smaller at level PSNR (-0.04 to +0.00 dB), +0.01 to +0.09 dB at equal rate
