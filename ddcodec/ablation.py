@@ -72,22 +72,32 @@ _LINE = re.compile(r"\s*(?P<image>\S+)\s+(?P<config>\S+)\s+w=(?P<width>\d+)\s+bi
                    r"bpp=(?P<bpp>[\d.]+) float=(?P<float>[\d.]+) psnr=(?P<psnr>[\d.]+) (?P<seconds>\d+)s$")
 
 
-def summarize(lines: list[str]) -> list[dict]:
-    """Per config, in order of first appearance: the mean bpp, PSNRs and seconds over its images.
-
-    Reads the lines ``run`` prints (any other line is skipped), so runs split over several
-    processes can be pooled.
-    """
-    by_config: dict[str, list[dict]] = defaultdict(list)
+def read_results(lines: list[str]) -> list[dict]:
+    """The rows ``run`` printed, parsed back (any other line is skipped): image, config, width, bits,
+    bpp, float_psnr, psnr and seconds, so saved outputs can be compared in scripts."""
+    rows = []
     for line in lines:
         match = _LINE.match(line.rstrip("\n"))
         if match:
-            by_config[match["config"]].append(match.groupdict())
+            rows.append({"image": match["image"], "config": match["config"], "width": int(match["width"]),
+                         "bits": int(match["bits"]), "bpp": float(match["bpp"]), "float_psnr": float(match["float"]),
+                         "psnr": float(match["psnr"]), "seconds": float(match["seconds"])})
+    return rows
+
+
+def summarize(lines: list[str]) -> list[dict]:
+    """Per config, in order of first appearance: the mean bpp, PSNRs and seconds over its images.
+
+    Reads the lines ``run`` prints (``read_results``), so runs split over several processes can be pooled.
+    """
+    by_config: dict[str, list[dict]] = defaultdict(list)
+    for row in read_results(lines):
+        by_config[row["config"]].append(row)
     out = []
     for config, rows in by_config.items():
         def mean(key: str) -> float:
-            return sum(float(r[key]) for r in rows) / len(rows)
-        out.append({"config": config, "images": len(rows), "bpp": mean("bpp"), "float_psnr": mean("float"),
+            return sum(r[key] for r in rows) / len(rows)
+        out.append({"config": config, "images": len(rows), "bpp": mean("bpp"), "float_psnr": mean("float_psnr"),
                     "psnr": mean("psnr"), "seconds": mean("seconds")})
     return out
 

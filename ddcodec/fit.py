@@ -265,24 +265,19 @@ def _scales_fixed(model: torch.nn.Module, fixed: bool):
 
 def _fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule, bits: int,
          progress: Optional[Progress]) -> list[float]:
-    with _scales_fixed(model, schedule.fixed_scale):
-        return _fit_phases(model, target, schedule, bits, progress)
-
-
-def _fit_phases(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule, bits: int,
-                progress: Optional[Progress]) -> list[float]:
     total = schedule.iters + schedule.qat_iters
-    float_mse = _run_phase(model, target, schedule.iters, schedule.lr,
-                           lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None, progress, 0, total,
-                           _row_sampler(target.shape[2], schedule.row_fraction, target.device),
-                           round(schedule.iters * schedule.coarse_fraction), schedule.input_jitter,
-                           schedule.weight_l1)
 
     def quantised(name: str, w: torch.Tensor) -> torch.Tensor:
         return fake_quant(name, w, bits)
 
-    _run_phase(model, target, max(1, schedule.qat_iters), schedule.qat_lr,
-               lambda s: _cosine(s, schedule.qat_iters), quantised, progress,
-               schedule.iters, total,
-               weight_l1=schedule.weight_l1 if schedule.qat_weight_l1 is None else schedule.qat_weight_l1)
+    with _scales_fixed(model, schedule.fixed_scale):
+        float_mse = _run_phase(model, target, schedule.iters, schedule.lr,
+                               lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None, progress, 0, total,
+                               _row_sampler(target.shape[2], schedule.row_fraction, target.device),
+                               round(schedule.iters * schedule.coarse_fraction), schedule.input_jitter,
+                               schedule.weight_l1)
+        _run_phase(model, target, max(1, schedule.qat_iters), schedule.qat_lr,
+                   lambda s: _cosine(s, schedule.qat_iters), quantised, progress,
+                   schedule.iters, total,
+                   weight_l1=schedule.weight_l1 if schedule.qat_weight_l1 is None else schedule.qat_weight_l1)
     return [psnr_from_mse(float(m)) for m in float_mse]

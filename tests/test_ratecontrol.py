@@ -90,25 +90,24 @@ def test_size_model_predicts_what_fixed_scales_save():
     """Real files with the normalisations' scales left at 1 against the same fits' files with fitted scales
     (samples/perf-cpu/fixed_scale_*.txt with their paired defaults; 12 Kodak images per plan, widths 10 to
     37): the mean saving, 2.4 to 5.2%, is the size model's within a point."""
-    import re
     from pathlib import Path
 
-    folder = Path(__file__).parent.parent / "samples" / "perf-cpu"
-    line = re.compile(r"\s*(?P<image>\S+)\s+(?P<config>\S+)\s+w=(?P<width>\d+)\s+bits=(?P<bits>\d+) bpp=(?P<bpp>[\d.]+)")
+    from ddcodec.ablation import read_results
 
-    def sizes(path: Path, config: str) -> dict[str, tuple[int, int, float]]:
-        return {m["image"]: (int(m["width"]), int(m["bits"]), float(m["bpp"]))
-                for m in map(line.match, path.read_text().splitlines()) if m and m["config"] == config}
+    folder = Path(__file__).parent.parent / "samples" / "perf-cpu"
+
+    def sizes(name: str, config: str) -> dict[str, dict]:
+        return {r["image"]: r for r in read_results((folder / name).read_text().splitlines()) if r["config"] == config}
 
     pairs = [("fixed_scale_192x128.txt", "fixed_scale_192x128.txt", "k=84", "k=84,fixed_scale=1")]
     pairs += [(f"weight_l1_384x256_k{k}.txt", f"fixed_scale_384x256_k{k}.txt", f"k={k},l1=0.0003", f"k={k},fixed_scale=1")
               for k in (168, 84, 32)]
     for base_file, fixed_file, base_config, fixed_config in pairs:
-        base, fixed = sizes(folder / base_file, base_config), sizes(folder / fixed_file, fixed_config)
+        base, fixed = sizes(base_file, base_config), sizes(fixed_file, fixed_config)
         assert len(fixed) == 12 and set(fixed) == set(base)
-        (width, bits, _), = {v[:2] + (0,) for v in fixed.values()}
+        (width, bits), = {(r["width"], r["bits"]) for r in fixed.values()}
         predicted = bytes_per_weight(bits, width, 6, 3, True) / bytes_per_weight(bits, width, 6, 3)
-        real = np.mean([fixed[i][2] / base[i][2] for i in fixed])
+        real = np.mean([fixed[i]["bpp"] / base[i]["bpp"] for i in fixed])
         assert real < 0.98 and abs(real - predicted) < 0.01, (fixed_file, real, predicted)
 
 
