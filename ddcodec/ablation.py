@@ -49,7 +49,15 @@ def parse_config(spec: str) -> tuple[FitSchedule, dict]:
     return fit, kwargs
 
 
-def run(images: list[Path], configs: list[str], size: tuple[int, int] | None, device: str) -> list[dict]:
+def kept_name(image: Path, spec: str) -> str:
+    """The file name ``run`` keeps an encode under: 'kodim01_bpp0.125.ddc' for ('kodim01.png', 'bpp=0.125')."""
+    return f"{image.stem}_{'_'.join(re.sub(r'[^A-Za-z0-9.]+', '', item) for item in spec.split(','))}.ddc"
+
+
+def run(images: list[Path], configs: list[str], size: tuple[int, int] | None, device: str,
+        keep: Path | None = None) -> list[dict]:
+    """Encode every image with every config and print one line each; with ``keep``, also write the files
+    there (``kept_name``), e.g. to study the fitted weights or time their decodes later."""
     rows = []
     for path in images:
         image = Image.open(path).convert("RGB")
@@ -57,7 +65,9 @@ def run(images: list[Path], configs: list[str], size: tuple[int, int] | None, de
             image = image.resize(size, Image.LANCZOS)
         for spec in configs:
             schedule, kwargs = parse_config(spec)
-            _, result = codec.encode(image, preset=schedule, device=device, **kwargs)
+            data, result = codec.encode(image, preset=schedule, device=device, **kwargs)
+            if keep is not None:
+                (keep / kept_name(path, spec)).write_bytes(data)
             row = {"image": path.name, "config": spec, "width": result.width, "depth": result.depth, "bits": result.bits,
                    "bpp": result.bpp, "float_psnr": result.float_psnr, "psnr": result.psnr,
                    "seconds": result.encode_seconds}
@@ -108,6 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--config", action="append", help="e.g. k=28,bits=7,lr=0.03")
     parser.add_argument("--size", default="192x128", help="WxH to resize to, or 'full'")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--keep", type=Path, help="folder to write the encoded files to")
     parser.add_argument("--summarize", action="store_true", help="print each config's means over the images "
                         "in saved outputs instead of fitting")
     args = parser.parse_args(argv)
@@ -120,7 +131,9 @@ def main(argv: list[str] | None = None) -> None:
     if not args.config:
         parser.error("--config is required (or --summarize)")
     size = None if args.size == "full" else tuple(int(v) for v in args.size.lower().split("x"))
-    run(args.images, args.config, size, args.device)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    run(args.images, args.config, size, args.device, args.keep)
 
 
 if __name__ == "__main__":

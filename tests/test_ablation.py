@@ -65,3 +65,23 @@ def test_the_printed_line_is_what_summarize_reads(tmp_path, capsys):
     (pooled,) = summarize(capsys.readouterr().out.splitlines())
     assert pooled["config"] == "k=4,iters=5,qat=2" and pooled["images"] == 1
     assert pooled["psnr"] == pytest.approx(rows[0]["psnr"], abs=0.005)
+
+
+def test_keep_writes_each_encode_as_a_file_that_decodes_to_the_reported_psnr(tmp_path, capsys):
+    import numpy as np
+    import ddcodec
+    from ddcodec.ablation import kept_name
+    from ddcodec.fit import psnr_from_mse
+
+    assert kept_name(tmp_path / "kodim01.png", "bpp=0.125,fixed_scale=0") == "kodim01_bpp0.125_fixedscale0.ddc"
+    pixels = smooth_image(20, 24)
+    path = tmp_path / "a.png"
+    Image.fromarray(pixels).save(path)
+    main([str(path), "--size", "full", "--config", "k=4,iters=5,qat=2", "--config", "k=6,iters=5,qat=2",
+          "--keep", str(tmp_path / "kept"), "--device", "cpu"])
+    (first, second) = summarize(capsys.readouterr().out.splitlines())
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["a_k4_iters5_qat2.ddc", "a_k6_iters5_qat2.ddc"]
+    data = (tmp_path / "kept" / "a_k4_iters5_qat2.ddc").read_bytes()
+    decoded = np.asarray(ddcodec.decode(data, device="cpu"), dtype=np.float64) / 255
+    assert psnr_from_mse(float(np.mean((decoded - pixels / 255) ** 2))) == pytest.approx(first["psnr"], abs=0.01)
+    assert len(data) * 8 / (20 * 24) == pytest.approx(first["bpp"], abs=1e-4)
