@@ -21,7 +21,7 @@ from .fit import Progress, fit, tune_allocator
 from .imageio import ImageLike, load_pixels, psnr, to_pil
 from .model import BatchedDeepDecoder, DeepDecoder, tf32_matmuls
 from .quant import dequantize, quantize
-from .presets import (BPP_BITS_CHOICES, BPP_BITS_PREFERENCE, DEFAULT_BITS, DEFAULT_DEPTH, MAX_DEPTH, MIN_DEPTH, MIN_NET_WIDTH,
+from .presets import (BPP_BITS_CHOICES, BPP_BITS_LAST_RESORT, BPP_BITS_PREFERENCE, DEFAULT_BITS, DEFAULT_DEPTH, MAX_DEPTH, MIN_DEPTH, MIN_NET_WIDTH,
                       PRESETS, QAT_FRACTION, FitSchedule)
 from .ratecontrol import plan_for_bpp
 from .render import BandRenderer, render_whole, renders_whole
@@ -164,7 +164,9 @@ def _ratio(pixels: np.ndarray, net_width: int, depth: int) -> float:
 
 
 def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int], seed: int,
-          depth: int, fixed_scale: bool = False) -> _Plan:
+          depth: int, schedule: Optional[FitSchedule] = None) -> _Plan:
+    """The network to fit: ``k`` sets its width at ``DEFAULT_BITS`` (or ``bits``); a ``bpp`` target
+    lets rate control pick both, its size model told what ``schedule`` does to the file's packing."""
     start = time.perf_counter()
     pixels = load_pixels(image)
     height, width, channels = pixels.shape
@@ -173,7 +175,10 @@ def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int],
     if bpp is not None:
         choices = BPP_BITS_CHOICES if bits is None else (bits,)
         net_width, bits = plan_for_bpp(height, width, channels, bpp, depth, choices,
-                                       MIN_NET_WIDTH, BPP_BITS_PREFERENCE, fixed_scale)
+                                       MIN_NET_WIDTH, BPP_BITS_PREFERENCE,
+                                       fixed_scale=schedule is not None and schedule.fixed_scale,
+                                       penalised=schedule is not None and schedule.weight_l1 > 0,
+                                       last_resort=BPP_BITS_LAST_RESORT)
         k = _ratio(pixels, net_width, depth)
     else:
         bits = DEFAULT_BITS if bits is None else bits
@@ -232,7 +237,7 @@ def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, ps
     _check_options(DEFAULT_BITS if bits is None else bits, seed, tries, depth)
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
-    return _encode_tries(_plan(image, k, bpp, bits, seed, depth, schedule.fixed_scale), tries, schedule, dev,
+    return _encode_tries(_plan(image, k, bpp, bits, seed, depth, schedule), tries, schedule, dev,
                          progress)
 
 
@@ -310,7 +315,7 @@ def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[
     _check_options(DEFAULT_BITS if bits is None else bits, seed, depth=depth)
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
-    plans = [_plan(image, k, bpp, bits, seed, depth, schedule.fixed_scale) for image in images]
+    plans = [_plan(image, k, bpp, bits, seed, depth, schedule) for image in images]
     return _encode_plans(plans, schedule, dev, progress, batch_size)
 
 

@@ -19,6 +19,11 @@ BPP_BITS_CHOICES = (5, 6, 7, 8)  # precisions rate control may pick from when bi
 # lost 0.1 to 0.3 dB, 6 bits 0.06 to 0.10 dB and 5 bits 0.24 to 0.67 dB (README, "What the
 # encoder's settings are worth")
 BPP_BITS_PREFERENCE = (7, 8, 6, 5)
+# tried only when no other precision has a plan within 5% under the target: 5 bits lost more at equal rate
+# than such a shortfall costs (about 0.1 dB at 1.4 dB per doubling). Session 18: with the size model
+# calibrated for the penalty, 5 bits won 384x256's 0.125 and 0.25 bpp targets inside the window while
+# 7 bits was 2.8% under (ratecontrol.plan_for_bpp)
+BPP_BITS_LAST_RESORT = (5,)
 QAT_FRACTION = 0.2  # fine-tuning length as a fraction of the main fit, when --iters overrides a preset
 
 
