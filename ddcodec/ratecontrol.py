@@ -42,7 +42,7 @@ SAMPLED_ROWS = 64  # rows drawn per conv: rows are alike, and 64 give the rate w
 
 
 # With the weight_l1 penalty (the presets' 0.0003, since 1.2.0) fitted codes pack tighter than Gaussian ones:
-# the mean real payload over the predicted one, per plan, averaged over the N_PLANS plans measured with
+# the mean real payload over the predicted one, per plan, averaged over the nine plans measured with
 # version 1.3.0's default (12 Kodak images each; samples/perf-cpu/size_model_calibration.py prints it)
 PENALTY_PACKING = 0.98
 
