@@ -169,37 +169,27 @@ def test_cli_psnr(tmp_path):
     assert far.exit_code == 1 and far.output.startswith("ddcodec: error: PSNR 60 dB is out of reach")
 
 
-def _calibration_script():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).parent.parent / "samples" / "perf-cpu" / "size_model_calibration.py"
-    spec = importlib.util.spec_from_file_location("size_model_calibration", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_calibrated_size_model_predicts_real_penalised_files():
+def test_calibrated_size_model_predicts_real_penalised_files(monkeypatch):
     """Version 1.3.0's real files (weight_l1 penalty, fixed scales; samples/perf-cpu and the 1.3.0 RD sweep,
     192x128 to 768x512, widths 10 to 37) pack tighter than Gaussian codes, by a factor that
     PENALTY_PACKING is the mean of; calibrated, every plan's mean file is within 2% of its prediction,
     where the Gaussian model alone was up to 3.4% over the real files."""
     import statistics as st
+    from pathlib import Path
 
     from ddcodec.ratecontrol import PENALTY_PACKING
 
-    script = _calibration_script()
-    sets = script.plan_sets()
+    monkeypatch.syspath_prepend(str(Path(__file__).parent.parent / "samples" / "perf-cpu"))
+    from paired import model_error
+    from size_model_calibration import payload_ratio, plan_sets
+
+    sets = plan_sets()
     assert len(sets) >= 8 and all(len(rows) >= 4 for _, _, rows in sets)
-    ratios = [st.mean(script.payload_ratio(r, pixels) for r in rows) for _, pixels, rows in sets]
-    assert PENALTY_PACKING == pytest.approx(st.mean(ratios), abs=0.003)
-    for (label, pixels, rows) in sets:
-        assert abs(st.mean(script.file_error(r, pixels) for r in rows)) < 0.02, label
-    gaussian = [st.mean(r["bpp"] * pixels / 8 / predicted_bytes(r["width"], 6, 3, r["bits"],
-                                                                bytes_per_weight(r["bits"], r["width"], 6, 3, True)) - 1
-                        for r in rows) for _, pixels, rows in sets]
-    assert min(gaussian) < -0.03
+    assert PENALTY_PACKING == pytest.approx(st.mean(st.mean(payload_ratio(r, pixels) for r in rows)
+                                                    for _, pixels, rows in sets), abs=0.003)
+    for label, pixels, rows in sets:
+        assert abs(st.mean(model_error(r, pixels, penalised=True) for r in rows)) < 0.02, label
+    assert min(st.mean(model_error(r, pixels) for r in rows) for _, pixels, rows in sets) < -0.03
 
 
 def test_the_schedules_penalty_reaches_rate_control():

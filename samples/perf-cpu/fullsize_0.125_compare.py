@@ -11,13 +11,10 @@ import csv
 import json
 import math
 import statistics as st
-from pathlib import Path
 
-from ddcodec.ablation import read_results
-from ddcodec.ratecontrol import bytes_per_weight, predicted_bytes
+from paired import FOLDER, equal_rate, load, model_error, se
 
-HERE = Path(__file__).parent
-SAMPLES = HERE.parent
+SAMPLES = FOLDER.parent
 
 
 def sweep(folder: str, setting: str) -> dict[str, dict]:
@@ -25,13 +22,6 @@ def sweep(folder: str, setting: str) -> dict[str, dict]:
     rows = csv.DictReader((SAMPLES / folder / "per_image.csv").open())
     return {r["image"]: {"bpp": float(r["bpp"]), "psnr": float(r["psnr"])}
             for r in rows if r["codec"] == "ddcodec" and r["setting"] == setting}
-
-
-def ablation(name: str, config: str) -> dict[str, dict]:
-    """image -> row of one config of a saved ablation output in this folder (empty if the file is missing)."""
-    path = HERE / name
-    lines = path.read_text().splitlines() if path.exists() else []
-    return {r["image"]: r for r in read_results(lines) if r["config"] == config}
 
 
 def at_log_bpp(bpps: list[float], psnrs: list[float], bpp: float) -> float:
@@ -46,10 +36,6 @@ def mean(rows: dict, key: str, images) -> float:
     return st.mean(rows[i][key] for i in images)
 
 
-def se(x: list[float]) -> float:
-    return st.stdev(x) / len(x) ** 0.5
-
-
 old = sweep("rd-kodak-768x512", "bpp=0.125")
 old_025 = sweep("rd-kodak-768x512", "bpp=0.25")
 images = sorted(old)
@@ -61,40 +47,41 @@ coin = at_log_bpp(anchors["coin"]["bpp"], anchors["coin"]["psnr_rgb"], 0.125)
 print(f"768x512, 0.125 bpp. Version 1.1.0 (H100 sweep, width 33, 7 bits): {mean(old, 'bpp', images):.4f} bpp, "
       f"{mean(old, 'psnr', images):.2f} dB over the 12 images; its slope to 0.25 bpp {slope:.2f} dB per doubling.")
 print(f"COIN's published curve at 0.125 bpp: {coin:.2f} dB; Pillow's JPEG 2000 26.96 dB (samples/rd-kodak-768x512/bd_table.md)")
-v130 = ablation("fullsize_0.125_1.3.0.txt", "bpp=0.125")
-v131 = {**ablation("fullsize_plans_1.3.0.txt", "k=158,bits=7"), **ablation("fullsize_0.125_1.3.1.txt", "bpp=0.125")}
+v130 = load("fullsize_0.125_1.3.0.txt", "bpp=0.125")
+v131 = {**load("fullsize_plans_1.3.0.txt", "k=158,bits=7"), **load("fullsize_0.125_1.3.1.txt", "bpp=0.125")}
 for label, new in (("1.3.0 (width 31, 8 bits)", v130), ("1.3.1 (width 34, 7 bits)", v131)):
     common = sorted(set(new) & set(old))
     diff = [new[i]["psnr"] - old[i]["psnr"] for i in common]
-    equal = [d - slope * math.log2(new[i]["bpp"] / old[i]["bpp"]) for d, i in zip(diff, common)]
+    equal = equal_rate(old, new, slope, common)
     at = mean(new, "psnr", common) + slope * math.log2(0.125 / mean(new, "bpp", common))
-    print(f"{label}, {len(common)} images: {mean(new, 'bpp', common):.4f} bpp, {mean(new, 'psnr', common):.2f} dB "
+    off = [new[i]["bpp"] / 0.125 - 1 for i in common]
+    print(f"{label}, {len(common)} images: {mean(new, 'bpp', common):.4f} bpp (files {min(off):+.1%} to {max(off):+.1%} "
+          f"of the target), {mean(new, 'psnr', common):.2f} dB "
           f"(1.1.0 on them {mean(old, 'psnr', common):.2f}); difference {st.mean(diff):+.3f} dB (SE {se(diff):.3f}; "
           f"{sum(d > 0 for d in diff)} better), at equal rate {st.mean(equal):+.3f} dB (SE {se(equal):.3f}); "
           f"read at 0.125 bpp with 1.1.0's slope: {at:.2f} dB")
 
 # Four images with other plans and settings: 1.1.0's settings (no penalty, fitted scales) at its sweep's plan, on the
 # CPU, against the H100 file of the sweep, show how much of a difference is the device
-others = {"1.3.0, 31 / 8 bits (CPU)": v130, "1.3.0 default, 34 / 7 bits (CPU)": ablation("fullsize_plans_1.3.0.txt", "k=158,bits=7"),
-          "1.1.0 settings, 33 / 7 bits (CPU)": ablation("fullsize_plans_1.3.0.txt", "k=167,bits=7,l1=0,fixed_scale=0"),
+others = {"1.3.0, 31 / 8 bits (CPU)": v130, "1.3.0 default, 34 / 7 bits (CPU)": load("fullsize_plans_1.3.0.txt", "k=158,bits=7"),
+          "1.1.0 settings, 33 / 7 bits (CPU)": load("fullsize_plans_1.3.0.txt", "k=167,bits=7,l1=0,fixed_scale=0"),
           "1.1.0, 33 / 7 bits (H100 sweep)": old}
 common = sorted(set.intersection(*(set(r) for r in others.values())))
 base = others["1.1.0 settings, 33 / 7 bits (CPU)"]
 print(f"\n{len(common)} images ({', '.join(i[:-4] for i in common)}): mean bpp and PSNR; difference to 1.1.0's settings on "
       f"the CPU at equal rate (SE; per image):")
 for label, r in others.items():
-    eq = [r[i]["psnr"] - base[i]["psnr"] - slope * math.log2(r[i]["bpp"] / base[i]["bpp"]) for i in common]
+    eq = equal_rate(base, r, slope, common)
     print(f"  {label:<34} {mean(r, 'bpp', common):.4f} bpp {mean(r, 'psnr', common):6.2f} dB  {st.mean(eq):+.3f} dB "
           f"({se(eq):.3f}) " + " ".join(f"{x:+.2f}" for x in eq))
 
 print("\nreal files against the size model without its penalty allowance (real / predicted - 1):")
-for label, rows, height, width in (("768x512, --bpp 0.125 (1.3.0)", v130, 512, 768),
-                                   ("768x512, width 34, 7 bits (1.3.1)", v131, 512, 768),
-                                   ("384x256, --bpp 0.5 (the 1.3.0 sweep)",
-                                    {i: dict(r, width=31, bits=8) for i, r in sweep("rd-kodak-384x256-1.3.0", "bpp=0.5").items()},
-                                    256, 384)):
-    errors = [r["bpp"] * height * width / 8 / predicted_bytes(
-        r["width"], 6, 3, r["bits"], bytes_per_weight(r["bits"], r["width"], 6, 3, True)) - 1 for r in rows.values()]
+for label, rows, pixels in (("768x512, --bpp 0.125 (1.3.0)", v130, 768 * 512),
+                            ("768x512, width 34, 7 bits (1.3.1)", v131, 768 * 512),
+                            ("384x256, --bpp 0.5 (the 1.3.0 sweep)",
+                             {i: dict(r, width=31, bits=8) for i, r in sweep("rd-kodak-384x256-1.3.0", "bpp=0.5").items()},
+                             384 * 256)):
+    errors = [model_error(r, pixels) for r in rows.values()]
     first = next(iter(rows.values()))
     print(f"  {label}: width {first['width']}, {first['bits']} bits, {len(errors)} files: mean {st.mean(errors):+.1%}, "
           f"from {min(errors):+.1%} to {max(errors):+.1%}")

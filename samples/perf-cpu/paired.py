@@ -1,17 +1,22 @@
-"""Session 17: shared by the scripts that compare saved ablation outputs at 384x256 image by image (imported from
-their folder; not a script itself). Reads the outputs with ddcodec.ablation.read_results."""
+"""Sessions 17-18: shared by the scripts in this folder that compare saved ablation outputs image by image and
+check --bpp's size model against them (imported from their folder; not a script itself). Reads the outputs with
+ddcodec.ablation.read_results."""
 import math
 import statistics as st
 from pathlib import Path
 
 from ddcodec.ablation import read_results
+from ddcodec.ratecontrol import bytes_per_weight, predicted_bytes
 
 FOLDER = Path(__file__).parent
+DEPTH, CHANNELS = 6, 3  # every saved run used the default depth on RGB images
 
 
 def load(name: str, config: str) -> dict[str, dict]:
-    """image -> its row, for one config of one saved output in this folder."""
-    return {r["image"]: r for r in read_results((FOLDER / name).read_text().splitlines()) if r["config"] == config}
+    """image -> its row, for one config of one saved output in this folder (empty if the file is missing)."""
+    path = FOLDER / name
+    lines = path.read_text().splitlines() if path.exists() else []
+    return {r["image"]: r for r in read_results(lines) if r["config"] == config}
 
 
 def default_1_2_0(k: int) -> dict[str, dict]:
@@ -27,15 +32,30 @@ def slopes() -> dict[int, float]:
     return {168: side[168], 84: (side[168] + side[84]) / 2, 32: side[84]}
 
 
+def se(x: list[float]) -> float:
+    """Standard error of the mean."""
+    return st.stdev(x) / len(x) ** 0.5
+
+
+def equal_rate(base: dict[str, dict], new: dict[str, dict], slope: float, images: list[str]) -> list[float]:
+    """Per image, new's PSNR minus base's at equal rate: the difference minus ``slope`` (dB per doubling) times
+    log2 of the rate ratio."""
+    return [new[i]["psnr"] - base[i]["psnr"] - slope * math.log2(new[i]["bpp"] / base[i]["bpp"]) for i in images]
+
+
 def compare(label: str, base: dict[str, dict], new: dict[str, dict], slope: float) -> None:
-    """Print the means of both, the PSNR difference (standard error; images better) and the same at equal rate
-    (the difference minus ``slope`` times log2 of each image's rate ratio)."""
-    pairs = [(base[i], new[i]) for i in sorted(new)]
-    d = [n["psnr"] - b["psnr"] for b, n in pairs]
-    e = [n["psnr"] - b["psnr"] - slope * math.log2(n["bpp"] / b["bpp"]) for b, n in pairs]
-    se = lambda x: st.stdev(x) / len(x) ** 0.5
-    mb, mn = st.mean(b["bpp"] for b, _ in pairs), st.mean(n["bpp"] for _, n in pairs)
-    print(f"{label}: {len(pairs)} images, bpp {mb:.4f} -> {mn:.4f} ({mn / mb - 1:+.1%}), PSNR "
-          f"{st.mean(b['psnr'] for b, _ in pairs):.2f} -> {st.mean(n['psnr'] for _, n in pairs):.2f}, diff "
+    """Print the means of both, the PSNR difference (standard error; images better) and the same at equal rate."""
+    images = sorted(new)
+    d = [new[i]["psnr"] - base[i]["psnr"] for i in images]
+    e = equal_rate(base, new, slope, images)
+    mb, mn = st.mean(base[i]["bpp"] for i in images), st.mean(new[i]["bpp"] for i in images)
+    print(f"{label}: {len(images)} images, bpp {mb:.4f} -> {mn:.4f} ({mn / mb - 1:+.1%}), PSNR "
+          f"{st.mean(base[i]['psnr'] for i in images):.2f} -> {st.mean(new[i]['psnr'] for i in images):.2f}, diff "
           f"{st.mean(d):+.3f} (SE {se(d):.3f}; {sum(x > 0 for x in d)} better), equal rate {st.mean(e):+.3f} "
           f"(SE {se(e):.3f}; slope {slope:.2f} dB per doubling)")
+
+
+def model_error(row: dict, pixels: int, fixed_scale: bool = True, penalised: bool = False) -> float:
+    """A real file (a row's width, bits and bpp) over --bpp's size model's prediction, less 1."""
+    per_weight = bytes_per_weight(row["bits"], row["width"], DEPTH, CHANNELS, fixed_scale, penalised)
+    return row["bpp"] * pixels / 8 / predicted_bytes(row["width"], DEPTH, CHANNELS, row["bits"], per_weight) - 1

@@ -3,17 +3,13 @@
 mean, lowest and highest real/predicted - 1 per plan. Run from the repository root."""
 import statistics as st
 
-from paired import load
-
-from ddcodec.ratecontrol import bytes_per_weight, predicted_bytes
+from paired import load, model_error
 
 for k in (168, 84, 32):
     for path, config, fixed in ((f"weight_l1_384x256_k{k}.txt", f"k={k}", False),
                                 (f"weight_l1_384x256_k{k}.txt", f"k={k},l1=0.0003", False),
                                 (f"fixed_scale_384x256_k{k}.txt", f"k={k},fixed_scale=1", True)):
         rows = load(path, config).values()
-        errors = [r["bpp"] * 384 * 256 / 8 / predicted_bytes(r["width"], 6, 3, r["bits"],
-                                                              bytes_per_weight(r["bits"], r["width"], 6, 3, fixed)) - 1
-                  for r in rows]
+        errors = [model_error(r, 384 * 256, fixed) for r in rows]
         width = next(iter(rows))["width"]
         print(f"{config:<20} width {width}: mean {st.mean(errors):+.1%}, from {min(errors):+.1%} to {max(errors):+.1%}")
