@@ -1,0 +1,257 @@
+"""Session 19: screen changes to the Deep Decoder's architecture at an equal parameter count, on the CPU.
+
+Not ddcodec's encoder: a compact re-implementation of its network and fit (row-normalised 1x1 convs, bilinear
+upsampling, ReLU, the image's own channel normalisation with its scale fixed at 1, sigmoid output; Adam with
+the one-cycle schedule, peak lr 0.03, 5% warm-up; optionally the first half of the steps at half size, the
+weight_l1 penalty and a 7-bit straight-through fine-tune at lr 1e-3 keeping the best quantised iterate, as
+the default preset does), so that variants the file format cannot express yet can be fitted side by side.
+The variants have the base network's parameter count (scales excluded, as the encoder fixes them):
+  base      6 layers of width --base (23: --bpp 0.25's plan at 384x256)
+  dw_all    a learnt 3x3 depthwise conv (one 3x3 kernel per channel, replicate padding) after every
+            hidden layer's upsampling, before its ReLU; width 19 for the same count. A kernel's
+            per-channel scale is absorbed by the ReLU and normalisation like a conv row's, so it is
+            quantised as a unit row (max-abs 1, no stored step)
+  dw_last2  the same on the last two layers only (width 22)
+  up, down  widths growing (17..31) or shrinking (28..15) from the first layer to the last
+With --qat the packed size is the zstd (level 19) frame of all codes, zigzagged to bytes, as the format packs
+them (the fixed scales, a repeated code each, left out).
+
+Run from the repository root with one thread per process, e.g. (the kept outputs' commands):
+  OMP_NUM_THREADS=1 python samples/perf-cpu/architecture_screen.py IMAGES --iters 2200 --coarse 0.5 --variants base,dw_all
+  OMP_NUM_THREADS=1 python samples/perf-cpu/architecture_screen.py IMAGES --iters 2200 --coarse 0.5 --l1 0.0003 --qat 300 --seed 1 --variants base,dw_all
+  python samples/perf-cpu/architecture_screen.py --summarize OUTPUT...
+"""
+import argparse
+import copy
+import math
+import re
+import statistics as st
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import zstandard
+from PIL import Image
+
+from ddcodec.model import layer_sizes, unit_rows
+from paired import compare, se, slopes
+
+
+
+def params(widths, dw_layers, channels=3):
+    """Stored parameters: convs, shifts, depthwise kernels, output conv (the fixed scales left out)."""
+    n, prev = 0, widths[0]
+    for i, w in enumerate(widths):
+        n += prev * w + w  # conv + shift (scale fixed)
+        if i in dw_layers:
+            n += 9 * w
+        prev = w
+    return n + prev * channels
+
+
+class Net(torch.nn.Module):
+    """The network of one variant; its fixed input and initial weights drawn from torch's generator."""
+
+    def __init__(self, h, w, widths, dw_layers, seed=0):
+        super().__init__()
+        depth = len(widths)
+        self.sizes = layer_sizes(h, w, depth)
+        g = torch.Generator().manual_seed(seed)
+        self.z = (torch.rand(1, widths[0], *self.sizes[0], generator=g) * 0.1).contiguous(memory_format=torch.channels_last)
+        self.convs = torch.nn.ParameterList()
+        self.shifts = torch.nn.ParameterList()
+        self.dw = torch.nn.ParameterDict()
+        prev = widths[0]
+        for i, c in enumerate(widths):
+            b = 1 / math.sqrt(prev)
+            self.convs.append(torch.nn.Parameter((torch.rand(c, prev, generator=g) * 2 - 1) * b))
+            self.shifts.append(torch.nn.Parameter(torch.zeros(c)))
+            if i in dw_layers:
+                k = torch.zeros(c, 1, 3, 3); k[:, 0, 1, 1] = 1
+                k += (torch.rand(c, 1, 3, 3, generator=g) * 2 - 1) * 0.1
+                self.dw[str(i)] = torch.nn.Parameter(k)
+            prev = c
+        b = 1 / math.sqrt(prev)
+        self.out = torch.nn.Parameter((torch.rand(3, prev, generator=g) * 2 - 1) * b)
+
+    def forward(self, coarse=False):
+        x = self.z
+        n = len(self.sizes)
+        for i in range(n):
+            x = F.conv2d(x, unit_rows(self.convs[i])[:, :, None, None])
+            if i + 1 < n and not (coarse and i + 2 == n):
+                x = F.interpolate(x, size=self.sizes[i + 1], mode="bilinear", align_corners=False)
+            if str(i) in self.dw:
+                x = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), self.dw[str(i)], groups=x.shape[1])
+            x = F.batch_norm(F.relu(x), None, None, None, self.shifts[i], training=True, eps=1e-5)
+        return torch.sigmoid(F.conv2d(x, self.out[:, :, None, None]))
+
+
+def penalty(net):
+    """The weight_l1 penalty: mean magnitude of each hidden conv's unit rows, summed."""
+    return sum(unit_rows(c).abs().mean() for c in net.convs)
+
+
+def fake_quant(w, m, rows):
+    """ddcodec's rownorm-v1 at qmax m: unit rows rounded (rows=True; the hidden convs and, here, the depthwise
+    kernels, whose per-channel scale the ReLU and normalisation absorb likewise), else per-row (2-D) or
+    per-tensor stored steps; straight-through."""
+    if rows:
+        u = unit_rows(w.reshape(w.shape[0], -1)).reshape(w.shape)
+        return u + (torch.round(u * m) / m - u).detach()
+    step = (w.detach().abs().amax(dim=1, keepdim=True) if w.dim() == 2 else w.detach().abs().amax()).clamp_min(1e-12) / m
+    return w + (torch.round(w / step) * step - w).detach()
+
+
+def quantised_copy(net, m):
+    """(network with quantised weights, their integer codes)."""
+    q = copy.deepcopy(net)
+    codes = []
+    with torch.no_grad():
+        for p, rows in [(c, True) for c in q.convs] + [(d, True) for d in q.dw.values()] + [(s, False) for s in q.shifts] + [(q.out, False)]:
+            p.copy_(fake_quant(p, m, rows))
+            if rows:
+                codes.append(torch.round(p * m))
+            else:
+                step = (p.abs().amax(dim=1, keepdim=True) if p.dim() == 2 else p.abs().amax()).clamp_min(1e-12) / m
+                codes.append(torch.round(p / step))
+    # the convs already sit at max-abs 1: unit_rows leaves them as they are
+    return q, torch.cat([c.reshape(-1) for c in codes]).long().numpy()
+
+
+def packed_bytes(codes):
+    """Bytes of the codes zigzagged to bytes in one zstd frame, as the format packs them."""
+    zig = np.where(codes >= 0, 2 * codes, -2 * codes - 1).astype(np.uint8)
+    return len(zstandard.ZstdCompressor(level=19).compress(zig.tobytes()))
+
+
+def fit(img, widths, dw, iters, lr=0.03, coarse=0.0, l1=0.0, qat=0, bits=7, seed=0):
+    """(best float PSNR, best quantised PSNR, packed bytes); the last two None without a fine-tune."""
+    net = Net(img.shape[2], img.shape[3], widths, dw, seed)
+    small = F.interpolate(img, size=net.sizes[-2], mode="area")
+    n_coarse = int(iters * coarse)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    warm = int(iters * 0.05)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: (s + 1) / warm if s < warm else 0.5 * (1 + math.cos(math.pi * (s - warm) / (iters - warm))))
+    best = 1e9
+    for s in range(iters):
+        c = s < n_coarse
+        mse = F.mse_loss(net(coarse=c), small if c else img)
+        loss = mse + l1 * penalty(net) if l1 else mse
+        opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+        if not c and mse.item() < best:
+            best, best_state = mse.item(), copy.deepcopy(net.state_dict())
+    float_psnr = 10 * math.log10(1 / best)
+    if not qat:
+        return float_psnr, None, None
+    net.load_state_dict(best_state)
+    m = 2 ** (bits - 1) - 1
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / qat)))
+    best = None
+    for s in range(qat + 1):
+        # the forward pass on quantised weights (so its MSE is the file's), the gradient applied to the float ones
+        fq = {id(p): fake_quant(p, m, rows) for p, rows in [(c, True) for c in net.convs] + [(d, True) for d in net.dw.values()]
+              + [(x, False) for x in net.shifts] + [(net.out, False)]}
+        mse = F.mse_loss(functional(net, fq), img)
+        if best is None or mse.item() < best[0]:
+            best = (mse.item(), copy.deepcopy(net.state_dict()))
+        if s == qat:
+            break
+        loss = mse + l1 * penalty(net) if l1 else mse
+        opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+    net.load_state_dict(best[1])
+    qnet, codes = quantised_copy(net, m)
+    with torch.no_grad():
+        check = F.mse_loss(qnet(), img).item()
+    assert abs(check / best[0] - 1) < 1e-3, (check, best[0])
+    return float_psnr, 10 * math.log10(1 / best[0]), packed_bytes(codes)
+
+
+def functional(net, fq):
+    """net's forward pass with each parameter replaced by fq[id(parameter)]."""
+    x = net.z
+    n = len(net.sizes)
+    for i in range(n):
+        x = F.conv2d(x, unit_rows(fq[id(net.convs[i])])[:, :, None, None])
+        if i + 1 < n:
+            x = F.interpolate(x, size=net.sizes[i + 1], mode="bilinear", align_corners=False)
+        if str(i) in net.dw:
+            x = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), fq[id(net.dw[str(i)])], groups=x.shape[1])
+        x = F.batch_norm(F.relu(x), None, None, None, fq[id(net.shifts[i])], training=True, eps=1e-5)
+    return torch.sigmoid(F.conv2d(x, fq[id(net.out)][:, :, None, None]))
+
+
+def solve(base_params, depth, dw, shape):
+    """Widths of the given shape scaled to the nearest parameter count to base_params."""
+    best = None
+    for s in np.arange(5, 60, 0.25):
+        widths = [max(2, round(s * f)) for f in shape(depth)]
+        p = params(widths, dw)
+        if best is None or abs(p - base_params) < abs(best[1] - base_params):
+            best = (widths, p)
+    return best
+
+
+SHAPES = {"flat": lambda d: [1] * d, "up": lambda d: np.linspace(0.7, 1.3, d), "down": lambda d: np.linspace(1.3, 0.7, d)}
+VARIANTS = {"base": ("flat", ()), "dw_all": ("flat", (0, 1, 2, 3, 4, 5)), "dw_last2": ("flat", (4, 5)),
+            "dw_last": ("flat", (5,)), "up": ("up", ()), "down": ("down", ())}
+
+
+def summarize(paths: list[str]) -> None:
+    """Each variant against base, paired by image: the float PSNR, and with --qat outputs the decoded PSNR and
+    rate and the difference at equal rate, read with the encoder's own slope at that rate (paired.slopes: its
+    384x256 default around k=168 for a base of width 15, around k=84 for 23)."""
+    rows: dict = {}
+    for path in paths:
+        for line in open(path):
+            if line.startswith("#") or not line.strip():
+                continue
+            image, variant = line.split()[:2]
+            row = {k: float(v) for k, v in re.findall(r"(float|psnr|bpp)=([\d.]+)", line)}
+            row["width"] = int(re.search(r"widths=(\d+)", line).group(1))
+            row["seconds"] = int(re.search(r"(\d+)s$", line.strip()).group(1))
+            rows.setdefault(variant, {})[image] = row
+    base = rows.pop("base")
+    for variant, new in sorted(rows.items()):
+        images = sorted(set(new) & set(base))
+        d = [new[i]["float"] - base[i]["float"] for i in images]
+        print(f"{variant} against base, {len(images)} images, float PSNR {st.mean(base[i]['float'] for i in images):.2f} -> "
+              f"{st.mean(new[i]['float'] for i in images):.2f} ({st.mean(d):+.2f}, SE {se(d):.2f}; {sum(x > 0 for x in d)} better); "
+              f"mean fit {st.mean(base[i]['seconds'] for i in images):.0f} -> {st.mean(new[i]['seconds'] for i in images):.0f} s")
+        if all("psnr" in new[i] and "psnr" in base[i] for i in images):
+            slope = slopes()[168 if base[images[0]]["width"] <= 17 else 84]
+            compare("  decoded (7 bits)", {i: base[i] for i in images}, {i: new[i] for i in images}, slope)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("images", nargs="*")
+    ap.add_argument("--summarize", nargs="+", metavar="OUTPUT")
+    ap.add_argument("--size", default="384x256")
+    ap.add_argument("--iters", type=int, default=1500)
+    ap.add_argument("--base", type=int, default=23)
+    ap.add_argument("--coarse", type=float, default=0.0)
+    ap.add_argument("--l1", type=float, default=0.0)
+    ap.add_argument("--qat", type=int, default=0)
+    ap.add_argument("--bits", type=int, default=7)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--variants", default="base,dw_all,dw_last2,up,down")
+    a = ap.parse_args()
+    if a.summarize:
+        summarize(a.summarize)
+        raise SystemExit
+    torch.set_num_threads(1)
+    W, H = map(int, a.size.split("x"))
+    base_params = params([a.base] * 6, ())
+    for path in a.images:
+        im = Image.open(path).convert("RGB").resize((W, H), Image.LANCZOS)
+        img = torch.from_numpy(np.asarray(im, np.float32) / 255).permute(2, 0, 1)[None].contiguous(memory_format=torch.channels_last)
+        for v in a.variants.split(","):
+            shape, dw = VARIANTS[v]
+            widths, p = solve(base_params, 6, dw, SHAPES[shape])
+            t = time.time()
+            fp, qp, size = fit(img, widths, dw, a.iters, coarse=a.coarse, l1=a.l1, qat=a.qat, bits=a.bits, seed=a.seed)
+            quant = f" psnr={qp:.2f} bytes={size} bpp={8 * size / (W * H):.4f}" if a.qat else ""
+            print(f"{path.split('/')[-1]:>12} {v:<9} widths={','.join(map(str, widths)):<20} params={p:<5} float={fp:.2f}{quant} {time.time() - t:.0f}s", flush=True)
