@@ -7,21 +7,13 @@ real file sizes against --bpp's uncalibrated size model, beside the 384x256 swee
 width 34 at 7 bits: four images ran as k=158,bits=7 (fullsize_plans_1.3.0.txt), the other eight as --bpp 0.125 with
 1.3.1 (fullsize_0.125_1.3.1.txt); both are the same fit (width, bits, seed and schedule decide it; k only sets the
 width). Run from the repository root: python samples/perf-cpu/fullsize_0.125_compare.py"""
-import csv
 import json
 import math
 import statistics as st
 
-from paired import FOLDER, equal_rate, load, model_error, se
+from paired import FOLDER, equal_rate, load, model_error, se, sweep
 
 SAMPLES = FOLDER.parent
-
-
-def sweep(folder: str, setting: str) -> dict[str, dict]:
-    """image -> {bpp, psnr} of ddcodec's rows for one setting of a saved RD sweep."""
-    rows = csv.DictReader((SAMPLES / folder / "per_image.csv").open())
-    return {r["image"]: {"bpp": float(r["bpp"]), "psnr": float(r["psnr"])}
-            for r in rows if r["codec"] == "ddcodec" and r["setting"] == setting}
 
 
 def at_log_bpp(bpps: list[float], psnrs: list[float], bpp: float) -> float:

@@ -1,6 +1,7 @@
 """Sessions 17-18: shared by the scripts in this folder that compare saved ablation outputs image by image and
 check --bpp's size model against them (imported from their folder; not a script itself). Reads the outputs with
 ddcodec.ablation.read_results."""
+import csv
 import math
 import statistics as st
 from pathlib import Path
@@ -17,6 +18,13 @@ def load(name: str, config: str) -> dict[str, dict]:
     path = FOLDER / name
     lines = path.read_text().splitlines() if path.exists() else []
     return {r["image"]: r for r in read_results(lines) if r["config"] == config}
+
+
+def sweep(folder: str, setting: str) -> dict[str, dict]:
+    """image -> {bpp, psnr} of ddcodec's rows for one setting of a saved RD sweep in ``samples/``."""
+    rows = csv.DictReader((FOLDER.parent / folder / "per_image.csv").open())
+    return {r["image"]: {"bpp": float(r["bpp"]), "psnr": float(r["psnr"])}
+            for r in rows if r["codec"] == "ddcodec" and r["setting"] == setting}
 
 
 def default_1_2_0(k: int) -> dict[str, dict]:
