@@ -13,13 +13,14 @@ The variants have the base network's parameter count (scales excluded, as the en
             quantised as a unit row (max-abs 1, no stored step)
   dw_last2  the same on the last two layers only (width 22)
   up, down  widths growing (17..31) or shrinking (28..15) from the first layer to the last
-With --qat the packed size is the zstd (level 19) frame of all codes, zigzagged to bytes, as the format packs
-them (the fixed scales, a repeated code each, left out).
+With --qat the packed size is ddcodec.format.compress_codes of all codes, the format's payload (the fixed
+scales, a repeated code each, left out).
 
 Run from the repository root with one thread per process, e.g. (the kept outputs' commands):
   OMP_NUM_THREADS=1 python samples/perf-cpu/architecture_screen.py IMAGES --iters 2200 --coarse 0.5 --variants base,dw_all
   OMP_NUM_THREADS=1 python samples/perf-cpu/architecture_screen.py IMAGES --iters 2200 --coarse 0.5 --l1 0.0003 --qat 300 --seed 1 --variants base,dw_all
   python samples/perf-cpu/architecture_screen.py --summarize OUTPUT...
+  python samples/perf-cpu/architecture_screen.py --shares 11 19 49 86
 """
 import argparse
 import copy
@@ -31,10 +32,11 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
-import zstandard
 from PIL import Image
 
+from ddcodec.format import compress_codes
 from ddcodec.model import layer_sizes, unit_rows
+from ddcodec.quant import _steps_of, fake_quant, qmax
 from paired import compare, se, slopes
 
 
@@ -75,55 +77,51 @@ class Net(torch.nn.Module):
         b = 1 / math.sqrt(prev)
         self.out = torch.nn.Parameter((torch.rand(3, prev, generator=g) * 2 - 1) * b)
 
-    def forward(self, coarse=False):
+    def quantised_weights(self) -> list[tuple[str, torch.nn.Parameter]]:
+        """Every stored weight with the ddcodec.quant name kind that quantises it: hidden convs and depthwise
+        kernels as unit rows ("conv": a kernel's per-channel scale is absorbed by the ReLU and normalisation
+        as a conv row's is), the shifts per tensor, the output conv per row."""
+        return ([("conv", c) for c in self.convs] + [("conv", d) for d in self.dw.values()]
+                + [("shift", x) for x in self.shifts] + [("out", self.out)])
+
+    def forward(self, coarse=False, bits=None):
+        """The image; with ``bits``, through ddcodec's fake quantisation (straight-through), i.e. the file's network."""
+        q = {id(p): _fake_quant(kind, p, bits) for kind, p in self.quantised_weights()} if bits else {}
+        w = lambda p: q.get(id(p), p)
         x = self.z
         n = len(self.sizes)
         for i in range(n):
-            x = F.conv2d(x, unit_rows(self.convs[i])[:, :, None, None])
+            x = F.conv2d(x, unit_rows(w(self.convs[i]))[:, :, None, None])
             if i + 1 < n and not (coarse and i + 2 == n):
                 x = F.interpolate(x, size=self.sizes[i + 1], mode="bilinear", align_corners=False)
             if str(i) in self.dw:
-                x = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), self.dw[str(i)], groups=x.shape[1])
-            x = F.batch_norm(F.relu(x), None, None, None, self.shifts[i], training=True, eps=1e-5)
-        return torch.sigmoid(F.conv2d(x, self.out[:, :, None, None]))
+                x = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), w(self.dw[str(i)]), groups=x.shape[1])
+            x = F.batch_norm(F.relu(x), None, None, None, w(self.shifts[i]), training=True, eps=1e-5)
+        return torch.sigmoid(F.conv2d(x, w(self.out)[:, :, None, None]))
+
+
+def _fake_quant(kind: str, p: torch.Tensor, bits: int) -> torch.Tensor:
+    """ddcodec.quant.fake_quant, with a depthwise kernel (c, 1, 3, 3) taken as c rows of 9."""
+    return fake_quant(kind, p.reshape(p.shape[0], -1) if p.dim() == 4 else p, bits).reshape(p.shape)
+
+
+def codes(net: Net, bits: int) -> np.ndarray:
+    """The integers the file would store for ``net``'s weights (as ddcodec.quant.quantize computes them)."""
+    m = qmax(bits)
+    out = []
+    with torch.no_grad():
+        for kind, p in net.quantised_weights():
+            if kind == "conv":
+                out.append(torch.round(unit_rows(p.reshape(p.shape[0], -1)) * m))
+            else:
+                out.append(torch.clamp(torch.round(p / _steps_of(kind, p, bits)), -m, m))
+    return torch.cat([c.reshape(-1) for c in out]).long().numpy()
 
 
 def penalty(net):
-    """The weight_l1 penalty: mean magnitude of each hidden conv's unit rows, summed."""
+    """The weight_l1 penalty: mean magnitude of each hidden conv's unit rows, summed (fit.weight_magnitude
+    stacks the convs, which needs them all one shape; tapered widths are not)."""
     return sum(unit_rows(c).abs().mean() for c in net.convs)
-
-
-def fake_quant(w, m, rows):
-    """ddcodec's rownorm-v1 at qmax m: unit rows rounded (rows=True; the hidden convs and, here, the depthwise
-    kernels, whose per-channel scale the ReLU and normalisation absorb likewise), else per-row (2-D) or
-    per-tensor stored steps; straight-through."""
-    if rows:
-        u = unit_rows(w.reshape(w.shape[0], -1)).reshape(w.shape)
-        return u + (torch.round(u * m) / m - u).detach()
-    step = (w.detach().abs().amax(dim=1, keepdim=True) if w.dim() == 2 else w.detach().abs().amax()).clamp_min(1e-12) / m
-    return w + (torch.round(w / step) * step - w).detach()
-
-
-def quantised_copy(net, m):
-    """(network with quantised weights, their integer codes)."""
-    q = copy.deepcopy(net)
-    codes = []
-    with torch.no_grad():
-        for p, rows in [(c, True) for c in q.convs] + [(d, True) for d in q.dw.values()] + [(s, False) for s in q.shifts] + [(q.out, False)]:
-            p.copy_(fake_quant(p, m, rows))
-            if rows:
-                codes.append(torch.round(p * m))
-            else:
-                step = (p.abs().amax(dim=1, keepdim=True) if p.dim() == 2 else p.abs().amax()).clamp_min(1e-12) / m
-                codes.append(torch.round(p / step))
-    # the convs already sit at max-abs 1: unit_rows leaves them as they are
-    return q, torch.cat([c.reshape(-1) for c in codes]).long().numpy()
-
-
-def packed_bytes(codes):
-    """Bytes of the codes zigzagged to bytes in one zstd frame, as the format packs them."""
-    zig = np.where(codes >= 0, 2 * codes, -2 * codes - 1).astype(np.uint8)
-    return len(zstandard.ZstdCompressor(level=19).compress(zig.tobytes()))
 
 
 def fit(img, widths, dw, iters, lr=0.03, coarse=0.0, l1=0.0, qat=0, bits=7, seed=0):
@@ -146,15 +144,12 @@ def fit(img, widths, dw, iters, lr=0.03, coarse=0.0, l1=0.0, qat=0, bits=7, seed
     if not qat:
         return float_psnr, None, None
     net.load_state_dict(best_state)
-    m = 2 ** (bits - 1) - 1
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / qat)))
     best = None
     for s in range(qat + 1):
         # the forward pass on quantised weights (so its MSE is the file's), the gradient applied to the float ones
-        fq = {id(p): fake_quant(p, m, rows) for p, rows in [(c, True) for c in net.convs] + [(d, True) for d in net.dw.values()]
-              + [(x, False) for x in net.shifts] + [(net.out, False)]}
-        mse = F.mse_loss(functional(net, fq), img)
+        mse = F.mse_loss(net(bits=bits), img)
         if best is None or mse.item() < best[0]:
             best = (mse.item(), copy.deepcopy(net.state_dict()))
         if s == qat:
@@ -162,25 +157,7 @@ def fit(img, widths, dw, iters, lr=0.03, coarse=0.0, l1=0.0, qat=0, bits=7, seed
         loss = mse + l1 * penalty(net) if l1 else mse
         opt.zero_grad(); loss.backward(); opt.step(); sched.step()
     net.load_state_dict(best[1])
-    qnet, codes = quantised_copy(net, m)
-    with torch.no_grad():
-        check = F.mse_loss(qnet(), img).item()
-    assert abs(check / best[0] - 1) < 1e-3, (check, best[0])
-    return float_psnr, 10 * math.log10(1 / best[0]), packed_bytes(codes)
-
-
-def functional(net, fq):
-    """net's forward pass with each parameter replaced by fq[id(parameter)]."""
-    x = net.z
-    n = len(net.sizes)
-    for i in range(n):
-        x = F.conv2d(x, unit_rows(fq[id(net.convs[i])])[:, :, None, None])
-        if i + 1 < n:
-            x = F.interpolate(x, size=net.sizes[i + 1], mode="bilinear", align_corners=False)
-        if str(i) in net.dw:
-            x = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), fq[id(net.dw[str(i)])], groups=x.shape[1])
-        x = F.batch_norm(F.relu(x), None, None, None, fq[id(net.shifts[i])], training=True, eps=1e-5)
-    return torch.sigmoid(F.conv2d(x, fq[id(net.out)][:, :, None, None]))
+    return float_psnr, 10 * math.log10(1 / best[0]), len(compress_codes(codes(net, bits), bits))
 
 
 def solve(base_params, depth, dw, shape):
@@ -229,6 +206,8 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("images", nargs="*")
     ap.add_argument("--summarize", nargs="+", metavar="OUTPUT")
+    ap.add_argument("--shares", nargs="+", type=int, metavar="WIDTH",
+                    help="print the kernels' share of the weights of a six-layer network of each width, and exit")
     ap.add_argument("--size", default="384x256")
     ap.add_argument("--iters", type=int, default=1500)
     ap.add_argument("--base", type=int, default=23)
@@ -241,6 +220,11 @@ if __name__ == "__main__":
     a = ap.parse_args()
     if a.summarize:
         summarize(a.summarize)
+        raise SystemExit
+    if a.shares:
+        all_layers = VARIANTS["dw_all"][1]
+        print("kernels' share of the weights, 6 layers: " + ", ".join(
+            f"width {w} {1 - params([w] * 6, ()) / params([w] * 6, all_layers):.0%}" for w in a.shares))
         raise SystemExit
     torch.set_num_threads(1)
     W, H = map(int, a.size.split("x"))

@@ -11,7 +11,7 @@ import json
 import math
 import statistics as st
 
-from paired import FOLDER, equal_rate, load, model_error, se, sweep
+from paired import FOLDER, equal_rate, load, mean, model_error, se, sweep
 
 SAMPLES = FOLDER.parent
 
@@ -23,9 +23,6 @@ def at_log_bpp(bpps: list[float], psnrs: list[float], bpp: float) -> float:
             return p0 + (p1 - p0) * math.log(bpp / b0) / math.log(b1 / b0)
     raise ValueError(f"{bpp} bpp is outside the curve")
 
-
-def mean(rows: dict, key: str, images) -> float:
-    return st.mean(rows[i][key] for i in images)
 
 
 old = sweep("rd-kodak-768x512", "bpp=0.125")

@@ -6,15 +6,12 @@ Run from the repository root: python samples/perf-cpu/fullsize_0.25_compare.py""
 import math
 import statistics as st
 
-from paired import equal_rate, load, model_error, se, sweep
+from paired import equal_rate, load, mean, model_error, se, sweep
 
 old = sweep("rd-kodak-768x512", "bpp=0.25")
 old_05 = sweep("rd-kodak-768x512", "bpp=0.5")
 every = sorted(old)
 
-
-def mean(rows: dict, key: str, images) -> float:
-    return st.mean(rows[i][key] for i in images)
 
 
 # 1.1.0's local slope between its 0.25 and 0.5 bpp points (dB per doubling of rate), for equal-rate figures

@@ -27,6 +27,11 @@ def sweep(folder: str, setting: str) -> dict[str, dict]:
             for r in rows if r["codec"] == "ddcodec" and r["setting"] == setting}
 
 
+def mean(rows: dict[str, dict], key: str, images) -> float:
+    """The mean of one field over the given images' rows."""
+    return st.mean(rows[i][key] for i in images)
+
+
 def default_1_2_0(k: int) -> dict[str, dict]:
     """Version 1.2.0's default at 384x256 (the l1=0.0003 lines of session 16's weight_l1 files)."""
     return load(f"weight_l1_384x256_k{k}.txt", f"k={k},l1=0.0003")

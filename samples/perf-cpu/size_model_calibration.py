@@ -5,10 +5,9 @@ over the Gaussian model's prediction and each file's error against the model wit
 allowance; then the payload ratios' mean over the plans (ratecontrol.PENALTY_PACKING); then the plans --bpp makes
 at 384x256 and 768x512 without and with the allowance, each with its predicted error. Run from the repository root
 (tests/test_ratecontrol.py imports ``plan_sets`` and ``payload_ratio``)."""
-import csv
 import statistics as st
 
-from paired import CHANNELS, DEPTH, FOLDER, load, model_error
+from paired import CHANNELS, DEPTH, load, model_error, sweep
 
 from ddcodec.format import param_count
 from ddcodec.presets import BPP_BITS_CHOICES, BPP_BITS_LAST_RESORT, BPP_BITS_PREFERENCE, MIN_NET_WIDTH
@@ -24,10 +23,8 @@ def plan_sets() -> list[tuple[str, int, list[dict]]]:
     sets = [("192x128, k=84", 192 * 128, rows("fixed_scale_192x128.txt", "k=84,fixed_scale=1"))]
     sets += [(f"384x256, k={k}", 384 * 256, rows(f"fixed_scale_384x256_k{k}.txt", f"k={k},fixed_scale=1"))
              for k in (168, 84, 32)]
-    sweep = list(csv.DictReader((FOLDER.parent / "rd-kodak-384x256-1.3.0" / "per_image.csv").open()))
     sets += [(f"384x256, --bpp {setting[4:]} (RD sweep)", 384 * 256,
-              [{"width": width, "bits": bits, "bpp": float(r["bpp"])} for r in sweep
-               if r["codec"] == "ddcodec" and r["setting"] == setting])
+              [dict(r, width=width, bits=bits) for r in sweep("rd-kodak-384x256-1.3.0", setting).values()])
              for setting, (width, bits) in SWEEP_PLANS.items()]
     sets += [("768x512, --bpp 0.125", 768 * 512, rows("fullsize_0.125_1.3.0.txt", "bpp=0.125")),
              # width 34, 7 bits: four images as k=158,bits=7, the rest as 1.3.1's --bpp 0.125 (the same fit)
