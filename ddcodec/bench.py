@@ -43,14 +43,16 @@ def _photo(width: int, height: int) -> tuple[Image.Image, str]:
 
 
 def time_iterations(height: int, width: int, net_width: int, device: torch.device, iters: int,
-                    batch: int = 1, coarse: bool = False) -> float:
+                    batch: int = 1, coarse: bool = False, depthwise: int = 0) -> float:
     """Seconds per fitting iteration (forward, backward, Adam step) of ``batch`` images fitted
     together, after warm-up steps, run as the fit runs it: on CUDA fused, and replayed as a CUDA
-    graph unless ``DDCODEC_CUDA_GRAPHS=0``; ``coarse``: a coarse-to-fine fit's half-size step."""
+    graph unless ``DDCODEC_CUDA_GRAPHS=0``; ``coarse``: a coarse-to-fine fit's half-size step;
+    ``depthwise``: the network's kernels (a format.weight_shapes mask)."""
     if device.type == "cuda" and cuda_graphs_enabled():
-        return stepbench.graphed_ms(height, width, net_width, iters, batch=batch, coarse=coarse) / 1000
+        return stepbench.graphed_ms(height, width, net_width, iters, batch=batch, coarse=coarse,
+                                    depthwise=depthwise) / 1000
     return stepbench.eager_ms(height, width, net_width, device, iters, batch=batch, coarse=coarse,
-                              fused=device.type == "cuda") / 1000
+                              fused=device.type == "cuda", depthwise=depthwise) / 1000
 
 
 def _fit_seconds(schedule: codec.FitSchedule, sec_per_iter: float, sec_per_coarse_iter: float) -> float:
@@ -65,11 +67,12 @@ def _timing_worker(barrier, results, threads: int, args: tuple) -> None:
     timed = []
     for coarse in (False, True):
         barrier.wait()  # every worker times the same kind of step at the same time
-        timed.append(time_iterations(*args, coarse=coarse))
+        timed.append(time_iterations(*args[:5], coarse=coarse, depthwise=args[5]))
     results.put(timed)
 
 
-def time_iterations_in_workers(jobs: int, height: int, width: int, net_width: int, iters: int) -> tuple[float, float]:
+def time_iterations_in_workers(jobs: int, height: int, width: int, net_width: int, iters: int,
+                               depthwise: int = 0) -> tuple[float, float]:
     """Seconds per full-size and per half-size fitting step while ``jobs`` worker processes
     (``ddcodec encode --jobs``, the CPU's cores shared among them) each fit an image at once;
     the slowest worker's figures."""
@@ -77,7 +80,8 @@ def time_iterations_in_workers(jobs: int, height: int, width: int, net_width: in
     barrier, results = ctx.Barrier(jobs), ctx.Queue()
     threads = default_threads(jobs)
     workers = [ctx.Process(target=_timing_worker,
-                           args=(barrier, results, threads, (height, width, net_width, torch.device("cpu"), iters)))
+                           args=(barrier, results, threads,
+                                 (height, width, net_width, torch.device("cpu"), iters, depthwise)))
                for _ in range(jobs)]
     for w in workers:
         w.start()
@@ -112,9 +116,9 @@ def _pillow_file_near(image: Image.Image, fmt_name: str, target_bytes: int) -> b
 def synthetic_file(width: int, height: int, k: float, seed: int = 0) -> bytes:
     """A valid .ddc of the given size holding the quantised initial network: no fitting, so a
     4096x4096 decode can be benchmarked on a CPU. Decode work does not depend on the weights."""
-    net_width = codec.choose_net_width(height, width, 3, k)
-    model = DeepDecoder(height, width, 3, net_width, codec.DEFAULT_DEPTH, seed)
-    return codec.pack(dict(model.weights), height, width, 3, net_width, codec.DEFAULT_BITS, seed, k)
+    net_width, bits, depthwise = codec.plan_network(height, width, 3, k)  # the network ``encode -k`` would fit
+    model = DeepDecoder(height, width, 3, net_width, codec.DEFAULT_DEPTH, seed, depthwise=depthwise)
+    return codec.pack(dict(model.weights), height, width, 3, net_width, bits, seed, k, depthwise=depthwise)
 
 
 def run_decode_only(device_name: str, width: int, height: int, k: float, repeats: int) -> dict:
@@ -132,7 +136,8 @@ def run_decode_only(device_name: str, width: int, height: int, k: float, repeats
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
     seconds = time_call(lambda: codec.decode_pixels(data, device_name), repeats) if repeats > 1 else first
     out = {"device": _device_name(device), "torch_threads": torch.get_num_threads(),
-           "size": f"{width}x{height}", "k": k, "net_width": header.net_width, "file_bytes": len(data),
+           "size": f"{width}x{height}", "k": k, "net_width": header.net_width,
+           "depthwise": bool(header.depthwise), "file_bytes": len(data),
            "decode_pad_limit": render.PAD_LIMIT, "decode_first_ms": 1000 * first,
            "decode_first_page_faults": faults, "decode_ms": 1000 * seconds}
     if device.type == "cuda":
@@ -150,8 +155,8 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
     device = codec.resolve_device(device_name)
     if device.type == "cpu":
         tune_allocator()
-    net_width = codec.choose_net_width(height, width, 3, k)
-    sec_per_iter = time_iterations(height, width, net_width, device, iters)
+    net_width, _, depthwise = codec.plan_network(height, width, 3, k)  # the network ``encode -k`` would fit
+    sec_per_iter = time_iterations(height, width, net_width, device, iters, depthwise=depthwise)
     # the fit's peak, before the decode's own peak is measured from a reset
     fit_peak_gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else None
     image, photo = _photo(width, height)
@@ -163,23 +168,26 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
     out = {
         "device": _device_name(device),
         "torch_threads": torch.get_num_threads(),
-        "size": f"{width}x{height}", "photo": photo, "k": k, "net_width": net_width, "file_bytes": len(data),
+        "size": f"{width}x{height}", "photo": photo, "k": k, "net_width": net_width, "depthwise": bool(depthwise),
+        "file_bytes": len(data),
         "bpp": 8 * len(data) / (width * height),
         "fit_iters_per_s": 1 / sec_per_iter,
         "decode_ms": 1000 * decode_s,
     }
-    sec_per_coarse_iter = time_iterations(height, width, net_width, device, iters, coarse=True)
+    sec_per_coarse_iter = time_iterations(height, width, net_width, device, iters, coarse=True, depthwise=depthwise)
     out["fit_coarse_iters_per_s"] = 1 / sec_per_coarse_iter
     for preset, schedule in codec.PRESETS.items():
         out[f"encode_s_{preset}"] = _fit_seconds(schedule, sec_per_iter, sec_per_coarse_iter)
     out["single_images_per_s_default"] = 1 / out["encode_s_default"]
     if batch > 1:
         batch_s = _fit_seconds(codec.PRESETS["default"],
-                               time_iterations(height, width, net_width, device, iters, batch),
-                               time_iterations(height, width, net_width, device, iters, batch, coarse=True))
+                               time_iterations(height, width, net_width, device, iters, batch, depthwise=depthwise),
+                               time_iterations(height, width, net_width, device, iters, batch, coarse=True,
+                                               depthwise=depthwise))
         out[f"batch{batch}_images_per_s_default"] = batch / batch_s
     if jobs > 1 and device.type == "cpu":
-        jobs_s = _fit_seconds(codec.PRESETS["default"], *time_iterations_in_workers(jobs, height, width, net_width, iters))
+        jobs_s = _fit_seconds(codec.PRESETS["default"],
+                              *time_iterations_in_workers(jobs, height, width, net_width, iters, depthwise))
         out[f"jobs{jobs}_images_per_s_default"] = jobs / jobs_s
     if device.type == "cuda":
         out["decode_peak_gpu_mb"] = decode_peak_gpu_mb  # read before the batched fits below

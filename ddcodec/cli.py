@@ -129,7 +129,8 @@ def _plan_outputs(files: list[Path], output: Optional[Path], several: bool) -> l
 
 def _summary(output: Path, result: EncodeResult) -> str:
     return (f"{output}: {result.bytes} bytes, {result.bpp:.4f} bpp, PSNR {result.psnr:.2f} dB, "
-            f"width {result.width} (ratio {result.ratio:.1f}), {result.bits} bits, "
+            f"width {result.width}{' with depthwise kernels' if result.depthwise else ''} (ratio {result.ratio:.1f}), "
+            f"{result.bits} bits, "
             f"{result.encode_seconds:.1f} s on {result.device}")
 
 
@@ -152,6 +153,9 @@ def _summary(output: Path, result: EncodeResult) -> str:
               help="Fitting effort: fast, default or best.")
 @click.option("--depth", type=click.IntRange(presets.MIN_DEPTH, presets.MAX_DEPTH), default=presets.DEFAULT_DEPTH,
               show_default=True, help="Hidden layers of the network (stored in the file).")
+@click.option("--depthwise", type=click.Choice(presets.DEPTHWISE_MODES), default="auto", show_default=True,
+              help="A learnt 3x3 kernel per channel in every layer (format version 2); auto: for networks "
+              f"at least {presets.DEPTHWISE_MIN_WIDTH} wide.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary line per file instead of text.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @click.option("-f", "--force", is_flag=True, help="Overwrite existing output files.")
@@ -164,7 +168,7 @@ def _summary(output: Path, result: EncodeResult) -> str:
 @_friendly_errors
 def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], psnr: Optional[float],
            output: Optional[Path], device: str, seed: int, iters: Optional[int], tries: int, bits: Optional[int],
-           preset: str, depth: int, as_json: bool, quiet: bool, force: bool, batch: Optional[int],
+           preset: str, depth: int, depthwise: str, as_json: bool, quiet: bool, force: bool, batch: Optional[int],
            jobs: int) -> None:
     """Encode images (PNG, JPEG, ... anything Pillow reads; or folders of them) to .ddc files.
 
@@ -182,7 +186,8 @@ def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], p
         if not several:
             require_file(source)
         check_output(target, [source], force)
-    options = dict(k=k, bpp=bpp, bits=bits, preset=preset, seed=seed, iters=iters, device=device, depth=depth)
+    options = dict(k=k, bpp=bpp, bits=bits, preset=preset, seed=seed, iters=iters, device=device, depth=depth,
+                   depthwise=depthwise)
     if psnr is not None or tries > 1:
         options.update(psnr=psnr, tries=tries)
         batch = 1  # each file is its own search or set of tries
@@ -343,7 +348,7 @@ def info(input: Path, as_json: bool, stats: bool) -> None:
     data = _read_bytes(input)
     fields = fmt.header_dict(fmt.read_header(data), len(data))
     order = ["version", "width", "height", "channels", "bytes", "bpp", "ratio", "target_ratio",
-             "net_width", "depth", "params", "bits", "seed", "upsample", "norm", "quant"]
+             "net_width", "depth", "depthwise_layers", "params", "bits", "seed", "upsample", "norm", "quant"]
     if stats:
         extra = fmt.payload_stats(data)
         fields.update(extra)
@@ -352,7 +357,7 @@ def info(input: Path, as_json: bool, stats: bool) -> None:
         click.echo(json.dumps(fields))
         return
     for key in order:
-        click.echo(f"{key:>12}: {fields[key]}")
+        click.echo(f"{key:>16}: {fields[key]}")
 
 
 def _attach_rd() -> None:

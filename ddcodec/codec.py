@@ -21,8 +21,9 @@ from .fit import Progress, fit, tune_allocator
 from .imageio import ImageLike, load_pixels, psnr, to_pil
 from .model import BatchedDeepDecoder, DeepDecoder, tf32_matmuls
 from .quant import dequantize, quantize
-from .presets import (BPP_BITS_CHOICES, BPP_BITS_LAST_RESORT, BPP_BITS_PREFERENCE, DEFAULT_BITS, DEFAULT_DEPTH, MAX_DEPTH, MIN_DEPTH, MIN_NET_WIDTH,
-                      PRESETS, QAT_FRACTION, FitSchedule)
+from .presets import (BPP_BITS_CHOICES, BPP_BITS_LAST_RESORT, BPP_BITS_PREFERENCE, DEFAULT_BITS, DEFAULT_DEPTH,
+                      DEPTHWISE_MIN_WIDTH, DEPTHWISE_MODES, MAX_DEPTH, MIN_DEPTH, MIN_NET_WIDTH, PRESETS, QAT_FRACTION,
+                      FitSchedule)
 from .ratecontrol import plan_for_bpp
 from .render import BandRenderer, render_whole, renders_whole
 
@@ -48,6 +49,7 @@ class EncodeResult:
     fit_seconds: float
     encode_seconds: float
     batch: int = 1  # images fitted together (encode_batch); fit_seconds is this image's share
+    depthwise: bool = False  # the network has depthwise kernels (format version 2)
     tries: int = 1  # fits with seeds seed, seed+1, ...; this is the best, encode_seconds covers all
 
     def as_dict(self) -> dict:
@@ -68,17 +70,17 @@ def resolve_device(device: str) -> torch.device:
 
 
 def choose_net_width(height: int, width: int, channels: int, k: float,
-                     depth: int = DEFAULT_DEPTH) -> int:
-    """The largest network width whose parameter count is at most H*W*C / k."""
+                     depth: int = DEFAULT_DEPTH, depthwise: int = 0) -> int:
+    """The largest network width whose parameter count (with the ``depthwise`` kernels' mask) is at most H*W*C / k."""
     if not (isinstance(k, (int, float)) and math.isfinite(k) and k > 0):
         raise DdcInputError(f"compression ratio k must be a positive number, got {k!r}")
     budget = height * width * channels / k
-    if fmt.param_count(MIN_NET_WIDTH, depth, channels) > budget:
-        max_k = height * width * channels / fmt.param_count(MIN_NET_WIDTH, depth, channels)
+    if fmt.param_count(MIN_NET_WIDTH, depth, channels, depthwise) > budget:
+        max_k = height * width * channels / fmt.param_count(MIN_NET_WIDTH, depth, channels, depthwise)
         raise DdcInputError(
             f"image {width}x{height} is too small for ratio k={k:g}: use k <= {math.floor(max_k * 100) / 100:g}")
     net_width = MIN_NET_WIDTH
-    while net_width < 4096 and fmt.param_count(net_width + 1, depth, channels) <= budget:
+    while net_width < 4096 and fmt.param_count(net_width + 1, depth, channels, depthwise) <= budget:
         net_width += 1
     return net_width
 
@@ -97,7 +99,10 @@ def _schedule(preset: str | FitSchedule, iters: Optional[int]) -> FitSchedule:
     return dataclasses.replace(base, iters=iters, qat_iters=max(1, math.ceil(iters * QAT_FRACTION)))
 
 
-def _check_options(bits: int, seed: int, tries: int = 1, depth: int = DEFAULT_DEPTH) -> None:
+def _check_options(bits: int, seed: int, tries: int = 1, depth: int = DEFAULT_DEPTH,
+                   depthwise: str = "auto") -> None:
+    if depthwise not in DEPTHWISE_MODES:
+        raise DdcInputError(f"depthwise must be one of {', '.join(DEPTHWISE_MODES)}, got {depthwise!r}")
     if not isinstance(depth, int) or not MIN_DEPTH <= depth <= MAX_DEPTH:
         raise DdcInputError(f"depth must be an integer from {MIN_DEPTH} to {MAX_DEPTH}, got {depth!r}")
     if not isinstance(bits, int) or not 2 <= bits <= 16:
@@ -122,7 +127,8 @@ def _render(header: fmt.DdcHeader, q: np.ndarray, device: torch.device, band_row
     TF32 matrix products would let GPU pixels drift from CPU ones, so they are switched off
     for the decode; so decoded, an H100 and the CPU agreed within one level (README, "On an H100").
     """
-    weights = dequantize(q, header.steps, header.bits, header.net_width, header.depth, header.channels)
+    weights = dequantize(q, header.steps, header.bits, header.net_width, header.depth, header.channels,
+                         header.depthwise)
     recipe = (header.height, header.width, header.channels, header.net_width, header.depth, header.seed,
               header.upsample_mode, weights, device)
     if band_rows is None and cache_bytes is None and renders_whole(header.height, header.width, header.net_width,
@@ -152,46 +158,73 @@ class _Plan:
     seconds: float  # loading and planning
     seed: int
     depth: int
+    depthwise: int = 0  # format.weight_shapes mask
 
     @property
     def shape_key(self) -> tuple:
-        return (*self.pixels.shape, self.net_width, self.bits, self.depth)
+        return (*self.pixels.shape, self.net_width, self.bits, self.depth, self.depthwise)
 
 
-def _ratio(pixels: np.ndarray, net_width: int, depth: int) -> float:
-    """The compression ratio k of a network of this width and depth on these pixels."""
-    return pixels.size / fmt.param_count(net_width, depth, pixels.shape[2])
+def _ratio(pixels: np.ndarray, net_width: int, depth: int, depthwise: int = 0) -> float:
+    """The compression ratio k of a network of this width and depth (and kernels) on these pixels."""
+    return pixels.size / fmt.param_count(net_width, depth, pixels.shape[2], depthwise)
+
+
+def depthwise_mask(mode: str, net_width: int, depth: int) -> int:
+    """The kernels a network of ``net_width`` (counted with kernels) gets: every layer for "on", none
+    for "off", and for "auto" every layer where the width is at least ``DEPTHWISE_MIN_WIDTH``."""
+    wanted = mode == "on" or (mode == "auto" and net_width >= DEPTHWISE_MIN_WIDTH)
+    return fmt.all_layers(depth) if wanted else 0
+
+
+def plan_network(height: int, width: int, channels: int, k: float = 32.0, bpp: Optional[float] = None,
+                 bits: Optional[int] = None, depth: int = DEFAULT_DEPTH, schedule: Optional[FitSchedule] = None,
+                 depthwise: str = "auto") -> tuple[int, int, int]:
+    """(net_width, bits, depthwise mask) of the network an image of this size gets: ``k`` sets its width at
+    ``DEFAULT_BITS`` (or ``bits``); a ``bpp`` target lets rate control pick both, its size model told what
+    ``schedule`` does to the file's packing. The network is planned with kernels first; where
+    ``depthwise_mask`` denies them at that width (``auto``: too narrow), it is planned again without."""
+    def planned(mask: int) -> tuple[int, int]:
+        if bpp is None:
+            return choose_net_width(height, width, channels, k, depth, mask), DEFAULT_BITS if bits is None else bits
+        choices = BPP_BITS_CHOICES if bits is None else (bits,)
+        return plan_for_bpp(height, width, channels, bpp, depth, choices, MIN_NET_WIDTH, BPP_BITS_PREFERENCE,
+                            fixed_scale=schedule is not None and schedule.fixed_scale,
+                            penalised=schedule is not None and schedule.weight_l1 > 0,
+                            last_resort=BPP_BITS_LAST_RESORT, depthwise=mask)
+
+    if depthwise != "off":
+        try:
+            net_width, chosen_bits = planned(fmt.all_layers(depth))
+            mask = depthwise_mask(depthwise, net_width, depth)
+            if mask:
+                return net_width, chosen_bits, mask
+        except DdcInputError:  # too small for kernels: "on" reports it, "auto" plans without
+            if depthwise == "on":
+                raise
+    return (*planned(0), 0)
 
 
 def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int], seed: int,
-          depth: int, schedule: Optional[FitSchedule] = None) -> _Plan:
-    """The network to fit: ``k`` sets its width at ``DEFAULT_BITS`` (or ``bits``); a ``bpp`` target
-    lets rate control pick both, its size model told what ``schedule`` does to the file's packing."""
+          depth: int, schedule: Optional[FitSchedule] = None, depthwise: str = "auto") -> _Plan:
+    """The image's pixels and the network to fit them (``plan_network``)."""
     start = time.perf_counter()
     pixels = load_pixels(image)
     height, width, channels = pixels.shape
     if height * width > fmt.MAX_PIXELS:
         raise DdcInputError(f"image {width}x{height} exceeds the limit of {fmt.MAX_PIXELS} pixels")
+    net_width, bits, mask = plan_network(height, width, channels, k, bpp, bits, depth, schedule, depthwise)
     if bpp is not None:
-        choices = BPP_BITS_CHOICES if bits is None else (bits,)
-        net_width, bits = plan_for_bpp(height, width, channels, bpp, depth, choices,
-                                       MIN_NET_WIDTH, BPP_BITS_PREFERENCE,
-                                       fixed_scale=schedule is not None and schedule.fixed_scale,
-                                       penalised=schedule is not None and schedule.weight_l1 > 0,
-                                       last_resort=BPP_BITS_LAST_RESORT)
-        k = _ratio(pixels, net_width, depth)
-    else:
-        bits = DEFAULT_BITS if bits is None else bits
-        net_width = choose_net_width(height, width, channels, k, depth)
-    return _Plan(pixels, net_width, bits, float(k), time.perf_counter() - start, seed, depth)
+        k = _ratio(pixels, net_width, depth, mask)
+    return _Plan(pixels, net_width, bits, float(k), time.perf_counter() - start, seed, depth, mask)
 
 
 def pack(weights: dict[str, torch.Tensor], height: int, width: int, channels: int, net_width: int, bits: int,
-         seed: int, k: float, depth: int = DEFAULT_DEPTH) -> bytes:
-    """Quantise a fitted network's weights and write the .ddc file."""
-    q, steps = quantize(weights, bits, net_width, depth, channels)
+         seed: int, k: float, depth: int = DEFAULT_DEPTH, depthwise: int = 0) -> bytes:
+    """Quantise a fitted network's weights and write the .ddc file (version 2 where it has kernels)."""
+    q, steps = quantize(weights, bits, net_width, depth, channels, depthwise)
     header = fmt.DdcHeader(height=height, width=width, channels=channels, net_width=net_width,
-                           depth=depth, seed=seed, bits=bits, steps=steps, target_ratio=float(k))
+                           depth=depth, seed=seed, bits=bits, steps=steps, target_ratio=float(k), depthwise=depthwise)
     return fmt.encode_file(header, q)
 
 
@@ -200,7 +233,8 @@ def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, sc
     """Quantise, pack, and decode the file once to measure what the decoder will render."""
     start = time.perf_counter()
     height, width, channels = plan.pixels.shape
-    data = pack(weights, height, width, channels, plan.net_width, plan.bits, plan.seed, plan.k, plan.depth)
+    data = pack(weights, height, width, channels, plan.net_width, plan.bits, plan.seed, plan.k, plan.depth,
+                plan.depthwise)
     header, q = fmt.decode_file(data)
     decoded = _render(header, q, dev)
     result = EncodeResult(
@@ -209,14 +243,15 @@ def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, sc
         width=plan.net_width, ratio=header.ratio, target_ratio=plan.k, bits=plan.bits, seed=plan.seed, depth=plan.depth,
         image_width=width, image_height=height, channels=channels,
         iterations=schedule.iters + schedule.qat_iters, device=str(dev), fit_seconds=fit_seconds,
-        encode_seconds=plan.seconds + fit_seconds + time.perf_counter() - start, batch=batch)
+        encode_seconds=plan.seconds + fit_seconds + time.perf_counter() - start, batch=batch,
+        depthwise=bool(plan.depthwise))
     return data, result
 
 
 def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, psnr: Optional[float] = None,
            bits: Optional[int] = None, preset: str | FitSchedule = "default", seed: int = 0,
            iters: Optional[int] = None, device: str = "auto", tries: int = 1, depth: int = DEFAULT_DEPTH,
-           progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
+           depthwise: str = "auto", progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
     """Fit a Deep Decoder to ``image`` and return the .ddc bytes and a record.
 
     The size is set by the compression ratio ``k`` = (H * W * C) / (number of network
@@ -228,16 +263,18 @@ def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, ps
     fits with seeds ``seed``, ``seed + 1``, ... and keeps the best file: the seed costs nothing
     in the file, and a fit's outcome varies with it by a few tenths of a dB. ``depth`` is the
     number of hidden layers (the image is drawn from a grid 2^(depth-1) times smaller).
+    ``depthwise`` ("auto", "on", "off") gives every hidden layer a learnt 3x3 kernel per channel
+    (format version 2); "auto" does where the network is at least ``DEPTHWISE_MIN_WIDTH`` wide.
     """
     if psnr is not None:
         if bpp is not None:
             raise DdcInputError("give either a bpp or a PSNR target, not both")
         return encode_to_psnr(image, psnr, bits=bits, preset=preset, seed=seed, iters=iters, device=device,
-                              tries=tries, depth=depth, progress=progress)
-    _check_options(DEFAULT_BITS if bits is None else bits, seed, tries, depth)
+                              tries=tries, depth=depth, depthwise=depthwise, progress=progress)
+    _check_options(DEFAULT_BITS if bits is None else bits, seed, tries, depth, depthwise)
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
-    return _encode_tries(_plan(image, k, bpp, bits, seed, depth, schedule), tries, schedule, dev,
+    return _encode_tries(_plan(image, k, bpp, bits, seed, depth, schedule, depthwise), tries, schedule, dev,
                          progress)
 
 
@@ -258,7 +295,7 @@ PSNR_SEARCH_MIN_K = 8.0  # the widest network the PSNR search tries (about 2.6 b
 
 def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = None,
                    preset: str | FitSchedule = "default", seed: int = 0, iters: Optional[int] = None,
-                   device: str = "auto", tries: int = 1, depth: int = DEFAULT_DEPTH,
+                   device: str = "auto", tries: int = 1, depth: int = DEFAULT_DEPTH, depthwise: str = "auto",
                    progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
     """The narrowest network (at ``bits``, default 7) whose decoded PSNR reaches ``target`` dB.
 
@@ -266,19 +303,22 @@ def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = Non
     encode, so this costs about log2(width) + 1 encodes. It assumes PSNR grows with width,
     which holds on average; a fit's own noise (a few tenths of a dB) can make the chosen
     width a step wider or narrower than the true smallest. Raises ``DdcInputError`` when
-    even k=8 falls short, naming the PSNR it reached.
+    even k=8 falls short, naming the PSNR it reached. Each width gets the kernels ``depthwise_mask``
+    gives it, so with "auto" the narrow probes have none.
     """
     if not (isinstance(target, (int, float)) and math.isfinite(target) and target > 0):
         raise DdcInputError(f"PSNR target must be a positive number of dB, got {target!r}")
     bits = DEFAULT_BITS if bits is None else bits
-    _check_options(bits, seed, tries, depth)
+    _check_options(bits, seed, tries, depth, depthwise)
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
     start = time.perf_counter()
-    widest = _plan(image, PSNR_SEARCH_MIN_K, None, bits, seed, depth)
+    widest = _plan(image, PSNR_SEARCH_MIN_K, None, bits, seed, depth, depthwise=depthwise)
 
     def probe(net_width: int) -> tuple[bytes, EncodeResult]:
-        plan = dataclasses.replace(widest, net_width=net_width, k=_ratio(widest.pixels, net_width, depth))
+        mask = depthwise_mask(depthwise, net_width, depth)
+        plan = dataclasses.replace(widest, net_width=net_width, k=_ratio(widest.pixels, net_width, depth, mask),
+                                   depthwise=mask)
         return _encode_tries(plan, tries, schedule, dev, progress)
 
     best = probe(widest.net_width)
@@ -300,7 +340,8 @@ def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = Non
 def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[float] = None,
                  bits: Optional[int] = None, preset: str | FitSchedule = "default", seed: int = 0,
                  iters: Optional[int] = None, device: str = "auto", progress: Optional[Progress] = None,
-                 batch_size: int = 1, depth: int = DEFAULT_DEPTH) -> list[tuple[bytes, EncodeResult]]:
+                 batch_size: int = 1, depth: int = DEFAULT_DEPTH,
+                 depthwise: str = "auto") -> list[tuple[bytes, EncodeResult]]:
     """``encode`` each image, fitting up to ``batch_size`` images of one size together.
 
     Batching fits several images as one network (``BatchedDeepDecoder``), meant to amortise
@@ -312,10 +353,10 @@ def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise DdcInputError(f"batch size must be a positive integer, got {batch_size!r}")
-    _check_options(DEFAULT_BITS if bits is None else bits, seed, depth=depth)
+    _check_options(DEFAULT_BITS if bits is None else bits, seed, depth=depth, depthwise=depthwise)
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
-    plans = [_plan(image, k, bpp, bits, seed, depth, schedule) for image in images]
+    plans = [_plan(image, k, bpp, bits, seed, depth, schedule, depthwise) for image in images]
     return _encode_plans(plans, schedule, dev, progress, batch_size)
 
 
@@ -359,7 +400,8 @@ def _encode_plans(plans: list[_Plan], schedule: FitSchedule, dev: torch.device,
             group_start = time.perf_counter()
             plan = plans[chunk[0]]
             height, width, channels = plan.pixels.shape
-            nets = [DeepDecoder(height, width, channels, plan.net_width, plan.depth, plans[i].seed)
+            nets = [DeepDecoder(height, width, channels, plan.net_width, plan.depth, plans[i].seed,
+                                depthwise=plan.depthwise)
                     for i in chunk]
             model = (nets[0] if len(chunk) == 1 else BatchedDeepDecoder(nets)).to(dev)
             target = torch.cat([_to_tensor(plans[i].pixels, dev) for i in chunk])

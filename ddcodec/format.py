@@ -1,14 +1,14 @@
-"""The .ddc container, version 1: header, zstd payload of quantised weights, CRC32.
+"""The .ddc container, versions 1 and 2: header, zstd payload of quantised weights, CRC32.
 
 The header is the complete recipe of the network, so a decoder needs nothing else.
 It is declared as data (``FIELDS``) and written and read by the same table, so the
 two directions cannot drift apart. Named choices are indices into fixed tables.
 This module imports no torch: ``read_header`` is cheap and serves ``ddcodec info``.
 
-Layout (all integers little-endian; see FORMAT.md for the prose version)::
+Layout (all integers little-endian; README "The .ddc file format" has the prose version)::
 
     magic        4 bytes  b"\\x89DDC"
-    fixed fields          FIELDS below, in order
+    fixed fields          FIELDS below, in order (version 2: then FIELDS_V2's depthwise mask)
     steps        float32 x (2 * depth + channels)
     payload_size uint32
     payload      zstd frame of the quantised weights (see ``weight_shapes``)
@@ -28,7 +28,7 @@ import zstandard
 from .errors import DdcFormatError
 
 MAGIC = b"\x89DDC"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest this module reads and writes; a header is written at the lowest version it needs
 
 UPSAMPLE_MODES = ("bilinear", "nearest")
 NORM_MODES = ("batch-stats",)
@@ -61,7 +61,14 @@ FIELDS: tuple[Field, ...] = (
     Field("quant", "B", 0, len(QUANT_SCHEMES) - 1),
     Field("target_ratio", "f", 0.0, math.inf),
 )
-_FIXED = struct.Struct("<" + "".join(f.fmt for f in FIELDS))
+# Version 2 adds one field: bit i set means hidden layer i has a 3x3 depthwise kernel per channel after
+# its upsampling (weight_shapes' dw{i}). Headers without kernels are written as version 1, which
+# decoders before version 2 read, byte for byte as they were.
+FIELDS_V2: tuple[Field, ...] = FIELDS + (Field("depthwise", "H", 0, 2**10 - 1),)
+_STRUCTS = {1: struct.Struct("<" + "".join(f.fmt for f in FIELDS)),
+            2: struct.Struct("<" + "".join(f.fmt for f in FIELDS_V2))}
+_FIELDS_OF = {1: FIELDS, 2: FIELDS_V2}
+DEPTHWISE_TAPS = 9  # a 3x3 kernel, replicate padding
 
 
 @dataclass(frozen=True)
@@ -80,11 +87,20 @@ class DdcHeader:
     upsample: int = 0
     norm: int = 0
     quant: int = 0
-    version: int = FORMAT_VERSION
+    depthwise: int = 0  # bit mask of the hidden layers with a depthwise kernel (version 2)
+    version: int = 0  # 0: the lowest version that can hold this header (``required_version``)
+
+    def __post_init__(self) -> None:
+        if self.version == 0:
+            object.__setattr__(self, "version", required_version(self.depthwise))
 
     @property
     def n_params(self) -> int:
-        return param_count(self.net_width, self.depth, self.channels)
+        return param_count(self.net_width, self.depth, self.channels, self.depthwise)
+
+    @property
+    def depthwise_layers(self) -> list[int]:
+        return depthwise_layers(self.depthwise, self.depth)
 
     @property
     def ratio(self) -> float:
@@ -104,9 +120,27 @@ class DdcHeader:
         return QUANT_SCHEMES[self.quant]
 
 
-def param_count(net_width: int, depth: int, channels: int) -> int:
-    """N = depth*w^2 (1x1 convs) + 2*depth*w (norm scale and shift) + channels*w (output conv)."""
-    return depth * net_width**2 + 2 * depth * net_width + channels * net_width
+def required_version(depthwise: int) -> int:
+    """Version 1 holds every network without depthwise kernels; version 2 is needed for them."""
+    return 2 if depthwise else 1
+
+
+def depthwise_layers(mask: int, depth: int) -> list[int]:
+    """The hidden layers whose bit is set in ``mask`` (bits at or above ``depth`` are ignored here;
+    a header with one is refused)."""
+    return [i for i in range(depth) if mask >> i & 1]
+
+
+def all_layers(depth: int) -> int:
+    """The mask with a depthwise kernel on every hidden layer."""
+    return (1 << depth) - 1
+
+
+def param_count(net_width: int, depth: int, channels: int, depthwise: int = 0) -> int:
+    """N = depth*w^2 (1x1 convs) + 2*depth*w (norm scale and shift) + channels*w (output conv)
+    + 9*w per layer with a depthwise kernel."""
+    kernels = len(depthwise_layers(depthwise, depth))
+    return depth * net_width**2 + 2 * depth * net_width + channels * net_width + kernels * DEPTHWISE_TAPS * net_width
 
 
 def n_steps(depth: int, channels: int) -> int:
@@ -114,8 +148,11 @@ def n_steps(depth: int, channels: int) -> int:
     return 2 * depth + channels
 
 
-def weight_shapes(net_width: int, depth: int, channels: int) -> list[tuple[str, tuple[int, ...]]]:
-    """The fixed serialisation order of the weights: per layer conv (out x in), scale, shift; then output conv."""
+def weight_shapes(net_width: int, depth: int, channels: int,
+                  depthwise: int = 0) -> list[tuple[str, tuple[int, ...]]]:
+    """The fixed serialisation order of the weights: per layer conv (out x in), scale, shift, and where
+    ``depthwise`` has the layer's bit its kernels (one row of 9 taps per channel, row-major 3x3); then
+    the output conv."""
     shapes: list[tuple[str, tuple[int, ...]]] = []
     for i in range(depth):
         shapes += [
@@ -123,12 +160,14 @@ def weight_shapes(net_width: int, depth: int, channels: int) -> list[tuple[str, 
             (f"scale{i}", (net_width,)),
             (f"shift{i}", (net_width,)),
         ]
+        if depthwise >> i & 1:
+            shapes.append((f"dw{i}", (net_width, DEPTHWISE_TAPS)))
     shapes.append(("out", (channels, net_width)))
     return shapes
 
 
 def _check_ranges(values: dict[str, float]) -> None:
-    for f in FIELDS:
+    for f in _FIELDS_OF[values["version"]]:
         v = values[f.name]
         if isinstance(v, float) and not math.isfinite(v) or not (f.lo <= v <= f.hi):
             raise DdcFormatError(f"header field {f.name}={v!r} out of range [{f.lo}, {f.hi}]")
@@ -136,6 +175,9 @@ def _check_ranges(values: dict[str, float]) -> None:
             raise DdcFormatError(f"header field {f.name}={v!r} is not an integer")
     if values["target_ratio"] <= 0:
         raise DdcFormatError(f"header field target_ratio={values['target_ratio']!r} must be positive")
+    if values.get("depthwise", 0) >> values["depth"]:
+        raise DdcFormatError(
+            f"header field depthwise={values['depthwise']:#x} names a layer beyond depth {values['depth']}")
 
 
 def _check_sizes(h: DdcHeader) -> None:
@@ -171,9 +213,9 @@ def _code_dtype(bits: int) -> np.dtype:
     return np.dtype("<u1") if bits <= 8 else np.dtype("<u2")
 
 
-def header_struct_size() -> int:
+def header_struct_size(version: int = 1) -> int:
     """Bytes of the fixed fields after the magic."""
-    return _FIXED.size
+    return _STRUCTS[version].size
 
 
 def compress_codes(q: np.ndarray, bits: int) -> bytes:
@@ -184,7 +226,12 @@ def compress_codes(q: np.ndarray, bits: int) -> bytes:
 
 def encode_file(header: DdcHeader, q: np.ndarray) -> bytes:
     """Serialise a header and the flat integer weights (in ``weight_shapes`` order) to .ddc bytes."""
-    values = {f.name: getattr(header, f.name) for f in FIELDS}
+    if header.version not in _STRUCTS:
+        raise DdcFormatError(f"cannot write format version {header.version} (this ddcodec writes 1 and 2)")
+    if header.version < required_version(header.depthwise):
+        raise DdcFormatError(f"depthwise kernels need format version {required_version(header.depthwise)}")
+    fields = _FIELDS_OF[header.version]
+    values = {f.name: getattr(header, f.name) for f in fields}
     _check_ranges(values)
     _check_sizes(header)
     q = np.asarray(q)
@@ -196,7 +243,7 @@ def encode_file(header: DdcHeader, q: np.ndarray) -> bytes:
     payload = compress_codes(q, header.bits)
     body = (
         MAGIC
-        + _FIXED.pack(*(values[f.name] for f in FIELDS))
+        + _STRUCTS[header.version].pack(*(values[f.name] for f in fields))
         + struct.pack(f"<{len(header.steps)}f", *header.steps)
         + struct.pack("<I", len(payload))
         + payload
@@ -221,13 +268,14 @@ def _parse(data: bytes) -> tuple[DdcHeader, bytes]:
             f"format version {version} is newer than this ddcodec supports ({FORMAT_VERSION}); upgrade ddcodec")
     if version < 1:
         raise DdcFormatError(f"invalid format version {version}")
-    if len(data) < pos + _FIXED.size + 4:
+    fixed = _STRUCTS[version]
+    if len(data) < pos + fixed.size + 4:
         raise DdcFormatError("truncated file (header incomplete)")
     stored_crc = struct.unpack_from("<I", data, len(data) - 4)[0]
     if zlib.crc32(data[:-4]) != stored_crc:
         raise DdcFormatError("CRC mismatch: the file is corrupted or truncated")
-    values = dict(zip((f.name for f in FIELDS), _FIXED.unpack_from(data, pos)))
-    pos += _FIXED.size
+    values = dict(zip((f.name for f in _FIELDS_OF[version]), fixed.unpack_from(data, pos)))
+    pos += fixed.size
     _check_ranges(values)
     count = n_steps(values["depth"], values["channels"])
     if len(data) < pos + 4 * count + 4 + 4:
@@ -273,8 +321,9 @@ def decode_file(data: bytes) -> tuple[DdcHeader, np.ndarray]:
 
 def header_dict(header: DdcHeader, file_size: int | None = None) -> dict:
     """A flat, JSON-ready description of a header (names, not indices) for ``ddcodec info``."""
-    out = {f.name: getattr(header, f.name) for f in dataclass_fields(header) if f.name != "steps"}
+    out = {f.name: getattr(header, f.name) for f in dataclass_fields(header) if f.name not in ("steps", "depthwise")}
     out.update(
+        depthwise_layers=header.depthwise_layers,
         upsample=header.upsample_mode,
         norm=header.norm_mode,
         quant=header.quant_scheme,
@@ -294,7 +343,7 @@ def payload_stats(data: bytes) -> dict:
     _, counts = np.unique(q, return_counts=True)
     p = counts / counts.sum()
     entropy = float(-(p * np.log2(p)).sum())
-    payload = len(data) - (len(MAGIC) + _FIXED.size + 4 * len(header.steps) + 4) - 4  # minus header, CRC
+    payload = len(data) - (len(MAGIC) + _STRUCTS[header.version].size + 4 * len(header.steps) + 4) - 4  # minus header, CRC
     zstd_bits = 8 * payload / q.size
     return {"weights": int(q.size), "bits": header.bits, "entropy_bits_per_weight": round(entropy, 4),
             "zstd_bits_per_weight": round(zstd_bits, 4), "zstd_gap_percent": round(100 * (zstd_bits / entropy - 1), 2)}

@@ -1,7 +1,8 @@
 """The Deep Decoder network, built from the recipe in a .ddc header.
 
 Hidden layer i: 1x1 conv (no bias, rows scaled to max-abs 1) -> upsample to the next layer's size (all but the
-last) -> ReLU -> channel normalisation with the statistics of the single image and a
+last) -> [format version 2: a 3x3 depthwise conv, one kernel per channel scaled to max-abs 1, replicate
+padding] -> ReLU -> channel normalisation with the statistics of the single image and a
 learnt scale and shift. Output: 1x1 conv to the image channels, sigmoid.
 
 Layer sizes are ceil(H / 2^j), so any H and W work, not only multiples of 2^(depth-1).
@@ -19,9 +20,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .format import UPSAMPLE_MODES, weight_shapes
+from .format import DEPTHWISE_TAPS, UPSAMPLE_MODES, weight_shapes
 
 Z_RANGE = 0.1  # z ~ U[0, 0.1), as in the reference implementation
+DEPTHWISE_INIT_NOISE = 0.1  # a depthwise kernel starts as the identity plus U(-0.1, 0.1) per tap
 NORM_EPS = 1e-5
 
 Transform = Callable[[str, torch.Tensor], torch.Tensor]
@@ -49,8 +51,10 @@ def fixed_input(seed: int, net_width: int, size: tuple[int, int]) -> np.ndarray:
     return (rng.random((1, net_width, *size)) * Z_RANGE).astype(np.float32)
 
 
-def initial_weights(seed: int, net_width: int, depth: int, channels: int) -> dict[str, np.ndarray]:
-    """Kaiming-uniform convs (bound 1/sqrt(fan_in), torch's default), unit scale, zero shift."""
+def initial_weights(seed: int, net_width: int, depth: int, channels: int, depthwise: int = 0) -> dict[str, np.ndarray]:
+    """Kaiming-uniform convs (bound 1/sqrt(fan_in), torch's default), unit scale, zero shift; depthwise
+    kernels the identity plus a little noise, from a stream of their own, so the other weights start
+    where they would without kernels."""
     rng = np.random.Generator(np.random.PCG64([seed, 1]))
     out = {}
     for name, shape in weight_shapes(net_width, depth, channels):
@@ -61,7 +65,13 @@ def initial_weights(seed: int, net_width: int, depth: int, channels: int) -> dic
         else:
             bound = 1.0 / math.sqrt(shape[1])
             out[name] = rng.uniform(-bound, bound, shape).astype(np.float32)
-    return out
+    kernel_rng = np.random.Generator(np.random.PCG64([seed, 2]))
+    for name, shape in weight_shapes(net_width, depth, channels, depthwise):
+        if name.startswith("dw"):
+            kernel = kernel_rng.uniform(-DEPTHWISE_INIT_NOISE, DEPTHWISE_INIT_NOISE, shape)
+            kernel[:, DEPTHWISE_TAPS // 2] += 1.0
+            out[name] = kernel.astype(np.float32)
+    return {name: out[name] for name, _ in weight_shapes(net_width, depth, channels, depthwise)}
 
 
 def source_index(n_in: int, n_out: int, mode: str, device: torch.device):
@@ -164,7 +174,7 @@ class DeepDecoder(torch.nn.Module):
     """f(z) for a fixed z; the parameters are the weights in ``weight_shapes`` order."""
 
     def __init__(self, height: int, width: int, channels: int, net_width: int, depth: int,
-                 seed: int, upsample: str = "bilinear") -> None:
+                 seed: int, upsample: str = "bilinear", depthwise: int = 0) -> None:
         super().__init__()
         if upsample not in UPSAMPLE_MODES:
             raise ValueError(f"unknown upsampling mode {upsample!r}")
@@ -173,7 +183,8 @@ class DeepDecoder(torch.nn.Module):
         # channels-last, the CPU's layout (stacked_layout); on a GPU run_layers copies it to its own
         z = torch.from_numpy(fixed_input(seed, net_width, self.sizes[0]))
         self.register_buffer("z", z.contiguous(memory_format=torch.channels_last))
-        init = initial_weights(seed, net_width, depth, channels)
+        self.depthwise = depthwise
+        init = initial_weights(seed, net_width, depth, channels, depthwise)
         self.weights = torch.nn.ParameterDict(
             {name: torch.nn.Parameter(torch.from_numpy(value)) for name, value in init.items()})
 
@@ -199,6 +210,7 @@ class BatchedDeepDecoder(torch.nn.Module):
         super().__init__()
         first = models[0]
         if any(m.sizes != first.sizes or m.upsample != first.upsample or m.z.shape != first.z.shape
+               or m.weights.keys() != first.weights.keys()
                or any(m.weights[n].shape != p.shape for n, p in first.weights.items()) for m in models):
             raise ValueError("batched networks must all have the same shape")
         self.sizes, self.upsample, self.batch = first.sizes, first.upsample, len(models)
@@ -258,6 +270,15 @@ def _conv1x1(x: torch.Tensor, weight: torch.Tensor, groups: int, stacked: bool) 
     return torch.matmul(weight.reshape(groups, -1, c), x.view(b, c, h * w)).view(b, -1, h, w)
 
 
+def _depthwise(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
+    """Each channel convolved with its own 3x3 kernel (``kernels`` (..., C, 9), any leading image axis
+    flattened with the channels), edges replicated, so the layer's size is kept."""
+    b, c, h, w = x.shape
+    flat = x if b == 1 else x.reshape(1, b * c, h, w)
+    out = F.conv2d(F.pad(flat, (1, 1, 1, 1), mode="replicate"), kernels.reshape(-1, 1, 3, 3), groups=b * c)
+    return out if b == 1 else out.view(b, c, h, w)
+
+
 def run_layers(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[int, int]], upsample: str,
                groups: int = 1, rows: Optional[torch.Tensor] = None, coarse: bool = False,
                stacked: Optional[bool] = None) -> torch.Tensor:
@@ -270,7 +291,12 @@ def run_layers(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[in
     With ``coarse`` the last upsampling is skipped, so the last two layers run at
     ``coarse_size(sizes)``, a quarter of the work: the same weights draw a half-size image,
     which coarse-to-fine fitting (``FitSchedule.coarse_fraction``) fits first.
+    Hidden layer i has a depthwise kernel where ``w`` has ``dw{i}``. A kernel reads its neighbours'
+    rows, so with kernels ``rows`` renders every row (statistics of the whole image) and returns the
+    asked ones: none of the saving.
     """
+    if rows is not None and any(name.startswith("dw") for name in w):
+        return run_layers(z, w, sizes, upsample, groups, coarse=coarse, stacked=stacked)[:, :, rows]
     if stacked is None:
         stacked = stacked_layout(z.device)
     x = z if stacked else z.reshape(groups, -1, *z.shape[2:]).contiguous()
@@ -281,6 +307,8 @@ def run_layers(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[in
                 x = upsample_rows(x, sizes[i + 1], rows, upsample)
             else:
                 x = _upsample(x, sizes[i + 1], upsample)
+        if f"dw{i}" in w:
+            x = _depthwise(x, unit_rows(w[f"dw{i}"]))
         x = channel_norm(F.relu(x), w[f"scale{i}"].reshape(-1), w[f"shift{i}"].reshape(-1))
     y = torch.sigmoid(_conv1x1(x, w["out"], groups, stacked))
     return y.view(groups, -1, *y.shape[2:])

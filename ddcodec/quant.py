@@ -1,7 +1,8 @@
 """Weight quantisation, scheme "rownorm-v1".
 
 The model uses every hidden 1x1 conv with its rows scaled to max-abs 1 (``unit_rows``),
-so a row's own scale never reaches the output. Each hidden conv row is therefore
+so a row's own scale never reaches the output; so does every depthwise kernel (format version 2),
+a row of 9 taps per channel. Each hidden conv row is therefore
 quantised against its own max-abs and dequantised as ``q / qmax``: per-channel
 precision whose scales cost nothing, because they are never stored. (Relying on the
 normalisation alone to absorb the scale is not exact: its epsilon made post-training
@@ -29,7 +30,7 @@ def qmax(bits: int) -> int:
 
 
 def _is_rownorm(name: str) -> bool:
-    return name.startswith("conv")
+    return name.startswith(("conv", "dw"))
 
 
 def _steps_of(name: str, w: torch.Tensor, bits: int) -> torch.Tensor:
@@ -50,12 +51,12 @@ def fake_quant(name: str, w: torch.Tensor, bits: int) -> torch.Tensor:
 
 
 def quantize(weights: dict[str, torch.Tensor], bits: int, net_width: int, depth: int,
-             channels: int) -> tuple[np.ndarray, tuple[float, ...]]:
+             channels: int, depthwise: int = 0) -> tuple[np.ndarray, tuple[float, ...]]:
     """Integers in ``weight_shapes`` order (flat int64) and the stored steps (header order)."""
     m = qmax(bits)
     ints: list[np.ndarray] = []
     steps: dict[str, torch.Tensor] = {}
-    for name, _ in weight_shapes(net_width, depth, channels):
+    for name, _ in weight_shapes(net_width, depth, channels, depthwise):
         w = weights[name].detach().float().cpu()
         if _is_rownorm(name):
             q = torch.round(unit_rows(w) * m)
@@ -70,13 +71,13 @@ def quantize(weights: dict[str, torch.Tensor], bits: int, net_width: int, depth:
 
 
 def dequantize(q: np.ndarray, steps: tuple[float, ...], bits: int, net_width: int, depth: int,
-               channels: int) -> dict[str, torch.Tensor]:
+               channels: int, depthwise: int = 0) -> dict[str, torch.Tensor]:
     """float32 weights for ``DeepDecoder`` from the integers and steps of a file."""
     m = qmax(bits)
     step_arr = np.asarray(steps, np.float32)
     out: dict[str, torch.Tensor] = {}
     pos = 0
-    for name, shape in weight_shapes(net_width, depth, channels):
+    for name, shape in weight_shapes(net_width, depth, channels, depthwise):
         n = int(np.prod(shape))
         qi = torch.from_numpy(q[pos : pos + n].astype(np.float32).reshape(shape))
         pos += n

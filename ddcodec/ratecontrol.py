@@ -30,12 +30,13 @@ from .errors import DdcInputError
 # PENALTY_PACKING): 3% then holds for a plan's mean file, not for every file.
 ACCEPT_UNDER, ACCEPT_OVER = 0.025, 0.015
 FALLBACK_UNDER = 0.05  # how far under the target a preferred precision may land when none is in the window
-SIZE_MODEL = "gaussian-rows-v4"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last)
+SIZE_MODEL = "gaussian-rows-v5"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last; v5: depthwise kernels)
 
 
-def header_bytes(depth: int, channels: int) -> int:
+def header_bytes(depth: int, channels: int, depthwise: int = 0) -> int:
     """Everything in a .ddc file but the zstd payload."""
-    return len(fmt.MAGIC) + fmt.header_struct_size() + 4 * fmt.n_steps(depth, channels) + 4 + 4
+    return (len(fmt.MAGIC) + fmt.header_struct_size(fmt.required_version(depthwise)) + 4 * fmt.n_steps(depth, channels)
+            + 4 + 4)
 
 
 SAMPLED_ROWS = 64  # rows drawn per conv: rows are alike, and 64 give the rate within 0.1% (width 67 to 813)
@@ -47,37 +48,50 @@ SAMPLED_ROWS = 64  # rows drawn per conv: rows are alike, and 64 give the rate w
 PENALTY_PACKING = 0.98
 
 
+# A fitted depthwise kernel, scaled to max-abs 1, is mostly its centre tap: off-centre taps averaged a quarter
+# to a third of it (kodim15 at 192x128, 0.5 bpp, width 12, 800 steps); identity plus this much Gaussian noise
+# packs like them (0.85 bytes per weight at 7 bits, where Gaussian rows of 9 took 1.08)
+KERNEL_SPREAD = 0.35
+
+
 @lru_cache(maxsize=256)
 def bytes_per_weight(bits: int, net_width: int, depth: int, channels: int, fixed_scale: bool = False,
-                     penalised: bool = False) -> float:
+                     penalised: bool = False, depthwise: int = 0) -> float:
     """zstd bytes per weight of a ``net_width`` network's codes, its weights drawn Gaussian and
     quantised and packed as the format does (rows of convs scaled to max-abs qmax, the
     normalisation's vectors per tensor); at most ``SAMPLED_ROWS`` rows of each conv are drawn.
     With ``fixed_scale`` (``FitSchedule.fixed_scale``) every normalisation scale is 1, one code repeated.
-    With ``penalised`` (a ``FitSchedule.weight_l1`` penalty) times ``PENALTY_PACKING``, as measured."""
+    With ``penalised`` (a ``FitSchedule.weight_l1`` penalty) times ``PENALTY_PACKING``, as measured.
+    Depthwise kernels (``depthwise``, a format.weight_shapes mask) are drawn as the identity plus Gaussian
+    noise of std ``KERNEL_SPREAD``: fitted kernels keep their initial centre tap largest."""
     qmax = 2 ** (bits - 1) - 1
     rng = np.random.default_rng(0)
     codes = []
-    for name, shape in fmt.weight_shapes(net_width, depth, channels):
+    for name, shape in fmt.weight_shapes(net_width, depth, channels, depthwise):
         if len(shape) == 2:
             shape = (min(shape[0], SAMPLED_ROWS), shape[1])
         g = np.ones(shape) if fixed_scale and name.startswith("scale") else rng.standard_normal(shape)
+        if name.startswith("dw"):
+            g *= KERNEL_SPREAD
+            g[:, fmt.DEPTHWISE_TAPS // 2] += 1.0
         peak = np.abs(g).max(axis=-1, keepdims=True) if g.ndim == 2 else np.abs(g).max()
         codes.append(np.round(g / peak * qmax).astype(np.int64).ravel())
     q = np.concatenate(codes)
     return len(fmt.compress_codes(q, bits)) / q.size * (PENALTY_PACKING if penalised else 1.0)
 
 
-def predicted_bytes(net_width: int, depth: int, channels: int, bits: int, per_weight: float) -> int:
-    return math.ceil(header_bytes(depth, channels) + per_weight * fmt.param_count(net_width, depth, channels))
+def predicted_bytes(net_width: int, depth: int, channels: int, bits: int, per_weight: float,
+                    depthwise: int = 0) -> int:
+    return math.ceil(header_bytes(depth, channels, depthwise)
+                     + per_weight * fmt.param_count(net_width, depth, channels, depthwise))
 
 
 def _widths_around(target_bytes: float, depth: int, channels: int, bits: int, per_weight: float,
-                   min_width: int) -> list[tuple[int, int]]:
+                   min_width: int, depthwise: int = 0) -> list[tuple[int, int]]:
     """(net_width, predicted bytes) for widths up to the first one above the target."""
     out = []
     for net_width in range(min_width, 4097):
-        size = predicted_bytes(net_width, depth, channels, bits, per_weight)
+        size = predicted_bytes(net_width, depth, channels, bits, per_weight, depthwise)
         out.append((net_width, size))
         if size > target_bytes:
             break
@@ -87,10 +101,11 @@ def _widths_around(target_bytes: float, depth: int, channels: int, bits: int, pe
 def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, depth: int,
                  bits_choices: tuple[int, ...], min_width: int, preference: tuple[int, ...],
                  fixed_scale: bool = False, penalised: bool = False,
-                 last_resort: tuple[int, ...] = ()) -> tuple[int, int]:
+                 last_resort: tuple[int, ...] = (), depthwise: int = 0) -> tuple[int, int]:
     """(net_width, bits) for a file of about ``target_bpp`` (``fixed_scale``: the fit leaves the
     normalisations' scales at 1, ``FitSchedule.fixed_scale``, so they pack to almost nothing;
-    ``penalised``: the fit has a ``weight_l1`` penalty, so the codes pack tighter; ``bytes_per_weight``).
+    ``penalised``: the fit has a ``weight_l1`` penalty, so the codes pack tighter; ``depthwise``: the
+    network's depthwise kernels, a format.weight_shapes mask; ``bytes_per_weight``).
 
     Precisions are tried in ``preference`` order (best quality per bit first, as measured):
     the first one with a plan within ``ACCEPT_UNDER`` / ``ACCEPT_OVER`` of the target wins,
@@ -112,16 +127,19 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
     target_bytes = target_bpp * height * width / 8
     plans = []  # (signed relative error, net_width, bits)
     for bits in bits_choices:
-        widths = _widths_around(target_bytes, depth, channels, bits, bits / 8, min_width)
-        per_weight = bytes_per_weight(bits, widths[-1][0], depth, channels, fixed_scale, penalised)  # the rate near the target
-        near = _widths_around(target_bytes, depth, channels, bits, per_weight, min_width)[-1][0]
+        widths = _widths_around(target_bytes, depth, channels, bits, bits / 8, min_width, depthwise)
+        per_weight = bytes_per_weight(bits, widths[-1][0], depth, channels, fixed_scale, penalised,
+                                      depthwise)  # the rate near the target
+        near = _widths_around(target_bytes, depth, channels, bits, per_weight, min_width, depthwise)[-1][0]
         # the widths around the crossing, each predicted at its own rate (it varies with the width)
         for net_width in range(max(min_width, near - 2), near + 2):
             size = predicted_bytes(net_width, depth, channels, bits,
-                                   bytes_per_weight(bits, net_width, depth, channels, fixed_scale, penalised))
+                                   bytes_per_weight(bits, net_width, depth, channels, fixed_scale, penalised,
+                                                    depthwise), depthwise)
             plans.append(((size - target_bytes) / target_bytes, net_width, bits))
     smallest = min(predicted_bytes(min_width, depth, channels, b,
-                                   bytes_per_weight(b, min_width, depth, channels, fixed_scale, penalised))
+                                   bytes_per_weight(b, min_width, depth, channels, fixed_scale, penalised,
+                                                    depthwise), depthwise)
                    for b in bits_choices)
     if target_bytes < smallest * 0.97:
         raise DdcInputError(

@@ -21,8 +21,9 @@ from .model import BatchedDeepDecoder, DeepDecoder, coarse_size, tf32_matmuls
 from .presets import DEFAULT_DEPTH
 
 
-def _model_and_target(height: int, width: int, net_width: int, batch: int, coarse: bool, device: torch.device):
-    nets = [DeepDecoder(height, width, 3, net_width, DEFAULT_DEPTH, seed) for seed in range(batch)]
+def _model_and_target(height: int, width: int, net_width: int, batch: int, coarse: bool, device: torch.device,
+                      depthwise: int = 0):
+    nets = [DeepDecoder(height, width, 3, net_width, DEFAULT_DEPTH, seed, depthwise=depthwise) for seed in range(batch)]
     model = (nets[0] if batch == 1 else BatchedDeepDecoder(nets)).to(device)
     size = coarse_size(model.sizes) if coarse else (height, width)
     return model, torch.rand(batch, 3, *size, device=device)
@@ -59,9 +60,10 @@ def _time(step: Callable[[], None], device: torch.device, steps: int, warmup: in
 
 
 def eager_ms(height: int, width: int, net_width: int, device: torch.device, steps: int, *, batch: int = 1,
-             coarse: bool = False, read_loss: bool = False, fused: bool = False) -> float:
-    """Milliseconds per step launched op by op; ``read_loss``: the host reads the losses every step."""
-    model, target = _model_and_target(height, width, net_width, batch, coarse, device)
+             coarse: bool = False, read_loss: bool = False, fused: bool = False, depthwise: int = 0) -> float:
+    """Milliseconds per step launched op by op; ``read_loss``: the host reads the losses every step;
+    ``depthwise``: the network's kernels (a format.weight_shapes mask)."""
+    model, target = _model_and_target(height, width, net_width, batch, coarse, device, depthwise)
     opt = torch.optim.Adam(model.parameters(), lr=0.01, fused=fused or None)
 
     def step() -> None:
@@ -70,10 +72,11 @@ def eager_ms(height: int, width: int, net_width: int, device: torch.device, step
     return _time(step, device, steps)
 
 
-def graphed_ms(height: int, width: int, net_width: int, steps: int, *, batch: int = 1, coarse: bool = False) -> float:
+def graphed_ms(height: int, width: int, net_width: int, steps: int, *, batch: int = 1, coarse: bool = False,
+               depthwise: int = 0) -> float:
     """Milliseconds per step captured once as a CUDA graph and replayed (fused, capturable Adam)."""
     device = torch.device("cuda")
-    model, target = _model_and_target(height, width, net_width, batch, coarse, device)
+    model, target = _model_and_target(height, width, net_width, batch, coarse, device, depthwise)
     opt = torch.optim.Adam(model.parameters(), lr=torch.tensor(0.01, device=device), fused=True, capturable=True)
     side = torch.cuda.Stream()
     side.wait_stream(torch.cuda.current_stream())

@@ -94,7 +94,7 @@ def test_decode_to_other_format(ddc, tmp_path):
 def test_info_text_and_json(ddc, rgb_encoded):
     text = run("info", ddc)
     assert text.exit_code == 0
-    assert "     version: 1" in text.output and "       width: 47" in text.output
+    assert "         version: 1" in text.output and "           width: 47" in text.output
     fields = json.loads(run("info", ddc, "--json").output)
     assert fields["bytes"] == len(rgb_encoded[0]) and fields["seed"] == 7
     assert fields["upsample"] == "bilinear" and fields["quant"] == "rownorm-v1"

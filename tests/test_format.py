@@ -138,9 +138,59 @@ def test_bit_flip_is_a_crc_mismatch(good_file):
 
 def test_newer_version_is_refused(good_file):
     body = bytearray(good_file[:-4])
-    body[4] = 2
-    with pytest.raises(DdcFormatError, match="format version 2 is newer than this ddcodec supports"):
+    body[4] = 3
+    with pytest.raises(DdcFormatError, match="format version 3 is newer than this ddcodec supports"):
         fmt.read_header(with_crc(bytes(body)))
+
+
+def test_version_2_header_bytes_carry_the_depthwise_mask():
+    h = make_header(depthwise=0b10)
+    assert h.version == 2 and h.depthwise_layers == [1]
+    data = fmt.encode_file(h, make_weights(h))
+    expected_fixed = struct.pack("<BHHBHBBBIBBfH", 2, 40, 48, 3, 4, 2, 0, 0, 123456, 8, 0, 32.0, 0b10)
+    assert data[4:27] == expected_fixed
+    assert data[27:27 + 4 * 7] == struct.pack("<7f", *([0.5] * 7))
+    (payload_size,) = struct.unpack_from("<I", data, 55)
+    assert len(data) == 55 + 4 + payload_size + 4
+    header, q = fmt.decode_file(data)
+    assert header == h
+    np.testing.assert_array_equal(q, make_weights(h))
+
+
+def test_headers_without_kernels_stay_version_1():
+    # decoders before version 2 keep reading every file that has no depthwise kernels
+    assert make_header().version == 1
+    assert fmt.encode_file(make_header(), make_weights(make_header()))[4] == 1
+    explicit = make_header(version=2)  # a writer may still choose version 2
+    data = fmt.encode_file(explicit, make_weights(explicit))
+    assert data[4] == 2 and fmt.read_header(data) == explicit and fmt.read_header(data).depthwise == 0
+
+
+def test_depthwise_kernels_need_version_2():
+    h = make_header(depthwise=1, version=1)
+    with pytest.raises(DdcFormatError, match="depthwise kernels need format version 2"):
+        fmt.encode_file(h, make_weights(h))
+
+
+def test_depthwise_mask_beyond_the_depth_is_refused():
+    h = make_header(depthwise=0b100)  # depth 2: layers 0 and 1 only
+    with pytest.raises(DdcFormatError, match="depthwise=0x4 names a layer beyond depth 2"):
+        fmt.encode_file(h, np.zeros(h.n_params, np.int64))
+    good = make_header(depthwise=0b11)
+    body = bytearray(fmt.encode_file(good, make_weights(good))[:-4])
+    struct.pack_into("<H", body, 25, 0b111)
+    with pytest.raises(DdcFormatError, match="names a layer beyond depth 2"):
+        fmt.read_header(with_crc(bytes(body)))
+
+
+def test_depthwise_kernels_in_the_weight_order_and_count():
+    names = [n for n, _ in fmt.weight_shapes(5, 2, 3, depthwise=0b10)]
+    assert names == ["conv0", "scale0", "shift0", "conv1", "scale1", "shift1", "dw1", "out"]
+    assert dict(fmt.weight_shapes(5, 2, 3, 0b10))["dw1"] == (5, 9)
+    for mask in (0, 0b1, 0b111111):
+        shapes = fmt.weight_shapes(64, 6, 3, mask)
+        assert fmt.param_count(64, 6, 3, mask) == sum(int(np.prod(s)) for _, s in shapes)
+    assert fmt.param_count(64, 6, 3, 0b111111) == 25_536 + 6 * 9 * 64
 
 
 def test_absurd_size_refused_before_allocating(good_file):

@@ -1,4 +1,5 @@
-"""Version-1 files committed on 2026-11-22 must decode to the same pixels forever.
+"""Version-1 files committed on 2026-11-22 and a version-2 file (depthwise kernels) committed on 2026-11-24
+must decode to the same pixels forever.
 
 The .png beside each .ddc holds the pixels it decoded to then (tests/golden/make_golden.py).
 A float difference between torch versions or CPUs may move a pixel by one level, never more.
@@ -19,6 +20,9 @@ GOLDEN = Path(__file__).parent / "golden"
                                seed=5, bits=8, target_ratio=2.0, upsample=0, norm=0, quant=0)),
     ("v1_gray_19x13_12bit", dict(version=1, width=19, height=13, channels=1, net_width=3, depth=6,
                                  seed=5, bits=12, target_ratio=2.0, upsample=0, norm=0, quant=0)),
+    ("v2_rgb_29x21_depthwise", dict(version=2, width=29, height=21, channels=3, net_width=7, depth=6,
+                                    seed=5, bits=7, target_ratio=2.0, upsample=0, norm=0, quant=0,
+                                    depthwise=0b111111)),
 ])
 def test_golden_file_decodes_to_its_pixels(name, expected):
     data = (GOLDEN / f"{name}.ddc").read_bytes()

@@ -194,12 +194,15 @@ def test_calibrated_size_model_predicts_real_penalised_files(monkeypatch):
 
 def test_the_schedules_penalty_reaches_rate_control():
     """768x512 at 0.125 bpp: for the default preset (penalised) the model expects tighter packing, and
-    7 bits at width 34 comes within the window; without the penalty 8 bits at width 31 does."""
+    7 bits at width 34 comes within the window; without the penalty 8 bits at width 31 does (networks
+    without depthwise kernels; with them, the default plan is width 30)."""
     image = np.zeros((512, 768, 3), np.uint8)
-    plan = ddcodec.codec._plan(image, 32, 0.125, None, 0, 6, ddcodec.PRESETS["default"])
-    assert (plan.net_width, plan.bits) == (34, 7)
-    plan = ddcodec.codec._plan(image, 32, 0.125, None, 0, 6, UNPENALISED)
+    plan = ddcodec.codec._plan(image, 32, 0.125, None, 0, 6, ddcodec.PRESETS["default"], "off")
+    assert (plan.net_width, plan.bits, plan.depthwise) == (34, 7, 0)
+    plan = ddcodec.codec._plan(image, 32, 0.125, None, 0, 6, UNPENALISED, "off")
     assert (plan.net_width, plan.bits) == (31, 8)
+    plan = ddcodec.codec._plan(image, 32, 0.125, None, 0, 6, ddcodec.PRESETS["default"])
+    assert (plan.net_width, plan.bits, plan.depthwise) == (30, 7, fmt.all_layers(6))
 
 
 def test_five_bits_only_as_a_last_resort():

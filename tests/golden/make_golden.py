@@ -1,7 +1,8 @@
-"""How the golden files were made (run once, on 2026-11-22, ddcodec 1.0.0, torch 2.13.0 CPU).
+"""How the golden files were made (the version-1 files on 2026-11-22, ddcodec 1.0.0; the version-2 file on
+2026-11-24, ddcodec 1.4.0; torch 2.13.0 CPU).
 
 Do not re-run to "fix" a failing golden test: the point of the golden files is that the
-version-1 files made then still decode to the same pixels now. Re-run only to add files.
+files made then still decode to the same pixels now. Running it writes only the files missing.
 """
 from pathlib import Path
 
@@ -20,9 +21,12 @@ def smooth(height: int, width: int, channels: int) -> np.ndarray:
 
 
 def main() -> None:
-    for name, pixels, bits in [("v1_rgb_23x17_8bit", smooth(17, 23, 3), 8),
-                               ("v1_gray_19x13_12bit", smooth(13, 19, 1), 12)]:
-        data, result = ddcodec.encode(pixels, k=2, bits=bits, seed=5, iters=80, device="cpu")
+    for name, pixels, bits, depthwise in [("v1_rgb_23x17_8bit", smooth(17, 23, 3), 8, "off"),
+                                          ("v1_gray_19x13_12bit", smooth(13, 19, 1), 12, "off"),
+                                          ("v2_rgb_29x21_depthwise", smooth(21, 29, 3), 7, "on")]:
+        if (HERE / f"{name}.ddc").exists():
+            continue
+        data, result = ddcodec.encode(pixels, k=2, bits=bits, seed=5, iters=80, device="cpu", depthwise=depthwise)
         (HERE / f"{name}.ddc").write_bytes(data)
         ddcodec.decode(data, device="cpu").save(HERE / f"{name}.png")
         print(name, result.bytes, round(result.psnr, 2))

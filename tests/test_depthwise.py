@@ -1,0 +1,182 @@
+"""Depthwise kernels (format version 2): a learnt 3x3 kernel per channel after each hidden layer's upsampling.
+
+The network, its quantisation, the banded decoder and the codec's choice of when to use them."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+import ddcodec
+from ddcodec import codec
+from ddcodec import format as fmt
+from ddcodec.cli import main
+from ddcodec.imageio import psnr
+from ddcodec.model import BatchedDeepDecoder, DeepDecoder, initial_weights
+from ddcodec.presets import DEPTHWISE_MIN_WIDTH
+from ddcodec.quant import dequantize, fake_quant, quantize
+from ddcodec.render import BandRenderer
+from conftest import TEST_ITERS, mean_colour_psnr, smooth_image
+
+ALL = fmt.all_layers(5)
+CPU = torch.device("cpu")
+
+
+def _perturbed(h: int, w: int, c: int, net_width: int = 7, upsample: str = "bilinear", seed: int = 3,
+               depthwise: int = ALL) -> DeepDecoder:
+    """Kernels far from the identity, and non-trivial scales and shifts, so every kernel and normalisation matters."""
+    model = DeepDecoder(h, w, c, net_width, 5, seed, upsample, depthwise)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.weights.items():
+            p.add_(torch.randn(p.shape, generator=gen) * (0.5 if name.startswith(("scale", "shift", "dw")) else 0.2))
+    return model
+
+
+def _pixels(image: torch.Tensor) -> np.ndarray:
+    return torch.round(image[0].clamp(0, 1) * 255).to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+def test_identity_kernels_leave_the_network_unchanged():
+    plain = DeepDecoder(21, 26, 3, 6, 5, seed=4)
+    kernels = DeepDecoder(21, 26, 3, 6, 5, seed=4, depthwise=ALL)
+    # the kernels draw from their own stream: every other weight starts where it would without them
+    for name, p in plain.weights.items():
+        assert torch.equal(kernels.weights[name], p)
+    assert torch.equal(kernels.z, plain.z)
+    with torch.no_grad():
+        for i in range(5):
+            kernels.weights[f"dw{i}"].zero_()[:, 4] = 1.0  # the centre tap: a 3x3 identity
+        torch.testing.assert_close(kernels(), plain(), rtol=0, atol=1e-6)
+        kernels.weights["dw2"][:, 3] = 0.5  # a kernel reading the left neighbour changes the image
+        assert (kernels() - plain()).abs().max() > 1e-3
+
+
+def test_initial_kernels_are_the_identity_plus_portable_noise():
+    init = initial_weights(seed=9, net_width=4, depth=2, channels=3, depthwise=0b10)
+    assert list(init) == [name for name, _ in fmt.weight_shapes(4, 2, 3, 0b10)]
+    rng = np.random.Generator(np.random.PCG64([9, 2]))
+    expected = rng.uniform(-0.1, 0.1, (4, 9))
+    expected[:, 4] += 1.0
+    np.testing.assert_array_equal(init["dw1"], expected.astype(np.float32))
+
+
+def test_kernel_row_scale_is_free_and_fake_quant_is_the_file():
+    model = _perturbed(17, 23, 3)
+    with torch.no_grad():
+        before = model()
+        model.weights["dw3"][2].mul_(5.0)  # a kernel's scale is absorbed, like a conv row's
+        torch.testing.assert_close(model(), before, rtol=0, atol=1e-4)
+        trained_view = model(lambda n, w: fake_quant(n, w, 7))
+        q, steps = quantize(dict(model.weights), 7, 7, 5, 3, ALL)
+        assert q.size == fmt.param_count(7, 5, 3, ALL)
+        for name, value in dequantize(q, steps, 7, 7, 5, 3, ALL).items():
+            model.weights[name].copy_(value)
+        assert torch.equal(model(), trained_view)
+
+
+@pytest.mark.parametrize("upsample", ["bilinear", "nearest"])
+@pytest.mark.parametrize("h, w, c, net_width", [(37, 29, 3, 7), (50, 17, 1, 7), (30, 33, 3, 15)])
+def test_banded_renderer_with_kernels_matches_the_network_for_any_band_and_cache(h, w, c, net_width, upsample):
+    # width 15 is padded to 16 channels on the CPU: the padded kernels must stay zero
+    model = _perturbed(h, w, c, net_width, upsample)
+    weights = {n: p.detach() for n, p in model.weights.items()}
+    with torch.no_grad():
+        reference = _pixels(model())
+        whole = BandRenderer(h, w, c, net_width, 5, 3, upsample, weights, CPU, band_rows=h,
+                             cache_bytes=1 << 30).render()
+        assert reference.std() > 5
+        diff = np.abs(whole.astype(int) - reference.astype(int))
+        assert diff.max() <= 1 and (diff > 0).mean() < 0.01
+        for band_rows, cache_bytes in [(1, 0), (3, 0), (5, 4000), (8, 1 << 30), (None, 0)]:
+            banded = BandRenderer(h, w, c, net_width, 5, 3, upsample, weights, CPU, band_rows=band_rows,
+                                  cache_bytes=cache_bytes).render()
+            np.testing.assert_array_equal(banded, whole, err_msg=f"band_rows={band_rows} cache={cache_bytes}")
+
+
+def test_row_subset_with_kernels_is_those_rows_of_the_whole_image():
+    model = _perturbed(19, 22, 3)
+    rows = torch.tensor([0, 5, 6, 18])
+    with torch.no_grad():
+        torch.testing.assert_close(model(rows=rows), model()[:, :, rows], rtol=0, atol=0)
+
+
+def test_batched_networks_with_kernels_equal_separate_ones():
+    models = [_perturbed(20, 24, 3, seed=s) for s in (1, 2)]
+    with torch.no_grad():
+        torch.testing.assert_close(BatchedDeepDecoder(models)(), torch.cat([m() for m in models]), rtol=0, atol=1e-5)
+    with pytest.raises(ValueError, match="same shape"):
+        BatchedDeepDecoder([DeepDecoder(20, 24, 3, 6, 5, 0), DeepDecoder(20, 24, 3, 6, 5, 0, depthwise=ALL)])
+
+
+@pytest.fixture(scope="module")
+def encoded_with_kernels():
+    image = smooth_image(33, 47, 3, seed=2)
+    return image, *ddcodec.encode(image, k=8, iters=TEST_ITERS, device="cpu", depthwise="on")
+
+
+def test_encode_with_kernels_round_trips(encoded_with_kernels):
+    image, data, result = encoded_with_kernels
+    header = ddcodec.read_header(data)
+    assert data[4] == 2 and header.version == 2
+    assert header.depthwise_layers == [0, 1, 2, 3, 4, 5] and result.depthwise
+    assert header.n_params == fmt.param_count(header.net_width, 6, 3, fmt.all_layers(6))
+    assert header.n_params <= image.size / 8 < fmt.param_count(header.net_width + 1, 6, 3, fmt.all_layers(6))
+    decoded = ddcodec.decode_pixels(data, device="cpu")
+    assert psnr(decoded, image) == pytest.approx(result.psnr, abs=1e-9)
+    assert result.psnr > mean_colour_psnr(image) + 8
+    header, q = fmt.decode_file(data)
+    banded = codec._render(header, q, CPU, band_rows=2, cache_bytes=0)
+    np.testing.assert_array_equal(banded, decoded)
+
+
+def test_auto_gives_kernels_to_wide_networks_only():
+    pixels = smooth_image(64, 96, 3, seed=4)
+    wide = codec._plan(pixels, 4.0, None, None, 0, 6, None, "auto")
+    narrow = codec._plan(pixels, 40.0, None, None, 0, 6, None, "auto")
+    assert wide.depthwise == fmt.all_layers(6) and wide.net_width >= DEPTHWISE_MIN_WIDTH
+    assert narrow.depthwise == 0 and narrow.net_width == codec.choose_net_width(64, 96, 3, 40.0)
+    assert codec.choose_net_width(64, 96, 3, 40.0, 6, fmt.all_layers(6)) < DEPTHWISE_MIN_WIDTH
+    assert codec._plan(pixels, 4.0, None, None, 0, 6, None, "off").depthwise == 0
+    assert codec._plan(pixels, 40.0, None, None, 0, 6, None, "on").depthwise == fmt.all_layers(6)
+    assert codec.depthwise_mask("auto", DEPTHWISE_MIN_WIDTH, 4) == 0b1111
+    assert codec.depthwise_mask("auto", DEPTHWISE_MIN_WIDTH - 1, 4) == 0
+
+
+def test_kernels_on_an_image_too_small_for_them():
+    pixels = smooth_image(8, 8, 3)
+    with pytest.raises(ddcodec.DdcInputError, match="too small for ratio"):
+        codec._plan(pixels, 4.0, None, None, 0, 2, None, "on")
+    assert codec._plan(pixels, 4.0, None, None, 0, 2, None, "auto").depthwise == 0  # planned without
+
+
+def test_rate_control_with_kernels_meets_the_target():
+    photo = smooth_image(96, 128, 3, seed=11)
+    unpenalised = dataclasses.replace(ddcodec.PRESETS["default"], weight_l1=0.0)  # as test_ratecontrol.py's
+    data, result = ddcodec.encode(photo, bpp=1.4, iters=30, device="cpu", depthwise="on", preset=unpenalised)
+    header = ddcodec.read_header(data)
+    assert header.depthwise == fmt.all_layers(6)
+    assert abs(result.bpp / 1.4 - 1) < 0.03, (result.bpp, result.width, result.bits)
+    assert header.target_ratio == pytest.approx(header.ratio)
+
+
+def test_bad_depthwise_mode():
+    with pytest.raises(ddcodec.DdcInputError, match="depthwise must be one of auto, on, off"):
+        ddcodec.encode(smooth_image(16, 16, 3), depthwise="yes")
+
+
+def test_cli_depthwise_reaches_the_file_and_info(tmp_path):
+    from PIL import Image
+    source = tmp_path / "a.png"
+    Image.fromarray(smooth_image(24, 30, 3)).save(source)
+    runner = CliRunner()
+    result = runner.invoke(main, ["encode", str(source), "-k", "4", "--iters", "20", "--device", "cpu",
+                                  "--depthwise", "on", "-q"])
+    assert result.exit_code == 0, result.output
+    info = runner.invoke(main, ["info", str(tmp_path / "a.ddc")])
+    assert "depthwise_layers: [0, 1, 2, 3, 4, 5]" in info.output and "version: 2" in info.output
+    bad = runner.invoke(main, ["encode", str(source), "--depthwise", "maybe"])
+    assert bad.exit_code == 2 and "'maybe' is not one of 'auto', 'on', 'off'" in bad.output
