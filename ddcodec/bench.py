@@ -113,19 +113,20 @@ def _pillow_file_near(image: Image.Image, fmt_name: str, target_bytes: int) -> b
     return best
 
 
-def synthetic_file(width: int, height: int, k: float, seed: int = 0) -> bytes:
+def synthetic_file(width: int, height: int, k: float, seed: int = 0, depthwise: str = "auto") -> bytes:
     """A valid .ddc of the given size holding the quantised initial network: no fitting, so a
     4096x4096 decode can be benchmarked on a CPU. Decode work does not depend on the weights."""
-    net_width, bits, depthwise = codec.plan_network(height, width, 3, k)  # the network ``encode -k`` would fit
+    net_width, bits, depthwise = codec.plan_network(height, width, 3, k, depthwise=depthwise)  # as ``encode -k``
     model = DeepDecoder(height, width, 3, net_width, codec.DEFAULT_DEPTH, seed, depthwise=depthwise)
     return codec.pack(dict(model.weights), height, width, 3, net_width, bits, seed, k, depthwise=depthwise)
 
 
-def run_decode_only(device_name: str, width: int, height: int, k: float, repeats: int) -> dict:
+def run_decode_only(device_name: str, width: int, height: int, k: float, repeats: int,
+                    depthwise: str = "auto") -> dict:
     """Decode time and peak memory of a file of this size (run in a fresh process: peak RSS is
     the whole process's)."""
     device = codec.resolve_device(device_name)
-    data = synthetic_file(width, height, k)
+    data = synthetic_file(width, height, k, depthwise=depthwise)
     header = fmt.read_header(data)
     # The first decode in a process is what a one-off `ddcodec decode` pays: the memory it
     # touches is fresh and faults in page by page. Later ones reuse the allocator's blocks.
@@ -151,16 +152,17 @@ def _device_name(device: torch.device) -> str:
 
 
 def run(device_name: str, width: int, height: int, k: float, iters: int, repeats: int, batch: int,
-        jobs: int = 1, pillow: bool = True, encodes: bool = False) -> dict:
+        jobs: int = 1, pillow: bool = True, encodes: bool = False, depthwise: str = "auto") -> dict:
     device = codec.resolve_device(device_name)
     if device.type == "cpu":
         tune_allocator()
-    net_width, _, depthwise = codec.plan_network(height, width, 3, k)  # the network ``encode -k`` would fit
+    mode = depthwise
+    net_width, _, depthwise = codec.plan_network(height, width, 3, k, depthwise=mode)  # as ``encode -k``
     sec_per_iter = time_iterations(height, width, net_width, device, iters, depthwise=depthwise)
     # the fit's peak, before the decode's own peak is measured from a reset
     fit_peak_gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else None
     image, photo = _photo(width, height)
-    data, _ = codec.encode(image, k=k, iters=10, device=device_name)  # a real file, quality irrelevant
+    data, _ = codec.encode(image, k=k, iters=10, device=device_name, depthwise=mode)  # a real file, quality irrelevant
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     decode_s = time_call(lambda: codec.decode_pixels(data, device_name), repeats)
@@ -194,7 +196,7 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
         out["fit_peak_gpu_mb"] = fit_peak_gpu_mb
     if encodes:  # whole encodes, the fit loop's own overheads and CUDA graphs included
         for preset in codec.PRESETS:
-            _, result = codec.encode(image, k=k, preset=preset, device=device_name)
+            _, result = codec.encode(image, k=k, preset=preset, device=device_name, depthwise=mode)
             out[f"encoded_s_{preset}"], out[f"encoded_psnr_{preset}"] = result.encode_seconds, result.psnr
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for name, plugin in (("JPEG", "jpg"), ("WEBP", "webp"), ("AVIF", "avif")):
@@ -225,15 +227,17 @@ def main(argv: list[str] | None = None) -> None:
                         help="skip Pillow's JPEG/WebP/AVIF decode times (their quality sweep is slow at 4096x4096)")
     parser.add_argument("--encodes", action="store_true",
                         help="also time one whole encode per preset (minutes each on a CPU at 768x512)")
+    parser.add_argument("--depthwise", choices=codec.DEPTHWISE_MODES, default="auto",
+                        help="the network's depthwise kernels, as encode's --depthwise")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     render.PAD_LIMIT = args.pad_limit
     width, height = (int(v) for v in args.size.lower().split("x"))
     if args.decode_only:
-        result = run_decode_only(args.device, width, height, args.k, args.repeats)
+        result = run_decode_only(args.device, width, height, args.k, args.repeats, args.depthwise)
     else:
         result = run(args.device, width, height, args.k, args.iters, args.repeats, args.batch, args.jobs,
-                     pillow=not args.no_pillow, encodes=args.encodes)
+                     pillow=not args.no_pillow, encodes=args.encodes, depthwise=args.depthwise)
     for key, value in result.items():
         print(f"{key:>24}  {value:.3f}" if isinstance(value, float) else f"{key:>24}  {value}")
     if args.json:

@@ -14,6 +14,13 @@ def test_synthetic_file_is_a_decodable_file_of_that_size():
     assert ddcodec.decode_pixels(data, device="cpu").shape == (24, 40, 3)
 
 
+def test_synthetic_file_has_the_kernels_encode_would_give_it():
+    wide = ddcodec.read_header(bench.synthetic_file(96, 64, k=4))  # width 20: auto gives kernels
+    assert wide.depthwise == 0b111111 and wide.net_width >= ddcodec.codec.DEPTHWISE_MIN_WIDTH
+    plain = ddcodec.read_header(bench.synthetic_file(96, 64, k=4, depthwise="off"))
+    assert plain.depthwise == 0 and plain.net_width == choose_net_width(64, 96, 3, 4)
+
+
 def test_decode_only_reports_the_file_it_decoded():
     result = bench.run_decode_only("cpu", 40, 24, 4.0, repeats=2)
     assert result["size"] == "40x24" and result["file_bytes"] == len(bench.synthetic_file(40, 24, 4))
