@@ -211,7 +211,7 @@ class BandRenderer:
         self._up_ready: set[int] = set()
         self.fully_cached = len(self.kept) == depth  # every layer computed once: no band recomputation
         # A last layer with a kernel is computed channels-first (C, H, W) where it fits beside the others:
-        # the matrix product writes that layout, torch's depthwise convolution runs fastest on it, and the
+        # the matrix product writes that layout, the kernels run along its contiguous rows, and the
         # statistics and the output conv read it as they find it (``_fill_top_kernel``); the level below,
         # with its kernel computed channels-first too, is kept channels-first for it (``upsampled_first``),
         # in the buffer the last conv would otherwise have used. Otherwise it goes the general way: the
@@ -263,17 +263,11 @@ class BandRenderer:
             return self._kernel_rows(i, y0, y1, out)
         if self.index[i] is None:  # the last level: once kept, its buffer holds the ReLU output
             return self.kept[i][y0:y1] if i in self._ready else F.relu(self._conv_rows(i, y0, y1))
-        return self._upsampled_rows(i, y0, y1, out).relu_()
-
-    def _upsampled_rows(self, i: int, y0: int, y1: int, out: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Conv i upsampled to level i's size, rows y0..y1-1 (the conv itself for the last level)."""
-        if self.index[i] is None:
-            return self._conv_rows(i, y0, y1)
         row_index, col_index = self.index[i]
         s0, s1 = self.source_rows[i][0][y0], self.source_rows[i][1][y1 - 1] + 1
         c = self._conv_rows(i, s0, s1)
         wide = _interpolate(c, 1, col_index, 0, self.out_size[i][1], 0)
-        return _interpolate(wide, 0, row_index, y0, y1, s0, out)
+        return _interpolate(wide, 0, row_index, y0, y1, s0, out).relu_()
 
     def _kernel_rows(self, i: int, y0: int, y1: int, out: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Level i with its depthwise kernel, rows y0..y1-1 (``_kernel_band``), laid out (rows, W, C)."""

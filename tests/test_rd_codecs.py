@@ -110,6 +110,9 @@ def test_ddc_codec_calls_the_core_api(monkeypatch):
     deeper = rdc.DdcCodec(ratios=[32], device="cpu", depth=7)
     deeper.encode(img, 32.0)
     assert calls[-1]["depth"] == 7 and "depth=7" in deeper.config() != codec.config()
+    plain = rdc.DdcCodec(ratios=[32], device="cpu", depthwise="off")
+    plain.encode(img, 32.0)
+    assert calls[-1]["depthwise"] == "off" and "depthwise=off" in plain.config() != codec.config()
     # a bpp sweep's files depend on rate control's size model: a new model must not reuse cached points
     from ddcodec.ratecontrol import SIZE_MODEL
     assert f"size_model={SIZE_MODEL}" in rdc.DdcCodec(bpp_targets=[0.25]).config()

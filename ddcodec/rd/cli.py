@@ -119,6 +119,8 @@ def _msssim_notes(images: list[BenchImage]) -> None:
 @click.option("--ddc-bits", type=int, default=None, help="ddcodec weight bits (default: the preset's).")
 @click.option("--ddc-iters", type=int, default=None, help="ddcodec fitting iterations (default: the preset's).")
 @click.option("--ddc-depth", type=int, default=None, help="ddcodec network depth (default: the encoder's).")
+@click.option("--ddc-depthwise", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+              help="ddcodec's depthwise kernels (encode's --depthwise).")
 @click.option("--device", default="auto", show_default=True, help="Device for ddcodec: auto, cpu, cuda.")
 @click.option("--sheet-image", default=None, help="Image for the comparison sheet (file name or stem; default: the first).")
 @click.option("--sheet-bpp", type=click.FloatRange(min=0, min_open=True), default=0.25, show_default=True,
@@ -134,7 +136,7 @@ def _msssim_notes(images: list[BenchImage]) -> None:
 def rd(
     images: tuple[Path, ...], codecs: str, out: Path, anchor: str, reference: Path | None,
     ddc_ratios: str, ddc_bpp: str | None, ddc_preset: str, ddc_bits: int | None, ddc_iters: int | None,
-    ddc_depth: int | None, device: str,
+    ddc_depth: int | None, ddc_depthwise: str, device: str,
     sheet_image: str | None, sheet_bpp: float, max_images: int | None, resize: str | None, scale: float | None,
     jobs: int,
 ) -> None:
@@ -154,7 +156,7 @@ def rd(
     if resize and scale:
         raise click.ClickException("use --resize or --scale, not both")
     ddc = {"ratios": _positive_numbers(ddc_ratios), "preset": ddc_preset, "bits": ddc_bits, "iters": ddc_iters,
-           "device": device, "depth": ddc_depth,
+           "device": device, "depth": ddc_depth, "depthwise": ddc_depthwise,
            "bpp_targets": _positive_numbers(ddc_bpp, "--ddc-bpp") if ddc_bpp else None}
     try:
         chosen, skipped = make_codecs(names, ddc)

@@ -174,11 +174,13 @@ class DdcCodec(Codec):
         seed: int = 0,
         bpp_targets: Sequence[float] | None = None,
         depth: int | None = None,
+        depthwise: str = "auto",
     ) -> None:
         self.param = "bpp" if bpp_targets else "k"
         self.settings = tuple(float(r) for r in (bpp_targets or ratios))
         self.preset, self.bits, self.iters, self.device, self.seed = preset, bits, iters, device, seed
         self.depth = depth  # None: the encoder's default
+        self.depthwise = depthwise
 
     def is_classical(self) -> bool:
         return False
@@ -203,7 +205,8 @@ class DdcCodec(Codec):
             f"ddcodec {_ddcodec_version()}{rate_control} preset={self.preset} "
             f"schedule={core.PRESETS.get(self.preset)} default_bits={core.DEFAULT_BITS} bits={self.bits} "
             f"iters={self.iters} seed={self.seed} depth={self.depth} default_depth={core.DEFAULT_DEPTH} "
-            f"bpp_bits_preference={core.BPP_BITS_PREFERENCE}"
+            f"bpp_bits_preference={core.BPP_BITS_PREFERENCE} depthwise={self.depthwise} "
+            f"depthwise_min_width={core.DEPTHWISE_MIN_WIDTH}"
         )
 
     def description(self) -> str:
@@ -213,17 +216,20 @@ class DdcCodec(Codec):
             f"ddcodec {_ddcodec_version()} (torch {torch.__version__}), preset={self.preset}, "
             f"bits={self.bits if self.bits is not None else 'preset'}, "
             f"iters={self.iters if self.iters is not None else 'preset'}, seed={self.seed}, "
-            f"depth={self.depth if self.depth is not None else 'default'}, device={self.device}; sweep over compression ratio {self.sweep_text()}"
+            f"depth={self.depth if self.depth is not None else 'default'}, depthwise={self.depthwise}, "
+            f"device={self.device}; sweep over compression ratio {self.sweep_text()}"
         )
 
     def encode(self, img: Image.Image, setting: Any) -> bytes:
         import ddcodec
 
         size = {"bpp": float(setting)} if self.param == "bpp" else {"k": float(setting)}
-        depth = {} if self.depth is None else {"depth": self.depth}
+        # only what differs from the encoder's defaults
+        options = ({} if self.depth is None else {"depth": self.depth}) | (
+            {} if self.depthwise == "auto" else {"depthwise": self.depthwise})
         data, _result = ddcodec.encode(
             img, **size, preset=self.preset, bits=self.bits, seed=self.seed,
-            iters=self.iters, device=self.device, **depth,
+            iters=self.iters, device=self.device, **options,
         )
         return data
 

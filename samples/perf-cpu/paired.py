@@ -68,7 +68,9 @@ def compare(label: str, base: dict[str, dict], new: dict[str, dict], slope: floa
           f"(SE {se(e):.3f}; slope {slope:.2f} dB per doubling)")
 
 
-def model_error(row: dict, pixels: int, fixed_scale: bool = True, penalised: bool = False) -> float:
-    """A real file (a row's width, bits and bpp) over --bpp's size model's prediction, less 1."""
-    per_weight = bytes_per_weight(row["bits"], row["width"], DEPTH, CHANNELS, fixed_scale, penalised)
-    return row["bpp"] * pixels / 8 / predicted_bytes(row["width"], DEPTH, CHANNELS, row["bits"], per_weight) - 1
+def model_error(row: dict, pixels: int, fixed_scale: bool = True, penalised: bool = False, depthwise: int = 0) -> float:
+    """A real file (a row's width, bits and bpp; ``depthwise``: its kernels' mask) over --bpp's size model's
+    prediction, less 1."""
+    per_weight = bytes_per_weight(row["bits"], row["width"], DEPTH, CHANNELS, fixed_scale, penalised, depthwise)
+    predicted = predicted_bytes(row["width"], DEPTH, CHANNELS, row["bits"], per_weight, depthwise)
+    return row["bpp"] * pixels / 8 / predicted - 1

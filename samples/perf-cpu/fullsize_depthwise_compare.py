@@ -1,0 +1,33 @@
+"""Session 20: version 1.4.0 (depthwise kernels, width 45 at 7 bits) at full size (768x512), 0.25 bpp, on the four Kodak
+images session 19 encoded with version 1.3.1 (no kernels, width 49 at 7 bits), paired by image; against version 1.1.0's
+full-size H100 sweep too, and its files against --bpp's size model with the kernels.
+
+Run from the repository root: python samples/perf-cpu/fullsize_depthwise_compare.py"""
+import math
+import statistics as st
+
+from paired import compare, equal_rate, load, mean, model_error, se, sweep
+
+old = sweep("rd-kodak-768x512", "bpp=0.25")
+old_05 = sweep("rd-kodak-768x512", "bpp=0.5")
+every = sorted(old)
+# 1.1.0's local slope between its 0.25 and 0.5 bpp points (dB per doubling of rate), for equal-rate figures
+slope = (mean(old_05, "psnr", every) - mean(old, "psnr", every)) / math.log2(mean(old_05, "bpp", every) / mean(old, "bpp", every))
+at_025 = mean(old, "psnr", every) + slope * math.log2(0.25 / mean(old, "bpp", every))
+v131 = load("fullsize_0.25_1.3.1.txt", "bpp=0.25")
+v140 = load("fullsize_0.25_1.4.0.txt", "bpp=0.25")
+images = sorted(v140)
+print(f"768x512, 0.25 bpp, {len(images)} images ({', '.join(i[:-4] for i in images)}); 1.4.0 width "
+      f"{v140[images[0]]['width']} at {v140[images[0]]['bits']} bits with kernels, 1.3.1 width {v131[images[0]]['width']}")
+compare("1.4.0 against 1.3.1", {i: v131[i] for i in images}, v140, slope)
+compare("1.4.0 against 1.1.0", {i: old[i] for i in images}, v140, slope)
+equal = equal_rate(old, v140, slope, images)
+print("per image at equal rate against 1.1.0: " + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in zip(images, equal)))
+print(f"1.1.0's 12-image mean read at 0.25 bpp ({at_025:.2f}) plus that difference: {at_025 + st.mean(equal):.2f} dB "
+      f"(an estimate from {len(images)} images, not a 12-image measurement)")
+off = [v140[i]["bpp"] / 0.25 - 1 for i in images]
+errors = [model_error(v140[i], 768 * 512, penalised=True, depthwise=0b111111) for i in images]
+print(f"files {min(off):+.1%} to {max(off):+.1%} of the target; against the size model (real / predicted - 1): mean "
+      f"{st.mean(errors):+.1%}, from {min(errors):+.1%} to {max(errors):+.1%}")
+print(f"encode seconds (one thread each, two processes): 1.3.1 {mean(v131, 'seconds', images):.0f}, "
+      f"1.4.0 {mean(v140, 'seconds', images):.0f}")
