@@ -117,6 +117,7 @@ def test_ddc_codec_calls_the_core_api(monkeypatch):
     from ddcodec.ratecontrol import SIZE_MODEL
     assert f"size_model={SIZE_MODEL}" in rdc.DdcCodec(bpp_targets=[0.25]).config()
     assert "size_model" not in codec.config()
+    assert codec.config().startswith(f"ddcodec {ddcodec.__version__} ")  # the running code's, not install metadata
 
 
 def test_ddc_codec_without_core_api_is_skipped(monkeypatch):

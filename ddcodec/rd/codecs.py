@@ -244,14 +244,19 @@ def _value(setting: Any) -> str:
 
 
 def _ddcodec_version() -> str:
+    """The version of the code that runs: an editable install's metadata keeps the version it was installed
+    at (session 20's 384x256 sweep of 1.4.0 was labelled 1.3.0 so), so the package's own string comes first."""
+    import ddcodec
+
+    version = getattr(ddcodec, "__version__", None)
+    if version:
+        return str(version)
     from importlib import metadata
 
     try:
         return metadata.version("ddcodec")
     except metadata.PackageNotFoundError:
-        import ddcodec
-
-        return str(getattr(ddcodec, "__version__", "unknown"))
+        return "unknown"
 
 
 CLASSICAL = {c.name: c for c in (JpegCodec, Jpeg2000Codec, WebpCodec, AvifCodec)}
