@@ -1,6 +1,7 @@
 """Session 20: version 1.4.0 (depthwise kernels, width 45 at 7 bits) at full size (768x512), 0.25 bpp, on the four Kodak
 images session 19 encoded with version 1.3.1 (no kernels, width 49 at 7 bits), paired by image; against version 1.1.0's
-full-size H100 sweep too, and its files against --bpp's size model with the kernels.
+full-size H100 sweep too, and its files against --bpp's size model with the kernels. Then the same at 0.125 bpp (1.4.0:
+width 30 at 7 bits with kernels; 1.3.1: width 34 at 7 bits, session 18's k=158,bits=7 lines, the same fit as its --bpp).
 
 Run from the repository root: python samples/perf-cpu/fullsize_depthwise_compare.py"""
 import math
@@ -31,3 +32,21 @@ print(f"files {min(off):+.1%} to {max(off):+.1%} of the target; against the size
       f"{st.mean(errors):+.1%}, from {min(errors):+.1%} to {max(errors):+.1%}")
 print(f"encode seconds (one thread each, two processes): 1.3.1 {mean(v131, 'seconds', images):.0f}, "
       f"1.4.0 {mean(v140, 'seconds', images):.0f}")
+
+v125 = load("fullsize_0.125_1.4.0.txt", "bpp=0.125")
+if v125:
+    old_125 = sweep("rd-kodak-768x512", "bpp=0.125")  # 1.1.0's slope between 0.125 and 0.25 bpp (``old``)
+    slope = (mean(old, "psnr", every) - mean(old_125, "psnr", every)) / math.log2(
+        mean(old, "bpp", every) / mean(old_125, "bpp", every))
+    base = load("fullsize_plans_1.3.0.txt", "k=158,bits=7")
+    images = sorted(v125)
+    print(f"\n768x512, 0.125 bpp, {len(images)} images; 1.4.0 width {v125[images[0]]['width']} at "
+          f"{v125[images[0]]['bits']} bits with kernels, 1.3.1 width {base[images[0]]['width']} (1.1.0's slope to 0.25 bpp)")
+    compare("1.4.0 against 1.3.1", {i: base[i] for i in images}, v125, slope)
+    equal = equal_rate(base, v125, slope, images)
+    print("per image at equal rate against 1.3.1: " + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in zip(images, equal)))
+    errors = [model_error(v125[i], 768 * 512, penalised=True, depthwise=0b111111) for i in images]
+    off = [v125[i]["bpp"] / 0.125 - 1 for i in images]
+    print(f"files {min(off):+.1%} to {max(off):+.1%} of the target; against the size model: mean {st.mean(errors):+.1%}, "
+          f"from {min(errors):+.1%} to {max(errors):+.1%}; encode seconds 1.3.1 {mean(base, 'seconds', images):.0f}, "
+          f"1.4.0 {mean(v125, 'seconds', images):.0f}")
