@@ -61,13 +61,13 @@ def _fit_seconds(schedule: codec.FitSchedule, sec_per_iter: float, sec_per_coars
     return sec_per_iter * (schedule.iters - coarse + schedule.qat_iters) + sec_per_coarse_iter * coarse
 
 
-def _timing_worker(barrier, results, threads: int, args: tuple) -> None:
+def _timing_worker(barrier, results, threads: int, args: tuple, depthwise: int) -> None:
     torch.set_num_threads(threads)
     tune_allocator()
     timed = []
     for coarse in (False, True):
         barrier.wait()  # every worker times the same kind of step at the same time
-        timed.append(time_iterations(*args[:5], coarse=coarse, depthwise=args[5]))
+        timed.append(time_iterations(*args, coarse=coarse, depthwise=depthwise))
     results.put(timed)
 
 
@@ -80,8 +80,8 @@ def time_iterations_in_workers(jobs: int, height: int, width: int, net_width: in
     barrier, results = ctx.Barrier(jobs), ctx.Queue()
     threads = default_threads(jobs)
     workers = [ctx.Process(target=_timing_worker,
-                           args=(barrier, results, threads,
-                                 (height, width, net_width, torch.device("cpu"), iters, depthwise)))
+                           args=(barrier, results, threads, (height, width, net_width, torch.device("cpu"), iters),
+                                 depthwise))
                for _ in range(jobs)]
     for w in workers:
         w.start()
@@ -116,9 +116,9 @@ def _pillow_file_near(image: Image.Image, fmt_name: str, target_bytes: int) -> b
 def synthetic_file(width: int, height: int, k: float, seed: int = 0, depthwise: str = "auto") -> bytes:
     """A valid .ddc of the given size holding the quantised initial network: no fitting, so a
     4096x4096 decode can be benchmarked on a CPU. Decode work does not depend on the weights."""
-    net_width, bits, depthwise = codec.plan_network(height, width, 3, k, depthwise=depthwise)  # as ``encode -k``
-    model = DeepDecoder(height, width, 3, net_width, codec.DEFAULT_DEPTH, seed, depthwise=depthwise)
-    return codec.pack(dict(model.weights), height, width, 3, net_width, bits, seed, k, depthwise=depthwise)
+    net_width, bits, mask = codec.plan_network(height, width, 3, k, depthwise=depthwise)  # as ``encode -k``
+    model = DeepDecoder(height, width, 3, net_width, codec.DEFAULT_DEPTH, seed, depthwise=mask)
+    return codec.pack(dict(model.weights), height, width, 3, net_width, bits, seed, k, depthwise=mask)
 
 
 def run_decode_only(device_name: str, width: int, height: int, k: float, repeats: int,
@@ -156,13 +156,12 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
     device = codec.resolve_device(device_name)
     if device.type == "cpu":
         tune_allocator()
-    mode = depthwise
-    net_width, _, depthwise = codec.plan_network(height, width, 3, k, depthwise=mode)  # as ``encode -k``
-    sec_per_iter = time_iterations(height, width, net_width, device, iters, depthwise=depthwise)
+    net_width, _, mask = codec.plan_network(height, width, 3, k, depthwise=depthwise)  # as ``encode -k``
+    sec_per_iter = time_iterations(height, width, net_width, device, iters, depthwise=mask)
     # the fit's peak, before the decode's own peak is measured from a reset
     fit_peak_gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else None
     image, photo = _photo(width, height)
-    data, _ = codec.encode(image, k=k, iters=10, device=device_name, depthwise=mode)  # a real file, quality irrelevant
+    data, _ = codec.encode(image, k=k, iters=10, device=device_name, depthwise=depthwise)  # a real file, quality irrelevant
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     decode_s = time_call(lambda: codec.decode_pixels(data, device_name), repeats)
@@ -170,33 +169,33 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
     out = {
         "device": _device_name(device),
         "torch_threads": torch.get_num_threads(),
-        "size": f"{width}x{height}", "photo": photo, "k": k, "net_width": net_width, "depthwise": bool(depthwise),
+        "size": f"{width}x{height}", "photo": photo, "k": k, "net_width": net_width, "depthwise": bool(mask),
         "file_bytes": len(data),
         "bpp": 8 * len(data) / (width * height),
         "fit_iters_per_s": 1 / sec_per_iter,
         "decode_ms": 1000 * decode_s,
     }
-    sec_per_coarse_iter = time_iterations(height, width, net_width, device, iters, coarse=True, depthwise=depthwise)
+    sec_per_coarse_iter = time_iterations(height, width, net_width, device, iters, coarse=True, depthwise=mask)
     out["fit_coarse_iters_per_s"] = 1 / sec_per_coarse_iter
     for preset, schedule in codec.PRESETS.items():
         out[f"encode_s_{preset}"] = _fit_seconds(schedule, sec_per_iter, sec_per_coarse_iter)
     out["single_images_per_s_default"] = 1 / out["encode_s_default"]
     if batch > 1:
         batch_s = _fit_seconds(codec.PRESETS["default"],
-                               time_iterations(height, width, net_width, device, iters, batch, depthwise=depthwise),
+                               time_iterations(height, width, net_width, device, iters, batch, depthwise=mask),
                                time_iterations(height, width, net_width, device, iters, batch, coarse=True,
-                                               depthwise=depthwise))
+                                               depthwise=mask))
         out[f"batch{batch}_images_per_s_default"] = batch / batch_s
     if jobs > 1 and device.type == "cpu":
         jobs_s = _fit_seconds(codec.PRESETS["default"],
-                              *time_iterations_in_workers(jobs, height, width, net_width, iters, depthwise))
+                              *time_iterations_in_workers(jobs, height, width, net_width, iters, mask))
         out[f"jobs{jobs}_images_per_s_default"] = jobs / jobs_s
     if device.type == "cuda":
         out["decode_peak_gpu_mb"] = decode_peak_gpu_mb  # read before the batched fits below
         out["fit_peak_gpu_mb"] = fit_peak_gpu_mb
     if encodes:  # whole encodes, the fit loop's own overheads and CUDA graphs included
         for preset in codec.PRESETS:
-            _, result = codec.encode(image, k=k, preset=preset, device=device_name, depthwise=mode)
+            _, result = codec.encode(image, k=k, preset=preset, device=device_name, depthwise=depthwise)
             out[f"encoded_s_{preset}"], out[f"encoded_psnr_{preset}"] = result.encode_seconds, result.psnr
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for name, plugin in (("JPEG", "jpg"), ("WEBP", "webp"), ("AVIF", "avif")):

@@ -183,7 +183,6 @@ class DeepDecoder(torch.nn.Module):
         # channels-last, the CPU's layout (stacked_layout); on a GPU run_layers copies it to its own
         z = torch.from_numpy(fixed_input(seed, net_width, self.sizes[0]))
         self.register_buffer("z", z.contiguous(memory_format=torch.channels_last))
-        self.depthwise = depthwise
         init = initial_weights(seed, net_width, depth, channels, depthwise)
         self.weights = torch.nn.ParameterDict(
             {name: torch.nn.Parameter(torch.from_numpy(value)) for name, value in init.items()})

@@ -48,9 +48,9 @@ SAMPLED_ROWS = 64  # rows drawn per conv: rows are alike, and 64 give the rate w
 PENALTY_PACKING = 0.98
 
 
-# A fitted depthwise kernel, scaled to max-abs 1, is mostly its centre tap: off-centre taps averaged a quarter
-# to a third of it (kodim15 at 192x128, 0.5 bpp, width 12, 800 steps); identity plus this much Gaussian noise
-# packs like them (0.85 bytes per weight at 7 bits, where Gaussian rows of 9 took 1.08)
+# A fitted depthwise kernel, scaled to max-abs 1, keeps its initial centre tap the largest, so kernels are drawn
+# as the identity plus this much Gaussian noise (chosen on one small fit); 1.4.0's full-size files came out 2.3%
+# under to 2.2% over the prediction (samples/perf-cpu/fullsize_depthwise_compare.py)
 KERNEL_SPREAD = 0.35
 
 

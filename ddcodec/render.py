@@ -111,9 +111,10 @@ def _convolve_channels_first(padded: torch.Tensor, taps: torch.Tensor) -> torch.
     """(C, rows, W): each channel of ``padded`` (C, rows + 2, W), halo rows included, convolved with its
     3x3 kernel (``taps`` (C, 9), row-major), the edge columns replicated.
 
-    Nine multiply-adds over the band, each along whole contiguous rows: on 2 cores, 0.8 ns per output
-    value for 18-row bands of 72 channels at 768 columns, where torch's depthwise convolution took 1.8
-    (channels-first; several times more on a channels-last view). The band stays in cache between them."""
+    Nine multiply-adds over the band, each along whole contiguous rows: on 2 cores, 0.65 ns per output
+    value for an 18-row band of 72 channels at 768 columns, where torch's depthwise convolution took 1.24
+    channels-first and 8.5 on a channels-last view (samples/perf-cpu/depthwise_timing.py). The band stays
+    in cache between them."""
     rows = padded.shape[1] - 2
     out = torch.mul(padded[:, 1:rows + 1], taps[:, 4, None, None])
     for dy in range(3):

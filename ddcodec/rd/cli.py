@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from ..presets import DEPTHWISE_MODES
 from . import report
 from .codecs import DEFAULT_CODECS, DEFAULT_DDC_RATIOS, make_codecs
 from .metrics import MSSSIM_EXTRA_NOTE, msssim_applies, msssim_available
@@ -119,7 +120,7 @@ def _msssim_notes(images: list[BenchImage]) -> None:
 @click.option("--ddc-bits", type=int, default=None, help="ddcodec weight bits (default: the preset's).")
 @click.option("--ddc-iters", type=int, default=None, help="ddcodec fitting iterations (default: the preset's).")
 @click.option("--ddc-depth", type=int, default=None, help="ddcodec network depth (default: the encoder's).")
-@click.option("--ddc-depthwise", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+@click.option("--ddc-depthwise", type=click.Choice(DEPTHWISE_MODES), default="auto", show_default=True,
               help="ddcodec's depthwise kernels (encode's --depthwise).")
 @click.option("--device", default="auto", show_default=True, help="Device for ddcodec: auto, cpu, cuda.")
 @click.option("--sheet-image", default=None, help="Image for the comparison sheet (file name or stem; default: the first).")

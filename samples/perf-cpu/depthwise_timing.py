@@ -7,23 +7,16 @@ full-resolution layer at --bpp 0.25's width with kernels (45 channels, 512 x 768
 ddcodec.model._depthwise does (channels-last, replicate padding) and through a channels-first copy.
 
 Run from the repository root: python samples/perf-cpu/depthwise_timing.py"""
-import time
-
 import torch
 import torch.nn.functional as F
 
+from ddcodec.bench import time_call
 from ddcodec.render import _convolve_channels_first
 
 
 def ms(func, repeats: int) -> float:
-    """Median milliseconds of ``func()`` after one warm-up."""
-    func()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return 1000 * sorted(times)[len(times) // 2]
+    """Median milliseconds of ``func()`` after one warm-up (the benchmark's own timer)."""
+    return 1000 * time_call(func, repeats)
 
 
 torch.set_num_threads(2)
