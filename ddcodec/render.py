@@ -196,14 +196,17 @@ class BandRenderer:
         self.upsampled: dict[int, torch.Tensor] = {}
         self._buffers: dict[int, torch.Tensor] = {}
         budget = cache_bytes
+        top = depth - 1
         for i in range(depth):
             h, wd = self.in_size[i]
             lead = self._lead(i)
-            need = net_width * (h + lead) * wd * 4
+            # a last level with a kernel may be written one row above the level below (_fill_top_kernel)
+            rows = h + max(lead, int(i == top and self.kernels[i] is not None))
+            need = net_width * rows * wd * 4
             if need > budget:
                 break
             budget -= need
-            buffer = torch.empty((h + lead, wd, net_width), device=device)
+            buffer = torch.empty((rows, wd, net_width), device=device)
             self._buffers[i] = buffer
             self.kept[i] = buffer[:h]
             if i:
@@ -213,19 +216,22 @@ class BandRenderer:
         self.fully_cached = len(self.kept) == depth  # every layer computed once: no band recomputation
         # A last layer with a kernel is computed channels-first (C, H, W) where it fits beside the others:
         # the matrix product writes that layout, the kernels run along its contiguous rows, and the
-        # statistics and the output conv read it as they find it (``_fill_top_kernel``); the level below,
-        # with its kernel computed channels-first too, is kept channels-first for it (``upsampled_first``),
-        # in the buffer the last conv would otherwise have used. Otherwise it goes the general way: the
-        # kernel's rows are computed for the statistics, and again for the image.
-        top = depth - 1
-        top_bytes = 4 * net_width * self.out_size[top][0] * self.out_size[top][1]
+        # statistics and the output conv read it as they find it (``_fill_top_kernel``). The level below,
+        # with its kernel computed channels-first too, is kept channels-first for it (``upsampled_first``)
+        # in the buffer the last conv would otherwise have used, each channel's plane one row lower than
+        # the last level's, which is written over it: band by band, over rows already read. Fresh memory
+        # is dear (a first decode faults it in page by page: 113 MB of it cost about 40 ms on 2 cores), so
+        # the two levels share it. Otherwise it goes the general way: the kernel's rows are computed for
+        # the statistics, and again for the image.
+        h, wd = self.in_size[top]
         self.top_channels_first: Optional[torch.Tensor] = None
         self.upsampled_first: Optional[torch.Tensor] = None  # level top - 1, channels-first
-        if self.kernels[top] is not None and self.fully_cached and top_bytes <= budget:
-            self.top_channels_first = torch.empty((net_width, *self.out_size[top]), device=device)
+        if self.kernels[top] is not None and self.fully_cached:
             if top and self.kernels[top - 1] is not None:
-                h, wd = self.in_size[top]
-                self.upsampled_first = self._buffers[top].view(-1)[:net_width * h * wd].view(net_width, h, wd)
+                planes = self._buffers[top].view(-1)[:net_width * (h + 1) * wd].view(net_width, h + 1, wd)
+                self.top_channels_first, self.upsampled_first = planes[:, :h], planes[:, 1:]
+            elif 4 * net_width * h * wd <= budget:
+                self.top_channels_first = torch.empty((net_width, h, wd), device=device)
 
     def _band(self, rows: int, cols: int) -> int:
         if self.band_rows is not None:
@@ -327,7 +333,9 @@ class BandRenderer:
         """The last level with its kernel, channels-first, into ``top_channels_first``, band by band: the
         conv of the band's rows and one halo row each side (written channels-first by the matrix product,
         from the level below as ``upsampled_first`` holds it or else as ``rows`` gives it), the depthwise
-        convolution, ReLU, and the per-row statistics."""
+        convolution, ReLU, and the per-row statistics. Where ``upsampled_first`` lies one row below it in
+        the same planes, each band is written only after it was read, and over rows no later band reads: the
+        band y0..y1-1 overwrites plane rows y0..y1-1, and the next band reads plane rows y1 on."""
         h, wd = self.in_size[i]
         step = self._band(h, wd)
         sums, squares = self._new_statistics(h)
