@@ -7,7 +7,8 @@ statistics take a pass over that layer, band by band, before the layer above can
 evaluated. The normalisation is then folded into the next 1x1 conv (its weights times the
 per-channel gain, plus a bias), so no normalised copy of a layer is ever made.
 
-Layers whose activations fit ``cache_bytes`` are kept between passes, lowest first. A kept
+Layers whose activations fit ``cache_bytes`` are kept between passes, lowest first (by default
+every layer, where that costs at most ``FULL_CACHE_BYTES``). A kept
 level's upsampled ReLU output stays in the buffer the next conv then overwrites (each band
 written by the matrix product straight over rows already read), so no level is upsampled
 twice and no band is copied (README, "Performance"). The others are recomputed band by band
@@ -29,6 +30,11 @@ import torch.nn.functional as F
 from .model import NORM_EPS, fixed_input, layer_sizes, run_layers, source_index, unit_rows
 
 DEFAULT_CACHE_BYTES = 1 << 29  # 512 MiB of kept activations; a 768x512 image at k=32 needs ~160 MiB
+# ... unless keeping every level costs at most this: then every level is kept. Otherwise the last level is
+# computed twice (statistics, then image) and, with kernels, the level below three times: a 1024x1024 decode
+# at k=32 (every level: 698 MiB) took 3.8x as long with 512 MiB (samples/perf-cpu/decode_kernels_sizes.txt).
+# Images that need more (4096x4096: tens of GB) keep the 512 MiB budget and its peak memory.
+FULL_CACHE_BYTES = 1 << 30
 # On a GPU memory is plentiful and every band costs kernel launches: whole layers at once. Images
 # small enough are not banded at all there (render_whole); these serve the large ones (4096x4096 at
 # k=503 on an H100: 177 ms, at most 6.0 GB).
@@ -152,7 +158,8 @@ class BandRenderer:
         self.band_rows = band_rows
         gpu = device.type == "cuda"
         self.band_bytes = GPU_BAND_BYTES if gpu else BAND_BYTES
-        if cache_bytes is None:
+        default_cache = cache_bytes is None
+        if default_cache:
             cache_bytes = GPU_CACHE_BYTES if gpu else DEFAULT_CACHE_BYTES
         # level i is the ReLU output of hidden layer i, at out_size[i]; its conv runs at in_size[i]
         self.in_size = sizes
@@ -195,13 +202,15 @@ class BandRenderer:
         self.kept: dict[int, torch.Tensor] = {}
         self.upsampled: dict[int, torch.Tensor] = {}
         self._buffers: dict[int, torch.Tensor] = {}
-        budget = cache_bytes
         top = depth - 1
-        for i in range(depth):
+        # a last level with a kernel may be written one row above the level below (_fill_top_kernel)
+        buffer_rows = [self.in_size[i][0] + max(self._lead(i), int(i == top and self.kernels[i] is not None))
+                       for i in range(depth)]
+        every_level = sum(4 * net_width * rows * self.in_size[i][1] for i, rows in enumerate(buffer_rows))
+        budget = max(cache_bytes, every_level) if default_cache and every_level <= FULL_CACHE_BYTES else cache_bytes
+        for i, rows in enumerate(buffer_rows):
             h, wd = self.in_size[i]
             lead = self._lead(i)
-            # a last level with a kernel may be written one row above the level below (_fill_top_kernel)
-            rows = h + max(lead, int(i == top and self.kernels[i] is not None))
             need = net_width * rows * wd * 4
             if need > budget:
                 break

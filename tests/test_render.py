@@ -87,6 +87,27 @@ def test_uncached_levels_are_recomputed_from_the_kept_ones():
     assert one_band.upsampled == {}  # each conv's output replaced the buffer it read
 
 
+def test_the_default_cache_keeps_every_level_where_that_costs_at_most_the_full_cache_limit(monkeypatch):
+    """Below render.FULL_CACHE_BYTES every level is kept even beyond the default budget; above it, the default
+    budget holds (so the largest images keep their bounded memory). The pixels are the same either way."""
+    import ddcodec.render as render
+    h, w, c = 37, 29, 3
+    model = _model(h, w, c)
+    weights = {n: p.detach() for n, p in model.weights.items()}
+    every_level = 7 * 4 * (4 * 4 + 5 * 4 + 10 * 8 + 19 * 15 + 37 * 29)  # each level in one band: no leads
+    monkeypatch.setattr(render, "DEFAULT_CACHE_BYTES", 7 * 4 * 4 * 4)  # level 0 only
+    monkeypatch.setattr(render, "FULL_CACHE_BYTES", every_level)
+    kept_all = BandRenderer(h, w, c, 7, 5, 3, "bilinear", weights, CPU)
+    assert kept_all.fully_cached
+    monkeypatch.setattr(render, "FULL_CACHE_BYTES", every_level - 1)
+    budgeted = BandRenderer(h, w, c, 7, 5, 3, "bilinear", weights, CPU)
+    assert set(budgeted.kept) == {0}
+    asked = BandRenderer(h, w, c, 7, 5, 3, "bilinear", weights, CPU, cache_bytes=7 * 4 * 4 * 4)  # a budget asked for
+    assert set(asked.kept) == {0}
+    with torch.no_grad():
+        np.testing.assert_array_equal(kept_all.render(), budgeted.render())
+
+
 @pytest.mark.parametrize("n_in", [1, 2, 5, 12])
 def test_doubling_takes_the_gathered_paths_products_bit_for_bit(n_in):
     # Exact doubling reads strided views instead of gathering copies; every band of outputs it
