@@ -1,0 +1,37 @@
+"""Session 21: at 384x256 and 0.25 bpp, is version 1.4.0's default (kernels, 2,200 + 300 steps) on the best front for
+its time? Against the same default without kernels (``depthwise=off``: width 23 at 7 bits instead of 18 at 8 bits)
+and with kernels but 1,400 + 200 steps (``iters=1400,qat=200``), paired by image with the 1.4.0 RD sweep's files
+(``samples/rd-kodak-384x256-1.4.0``, the same encoder and settings, two single-thread jobs at a time as here).
+
+The runs: OMP_NUM_THREADS=1 python -m ddcodec.ablation KODAK/kodimNN.png ... --size 384x256
+    --config bpp=0.25,depthwise=off --config bpp=0.25,iters=1400,qat=200   (two processes of six images each)
+output in depthwise_time_budget_384x256.txt. Run from the repository root:
+python samples/perf-cpu/depthwise_time_budget.py"""
+import math
+import statistics as st
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from paired import compare, load, mean, sweep  # noqa: E402
+
+default = {i: r for i, r in sweep("rd-kodak-384x256-1.4.0", "bpp=0.25").items()}
+lower, upper = sweep("rd-kodak-384x256-1.4.0", "bpp=0.125"), sweep("rd-kodak-384x256-1.4.0", "bpp=0.5")
+every = sorted(default)
+# the default's local slope at 0.25 bpp: the mean of its slopes to 0.125 and to 0.5 bpp (dB per doubling of rate)
+sides = [(mean(b, "psnr", every) - mean(a, "psnr", every)) / math.log2(mean(b, "bpp", every) / mean(a, "bpp", every))
+         for a, b in ((lower, default), (default, upper))]
+slope = st.mean(sides)
+seconds = {r["image"]: float(r["encode_s"]) for r in __import__("csv").DictReader(
+    (Path(__file__).parent.parent / "rd-kodak-384x256-1.4.0" / "per_image.csv").open())
+    if r["codec"] == "ddcodec" and r["setting"] == "bpp=0.25"}
+print(f"384x256, 0.25 bpp; the 1.4.0 default (width 18 at 8 bits with kernels) {mean(default, 'psnr', every):.2f} dB at "
+      f"{mean(default, 'bpp', every):.4f} bpp, {st.mean(seconds.values()):.0f} s per encode; slope {sides[0]:.2f} / "
+      f"{sides[1]:.2f} dB per doubling either side, {slope:.2f} used")
+for config, label in (("bpp=0.25,depthwise=off", "no kernels"), ("bpp=0.25,iters=1400,qat=200", "kernels, 1,400 + 200 steps")):
+    rows = load("depthwise_time_budget_384x256.txt", config)
+    if rows:
+        images = sorted(rows)
+        compare(f"{label} ({config}) against the default", {i: default[i] for i in images}, rows, slope)
+        print(f"  {len(images)} images; encode seconds {mean(rows, 'seconds', images):.0f} against the default's "
+              f"{st.mean(seconds[i] for i in images):.0f}")
