@@ -35,3 +35,16 @@ for config, label in (("bpp=0.25,depthwise=off", "no kernels"), ("bpp=0.25,iters
         compare(f"{label} ({config}) against the default", {i: default[i] for i in images}, rows, slope)
         print(f"  {len(images)} images; encode seconds {mean(rows, 'seconds', images):.0f} against the default's "
               f"{st.mean(seconds[i] for i in images):.0f}")
+
+# Full size (768x512), session 21: the shorter schedule on session 20's four images (the same command with
+# --size full, two processes of two images; output in depthwise_time_budget_768x512.txt), against 1.4.0's default
+# (fullsize_0.25_1.4.0.txt) and 1.3.1's, which has no kernels (fullsize_0.25_1.3.1.txt); 1.1.0's slope at 0.25 bpp.
+short = load("depthwise_time_budget_768x512.txt", "bpp=0.25,iters=1400,qat=200")
+if short:
+    images = sorted(short)
+    full, plain = load("fullsize_0.25_1.4.0.txt", "bpp=0.25"), load("fullsize_0.25_1.3.1.txt", "bpp=0.25")
+    print(f"\n768x512, 0.25 bpp, {len(images)} images ({', '.join(i[:-4] for i in images)}): kernels, 1,400 + 200 steps")
+    for label, base in (("against 1.4.0's default (kernels, 2,200 + 300)", full),
+                        ("against 1.3.1's default (no kernels, 2,200 + 300)", plain)):
+        compare(f"  {label}", {i: base[i] for i in images}, short, 1.49)
+        print(f"    encode seconds {mean(short, 'seconds', images):.0f} against {mean(base, 'seconds', images):.0f}")
