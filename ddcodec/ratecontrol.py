@@ -49,8 +49,8 @@ PENALTY_PACKING = 0.98
 
 
 # A fitted depthwise kernel, scaled to max-abs 1, keeps its initial centre tap the largest, so kernels are drawn
-# as the identity plus this much Gaussian noise (chosen on one small fit); 1.4.0's full-size files came out 2.3%
-# under to 2.2% over the prediction (samples/perf-cpu/fullsize_depthwise_compare.py)
+# as the identity plus this much Gaussian noise (chosen on one small fit); 1.4.0's full-size files (16, at 0.125 and
+# 0.25 bpp) came out 2.3% under to 2.3% over the prediction (samples/perf-cpu/fullsize_depthwise_compare.py)
 KERNEL_SPREAD = 0.35
 
 

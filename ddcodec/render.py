@@ -32,7 +32,7 @@ from .model import NORM_EPS, fixed_input, layer_sizes, run_layers, source_index,
 DEFAULT_CACHE_BYTES = 1 << 29  # 512 MiB of kept activations; a 768x512 image at k=32 needs ~160 MiB
 # ... unless keeping every level costs at most this: then every level is kept. Otherwise the last level is
 # computed twice (statistics, then image) and, with kernels, the level below three times: a 1024x1024 decode
-# at k=32 (every level: 698 MiB) took 3.8x as long with 512 MiB (samples/perf-cpu/decode_kernels_sizes.txt).
+# at k=32 (every level: 698 MiB) took 3.2x as long with 512 MiB (samples/perf-cpu/decode_kernels_sizes.txt).
 # Images that need more (4096x4096: tens of GB) keep the 512 MiB budget and its peak memory.
 FULL_CACHE_BYTES = 1 << 30
 # On a GPU memory is plentiful and every band costs kernel launches: whole layers at once. Images
@@ -204,13 +204,13 @@ class BandRenderer:
         self._buffers: dict[int, torch.Tensor] = {}
         top = depth - 1
         # a last level with a kernel may be written one row above the level below (_fill_top_kernel)
-        buffer_rows = [self.in_size[i][0] + max(self._lead(i), int(i == top and self.kernels[i] is not None))
-                       for i in range(depth)]
+        leads = [self._lead(i) for i in range(depth)]
+        buffer_rows = [h + max(lead, int(i == top and self.kernels[i] is not None))
+                       for i, ((h, _), lead) in enumerate(zip(self.in_size, leads))]
         every_level = sum(4 * net_width * rows * self.in_size[i][1] for i, rows in enumerate(buffer_rows))
         budget = max(cache_bytes, every_level) if default_cache and every_level <= FULL_CACHE_BYTES else cache_bytes
-        for i, rows in enumerate(buffer_rows):
+        for i, (rows, lead) in enumerate(zip(buffer_rows, leads)):
             h, wd = self.in_size[i]
-            lead = self._lead(i)
             need = net_width * rows * wd * 4
             if need > budget:
                 break
@@ -229,8 +229,8 @@ class BandRenderer:
         # with its kernel computed channels-first too, is kept channels-first for it (``upsampled_first``)
         # in the buffer the last conv would otherwise have used, each channel's plane one row lower than
         # the last level's, which is written over it: band by band, over rows already read. Fresh memory
-        # is dear (a first decode faults it in page by page: 113 MB of it cost about 40 ms on 2 cores), so
-        # the two levels share it. Otherwise it goes the general way: the kernel's rows are computed for
+        # is dear (a first decode faults it in page by page: 24 to 41 ms for 113 MB on 2 cores,
+        # samples/perf-cpu/first_touch.txt), so the two levels share it. Otherwise it goes the general way: the kernel's rows are computed for
         # the statistics, and again for the image.
         h, wd = self.in_size[top]
         self.top_channels_first: Optional[torch.Tensor] = None

@@ -7,26 +7,21 @@ The runs: OMP_NUM_THREADS=1 python -m ddcodec.ablation KODAK/kodimNN.png ... --s
     --config bpp=0.25,depthwise=off --config bpp=0.25,iters=1400,qat=200   (two processes of six images each)
 output in depthwise_time_budget_384x256.txt. Run from the repository root:
 python samples/perf-cpu/depthwise_time_budget.py"""
-import math
 import statistics as st
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import compare, load, mean, sweep  # noqa: E402
+from paired import compare, equal_rate, load, local_slope, mean, sweep  # noqa: E402
 
-default = {i: r for i, r in sweep("rd-kodak-384x256-1.4.0", "bpp=0.25").items()}
-lower, upper = sweep("rd-kodak-384x256-1.4.0", "bpp=0.125"), sweep("rd-kodak-384x256-1.4.0", "bpp=0.5")
+default = sweep("rd-kodak-384x256-1.4.0", "bpp=0.25")
 every = sorted(default)
 # the default's local slope at 0.25 bpp: the mean of its slopes to 0.125 and to 0.5 bpp (dB per doubling of rate)
-sides = [(mean(b, "psnr", every) - mean(a, "psnr", every)) / math.log2(mean(b, "bpp", every) / mean(a, "bpp", every))
-         for a, b in ((lower, default), (default, upper))]
+sides = [local_slope(sweep("rd-kodak-384x256-1.4.0", "bpp=0.125"), default, every),
+         local_slope(default, sweep("rd-kodak-384x256-1.4.0", "bpp=0.5"), every)]
 slope = st.mean(sides)
-seconds = {r["image"]: float(r["encode_s"]) for r in __import__("csv").DictReader(
-    (Path(__file__).parent.parent / "rd-kodak-384x256-1.4.0" / "per_image.csv").open())
-    if r["codec"] == "ddcodec" and r["setting"] == "bpp=0.25"}
 print(f"384x256, 0.25 bpp; the 1.4.0 default (width 18 at 8 bits with kernels) {mean(default, 'psnr', every):.2f} dB at "
-      f"{mean(default, 'bpp', every):.4f} bpp, {st.mean(seconds.values()):.0f} s per encode; slope {sides[0]:.2f} / "
+      f"{mean(default, 'bpp', every):.4f} bpp, {mean(default, 'seconds', every):.0f} s per encode; slope {sides[0]:.2f} / "
       f"{sides[1]:.2f} dB per doubling either side, {slope:.2f} used")
 for config, label in (("bpp=0.25,depthwise=off", "no kernels"), ("bpp=0.25,iters=1400,qat=200", "kernels, 1,400 + 200 steps")):
     rows = load("depthwise_time_budget_384x256.txt", config)
@@ -34,17 +29,22 @@ for config, label in (("bpp=0.25,depthwise=off", "no kernels"), ("bpp=0.25,iters
         images = sorted(rows)
         compare(f"{label} ({config}) against the default", {i: default[i] for i in images}, rows, slope)
         print(f"  {len(images)} images; encode seconds {mean(rows, 'seconds', images):.0f} against the default's "
-              f"{st.mean(seconds[i] for i in images):.0f}")
+              f"{mean(default, 'seconds', images):.0f}")
 
 # Full size (768x512), session 21: the shorter schedule on session 20's four images (the same command with
 # --size full, two processes of two images; output in depthwise_time_budget_768x512.txt), against 1.4.0's default
-# (fullsize_0.25_1.4.0.txt) and 1.3.1's, which has no kernels (fullsize_0.25_1.3.1.txt); 1.1.0's slope at 0.25 bpp.
+# (fullsize_0.25_1.4.0.txt) and 1.3.1's, which has no kernels (fullsize_0.25_1.3.1.txt), at equal rate along
+# version 1.1.0's local slope between 0.25 and 0.5 bpp, as fullsize_depthwise_compare.py reads them.
 short = load("depthwise_time_budget_768x512.txt", "bpp=0.25,iters=1400,qat=200")
 if short:
     images = sorted(short)
+    old = sweep("rd-kodak-768x512", "bpp=0.25")
+    full_slope = local_slope(old, sweep("rd-kodak-768x512", "bpp=0.5"), sorted(old))
     full, plain = load("fullsize_0.25_1.4.0.txt", "bpp=0.25"), load("fullsize_0.25_1.3.1.txt", "bpp=0.25")
     print(f"\n768x512, 0.25 bpp, {len(images)} images ({', '.join(i[:-4] for i in images)}): kernels, 1,400 + 200 steps")
     for label, base in (("against 1.4.0's default (kernels, 2,200 + 300)", full),
                         ("against 1.3.1's default (no kernels, 2,200 + 300)", plain)):
-        compare(f"  {label}", {i: base[i] for i in images}, short, 1.49)
-        print(f"    encode seconds {mean(short, 'seconds', images):.0f} against {mean(base, 'seconds', images):.0f}")
+        compare(f"  {label}", {i: base[i] for i in images}, short, full_slope)
+        equal = equal_rate(base, short, full_slope, images)
+        print("    per image at equal rate: " + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in zip(images, equal)) +
+              f"; encode seconds {mean(short, 'seconds', images):.0f} against {mean(base, 'seconds', images):.0f}")

@@ -11,7 +11,7 @@ import json
 import math
 import statistics as st
 
-from paired import FOLDER, equal_rate, load, mean, model_error, se, sweep
+from paired import FOLDER, equal_rate, load, local_slope, mean, model_error, se, sweep
 
 SAMPLES = FOLDER.parent
 
@@ -29,8 +29,7 @@ old = sweep("rd-kodak-768x512", "bpp=0.125")
 old_025 = sweep("rd-kodak-768x512", "bpp=0.25")
 images = sorted(old)
 # 1.1.0's local slope between its 0.125 and 0.25 bpp points (dB per doubling of rate), for equal-rate figures
-slope = (mean(old_025, "psnr", images) - mean(old, "psnr", images)) / math.log2(
-    mean(old_025, "bpp", images) / mean(old, "bpp", images))
+slope = local_slope(old, old_025, images)
 anchors = json.load(open(SAMPLES.parent.parent / "shared/anchors/kodak_published.json"))["codecs"]
 coin = at_log_bpp(anchors["coin"]["bpp"], anchors["coin"]["psnr_rgb"], 0.125)
 print(f"768x512, 0.125 bpp. Version 1.1.0 (H100 sweep, width 33, 7 bits): {mean(old, 'bpp', images):.4f} bpp, "

@@ -6,7 +6,7 @@ Run from the repository root: python samples/perf-cpu/fullsize_0.25_compare.py""
 import math
 import statistics as st
 
-from paired import equal_rate, load, mean, model_error, se, sweep
+from paired import equal_rate, load, local_slope, mean, model_error, se, sweep
 
 old = sweep("rd-kodak-768x512", "bpp=0.25")
 old_05 = sweep("rd-kodak-768x512", "bpp=0.5")
@@ -15,7 +15,7 @@ every = sorted(old)
 
 
 # 1.1.0's local slope between its 0.25 and 0.5 bpp points (dB per doubling of rate), for equal-rate figures
-slope = (mean(old_05, "psnr", every) - mean(old, "psnr", every)) / math.log2(mean(old_05, "bpp", every) / mean(old, "bpp", every))
+slope = local_slope(old, old_05, every)
 at_025 = mean(old, "psnr", every) + slope * math.log2(0.25 / mean(old, "bpp", every))
 print(f"768x512, 0.25 bpp. Version 1.1.0 (H100 sweep, width 48, 7 bits): {mean(old, 'bpp', every):.4f} bpp, "
       f"{mean(old, 'psnr', every):.2f} dB over the 12 images ({at_025:.2f} read at 0.25 bpp); its slope to 0.5 bpp "

@@ -7,13 +7,13 @@ Run from the repository root: python samples/perf-cpu/fullsize_depthwise_compare
 import math
 import statistics as st
 
-from paired import compare, equal_rate, load, mean, model_error, se, sweep
+from paired import compare, equal_rate, load, local_slope, mean, model_error, sweep
 
 old = sweep("rd-kodak-768x512", "bpp=0.25")
 old_05 = sweep("rd-kodak-768x512", "bpp=0.5")
 every = sorted(old)
 # 1.1.0's local slope between its 0.25 and 0.5 bpp points (dB per doubling of rate), for equal-rate figures
-slope = (mean(old_05, "psnr", every) - mean(old, "psnr", every)) / math.log2(mean(old_05, "bpp", every) / mean(old, "bpp", every))
+slope = local_slope(old, old_05, every)
 at_025 = mean(old, "psnr", every) + slope * math.log2(0.25 / mean(old, "bpp", every))
 v131 = load("fullsize_0.25_1.3.1.txt", "bpp=0.25")
 v140 = load("fullsize_0.25_1.4.0.txt", "bpp=0.25")
@@ -43,8 +43,7 @@ print(f"encode seconds (one thread each, two processes; session 20's four images
 v125 = load("fullsize_0.125_1.4.0.txt", "bpp=0.125")
 if v125:
     old_125 = sweep("rd-kodak-768x512", "bpp=0.125")  # 1.1.0's slope between 0.125 and 0.25 bpp (``old``)
-    slope = (mean(old, "psnr", every) - mean(old_125, "psnr", every)) / math.log2(
-        mean(old, "bpp", every) / mean(old_125, "bpp", every))
+    slope = local_slope(old_125, old, every)
     base = load("fullsize_plans_1.3.0.txt", "k=158,bits=7")
     images = sorted(v125)
     print(f"\n768x512, 0.125 bpp, {len(images)} images; 1.4.0 width {v125[images[0]]['width']} at "

@@ -21,15 +21,23 @@ def load(name: str, config: str) -> dict[str, dict]:
 
 
 def sweep(folder: str, setting: str) -> dict[str, dict]:
-    """image -> {bpp, psnr} of ddcodec's rows for one setting of a saved RD sweep in ``samples/``."""
+    """image -> {bpp, psnr, seconds (the encode's)} of ddcodec's rows for one setting of a saved RD sweep in
+    ``samples/``."""
     rows = csv.DictReader((FOLDER.parent / folder / "per_image.csv").open())
-    return {r["image"]: {"bpp": float(r["bpp"]), "psnr": float(r["psnr"])}
+    return {r["image"]: {"bpp": float(r["bpp"]), "psnr": float(r["psnr"]), "seconds": float(r["encode_s"])}
             for r in rows if r["codec"] == "ddcodec" and r["setting"] == setting}
 
 
 def mean(rows: dict[str, dict], key: str, images) -> float:
     """The mean of one field over the given images' rows."""
     return st.mean(rows[i][key] for i in images)
+
+
+def local_slope(lower: dict[str, dict], upper: dict[str, dict], images) -> float:
+    """dB per doubling of rate between two rate points' means over ``images``: what equal-rate figures and
+    readings at a fixed bpp move along."""
+    return (mean(upper, "psnr", images) - mean(lower, "psnr", images)) / math.log2(
+        mean(upper, "bpp", images) / mean(lower, "bpp", images))
 
 
 def default_1_2_0(k: int) -> dict[str, dict]:
