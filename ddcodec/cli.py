@@ -131,7 +131,9 @@ def _summary(output: Path, result: EncodeResult) -> str:
     return (f"{output}: {result.bytes} bytes, {result.bpp:.4f} bpp, PSNR {result.psnr:.2f} dB, "
             f"width {result.width}{' with depthwise kernels' if result.depthwise else ''} (ratio {result.ratio:.1f}), "
             f"{result.bits} bits, "
-            f"{result.encode_seconds:.1f} s on {result.device}")
+            + (f"fitted again {result.refits} width{'s' if result.refits > 1 else ''} narrower to stay within "
+               f"{presets.RATE_TOLERANCE:.0%} of the target, " if result.refits else "")
+            + f"{result.encode_seconds:.1f} s on {result.device}")
 
 
 @main.command()

@@ -30,7 +30,7 @@ from .errors import DdcInputError
 # PENALTY_PACKING): 3% then holds for a plan's mean file, not for every file.
 ACCEPT_UNDER, ACCEPT_OVER = 0.025, 0.015
 FALLBACK_UNDER = 0.05  # how far under the target a preferred precision may land when none is in the window
-SIZE_MODEL = "gaussian-rows-v5"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last; v5: depthwise kernels)
+SIZE_MODEL = "gaussian-rows-v6"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last; v5: depthwise kernels; v6: files over RATE_TOLERANCE refitted narrower)
 
 
 def header_bytes(depth: int, channels: int, depthwise: int = 0) -> int:
