@@ -7,6 +7,7 @@ The runs: OMP_NUM_THREADS=1 python -m ddcodec.ablation KODAK/kodimNN.png ... --s
     --config bpp=0.25,depthwise=off --config bpp=0.25,iters=1400,qat=200   (two processes of six images each)
 output in depthwise_time_budget_384x256.txt. Run from the repository root:
 python samples/perf-cpu/depthwise_time_budget.py"""
+import math
 import statistics as st
 import sys
 from pathlib import Path
@@ -31,6 +32,19 @@ for config, label in (("bpp=0.25,depthwise=off", "no kernels"), ("bpp=0.25,iters
         print(f"  {len(images)} images; encode seconds {mean(rows, 'seconds', images):.0f} against the default's "
               f"{mean(default, 'seconds', images):.0f}")
 
+# Session 22: the shorter schedule at 0.125 and 0.5 bpp (same command with --config bpp=0.125,iters=1400,qat=200
+# --config bpp=0.5,iters=1400,qat=200, two processes of six images beside two full-size encodes: seconds not
+# comparable), along the default's slope to 0.25 bpp, the nearest rate point the sweep has on the other side.
+for rate, (lower, upper) in (("0.125", ("0.125", "0.25")), ("0.5", ("0.25", "0.5"))):
+    rows = load("depthwise_time_budget_384x256.txt", f"bpp={rate},iters=1400,qat=200")
+    if rows:
+        images = sorted(rows)
+        base = sweep("rd-kodak-384x256-1.4.0", f"bpp={rate}")
+        side = local_slope(sweep("rd-kodak-384x256-1.4.0", f"bpp={lower}"),
+                           sweep("rd-kodak-384x256-1.4.0", f"bpp={upper}"), images)
+        compare(f"kernels, 1,400 + 200 steps at {rate} bpp against the default", {i: base[i] for i in images}, rows,
+                side)
+
 # Full size (768x512), session 21: the shorter schedule on session 20's four images (the same command with
 # --size full, two processes of two images; output in depthwise_time_budget_768x512.txt), against 1.4.0's default
 # (fullsize_0.25_1.4.0.txt) and 1.3.1's, which has no kernels (fullsize_0.25_1.3.1.txt), at equal rate along
@@ -44,7 +58,15 @@ if short:
     print(f"\n768x512, 0.25 bpp, {len(images)} images ({', '.join(i[:-4] for i in images)}): kernels, 1,400 + 200 steps")
     for label, base in (("against 1.4.0's default (kernels, 2,200 + 300)", full),
                         ("against 1.3.1's default (no kernels, 2,200 + 300)", plain)):
-        compare(f"  {label}", {i: base[i] for i in images}, short, full_slope)
-        equal = equal_rate(base, short, full_slope, images)
-        print("    per image at equal rate: " + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in zip(images, equal)) +
-              f"; encode seconds {mean(short, 'seconds', images):.0f} against {mean(base, 'seconds', images):.0f}")
+        both = [i for i in images if i in base]  # 1.3.1 was run on session 20's four images only
+        compare(f"  {label}", {i: base[i] for i in both}, {i: short[i] for i in both}, full_slope)
+        equal = equal_rate(base, short, full_slope, both)
+        print("    per image at equal rate: " + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in zip(both, equal)))
+    if len(images) == 12:  # issue 4's figure, read at 0.25 bpp as fullsize_depthwise_compare.py reads 1.4.0's
+        for label, rows in (("1.4.0's default", full), ("1,400 + 200 steps", short)):
+            print(f"  {label}: {mean(rows, 'psnr', images):.2f} dB at {mean(rows, 'bpp', images):.4f} bpp, read at "
+                  f"0.25 bpp {mean(rows, 'psnr', images) + full_slope * math.log2(0.25 / mean(rows, 'bpp', images)):.2f}")
+    # seconds: session 21's four ran two at a time on a quiet VM; session 22's eight beside other jobs
+    quiet = ["kodim01.png", "kodim03.png", "kodim13.png", "kodim15.png"]
+    print(f"  encode seconds, session 21's four (quiet): {mean(short, 'seconds', quiet):.0f} against the default's "
+          f"{mean(full, 'seconds', quiet):.0f}")
