@@ -271,11 +271,71 @@ def _conv1x1(x: torch.Tensor, weight: torch.Tensor, groups: int, stacked: bool) 
 
 def _depthwise(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
     """Each channel convolved with its own 3x3 kernel (``kernels`` (..., C, 9), any leading image axis
-    flattened with the channels), edges replicated, so the layer's size is kept."""
+    flattened with the channels), edges replicated, so the layer's size is kept. Large layers on a CPU
+    go through ``_ReplicateDepthwise`` (no padded copy), the others through a replicate-padded copy."""
     b, c, h, w = x.shape
     flat = x if b == 1 else x.reshape(1, b * c, h, w)
-    out = F.conv2d(F.pad(flat, (1, 1, 1, 1), mode="replicate"), kernels.reshape(-1, 1, 3, 3), groups=b * c)
+    if x.device.type == "cpu" and 4 * x.numel() >= RING_MIN_BYTES:
+        out = _ReplicateDepthwise.apply(flat, kernels.reshape(-1, DEPTHWISE_TAPS))
+    else:
+        out = F.conv2d(F.pad(flat, (1, 1, 1, 1), mode="replicate"), kernels.reshape(-1, 1, 3, 3), groups=b * c)
     return out if b == 1 else out.view(b, c, h, w)
+
+
+# Padding copies the whole layer, and its backward copies the gradient back: for a large layer two passes over
+# memory that does not stay in cache. On 2 CPU cores a full-size fitting step (768x512, -k 32, width 72, layers of
+# 113 MB) took a median 522 ms instead of 631 without the copies (2 threads; 916 instead of 950 with 1), while at
+# 384x256 (width 33, layers up to 13 MB) the ring's extra small ops made it 94 instead of 91 ms; 32 MiB lies
+# between the two, not tuned further (samples/perf-cpu/depthwise_training.txt)
+RING_MIN_BYTES = 1 << 25
+
+
+def _ring(strips: tuple[torch.Tensor, ...], taps: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """What the replicated ring around a layer adds to a 3x3 depthwise convolution beyond zero padding, from
+    its edge ``strips`` (top row, bottom row, left column, right column, each (1, C, ., .)) and ``taps``
+    (C, 3, 3): the ring's rows (corners included) reach the top and bottom rows through the kernels' first
+    and last rows, its columns (corners excluded) the left and right columns through their first and last
+    columns."""
+    c = taps.shape[0]
+    top, bottom, left, right = strips
+    return (F.conv2d(F.pad(top, (1, 1, 0, 0), mode="replicate"), taps[:, None, :1], groups=c),
+            F.conv2d(F.pad(bottom, (1, 1, 0, 0), mode="replicate"), taps[:, None, 2:], groups=c),
+            F.conv2d(left, taps[:, None, :, :1], groups=c, padding=(1, 0)),
+            F.conv2d(right, taps[:, None, :, 2:], groups=c, padding=(1, 0)))
+
+
+def _edge_views(t: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    return t[:, :, :1], t[:, :, -1:], t[:, :, :, :1], t[:, :, :, -1:]
+
+
+class _ReplicateDepthwise(torch.autograd.Function):
+    """A 3x3 depthwise convolution of (1, C, H, W) with replicated edges, as a zero-padded convolution plus
+    the ring's contribution on the edge rows and columns (``_ring``). Padding first copies the whole layer
+    and its backward copies the gradient back, a full pass each way over the layer (``RING_MIN_BYTES``).
+    The ring's part is computed on the edge strips alone, forward and backward."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
+        taps = kernels.reshape(-1, 3, 3)
+        ctx.save_for_backward(x, taps)
+        out = F.conv2d(x, taps[:, None], groups=x.shape[1], padding=1)
+        for edge, extra in zip(_edge_views(out), _ring(_edge_views(x), taps)):
+            edge += extra
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x, taps = ctx.saved_tensors
+        grad_x, grad_taps, _ = torch.ops.aten.convolution_backward(
+            grad, x, taps[:, None], None, [1, 1], [1, 1], [1, 1], False, [0, 0], x.shape[1], [True, True, False])
+        with torch.enable_grad():  # the ring's part, on the edge strips only
+            strips = [s.detach().requires_grad_() for s in _edge_views(x)]
+            leaf = taps.detach().requires_grad_()
+            *strip_grads, ring_taps = torch.autograd.grad(_ring(tuple(strips), leaf), strips + [leaf],
+                                                          _edge_views(grad))
+        for edge, extra in zip(_edge_views(grad_x), strip_grads):
+            edge += extra
+        return grad_x, (grad_taps[:, 0] + ring_taps).reshape(-1, DEPTHWISE_TAPS)
 
 
 def run_layers(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[int, int]], upsample: str,

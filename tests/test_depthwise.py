@@ -180,3 +180,29 @@ def test_cli_depthwise_reaches_the_file_and_info(tmp_path):
     assert "depthwise_layers: [0, 1, 2, 3, 4, 5]" in info.output and "version: 2" in info.output
     bad = runner.invoke(main, ["encode", str(source), "--depthwise", "maybe"])
     assert bad.exit_code == 2 and "'maybe' is not one of 'auto', 'on', 'off'" in bad.output
+
+
+@pytest.mark.parametrize("height, width", [(6, 9), (1, 5), (4, 1), (1, 1), (2, 2)])
+@pytest.mark.parametrize("channels_last", [True, False])
+def test_cpu_depthwise_matches_a_replicate_padded_convolution_with_its_gradients(height, width, channels_last,
+                                                                                  monkeypatch):
+    """model._depthwise on a CPU adds the replicated ring to a zero-padded convolution instead of padding a copy
+    (for large layers; here every layer): the same values and gradients as padding, at every edge and corner, for
+    any layer size and layout."""
+    from ddcodec import model
+    monkeypatch.setattr(model, "RING_MIN_BYTES", 0)
+    _depthwise = model._depthwise
+    gen = torch.Generator().manual_seed(height * 10 + width)
+    layout = torch.channels_last if channels_last else torch.contiguous_format
+    x = torch.randn(2, 3, height, width, generator=gen).contiguous(memory_format=layout).requires_grad_()
+    kernels = torch.randn(2, 3, 9, generator=gen).requires_grad_()  # two images' kernels, flattened with channels
+    out = _depthwise(x, kernels)
+    flat = x.reshape(1, 6, height, width)
+    padded = torch.nn.functional.conv2d(torch.nn.functional.pad(flat, (1, 1, 1, 1), mode="replicate"),
+                                        kernels.reshape(6, 1, 3, 3), groups=6).view(2, 3, height, width)
+    torch.testing.assert_close(out, padded, rtol=1e-5, atol=1e-5)
+    weight = torch.randn(out.shape, generator=gen)
+    got = torch.autograd.grad((out * weight).sum(), (x, kernels))
+    want = torch.autograd.grad((padded * weight).sum(), (x, kernels))
+    for g, w in zip(got, want):
+        torch.testing.assert_close(g, w, rtol=1e-4, atol=1e-4)
