@@ -7,6 +7,9 @@ part on the edge rows and columns (``model._ReplicateDepthwise``), for layers of
         fitting steps at -k 32 (loss, backward, Adam): each round runs each variant in a fresh process (as an
         encode does; alternating variants inside one process flattered the ring: 423 against 599 ms), the
         median of its steps 3 to 10
+    python samples/perf-cpu/depthwise_training.py encode 768x512 [ROUNDS [THREADS]]
+        whole encodes of kodim23 at -k 32 with 40 + 8 steps (half of the 40 at half size, where the layers stay
+        under 32 MiB), each in a fresh process: their fit seconds and PSNR
     python samples/perf-cpu/depthwise_training.py compare
         whole encodes with the ring against padded ones (saved outputs)
 (2 threads unless told; output in depthwise_training.txt)"""
@@ -49,7 +52,26 @@ threads = int(sys.argv[4]) if len(sys.argv) > 4 else 2
 width, height = map(int, size.split("x"))
 mask = fmt.all_layers(6)
 net_width = choose_net_width(height, width, 3, 32, 6, mask)
-if what == "step":
+if what == "encode":
+    print(f"{size}, -k 32, 40 + 8 steps, {threads} threads: fit seconds (PSNR), each variant in its own process")
+    times = {"padded": [], "ring": []}
+    for _ in range(rounds):
+        for name in times:
+            out = subprocess.run([sys.executable, __file__, "encode-" + name, size, "1", str(threads)],
+                                 capture_output=True, text=True, check=True).stdout.split()
+            times[name].append((float(out[0]), out[1]))
+    for name, values in times.items():
+        print(f"  {name:7s} median {st.median(v for v, _ in values):5.1f} s   rounds "
+              + " ".join(f"{v:.1f} ({p})" for v, p in values))
+elif what.startswith("encode-"):
+    from PIL import Image
+    import ddcodec
+    torch.set_num_threads(threads)
+    model.RING_MIN_BYTES = 1 << 62 if what == "encode-padded" else 1 << 25
+    photo = Image.open(Path(__file__).parents[3] / "shared/data/kodak/kodim23.png").resize((width, height))
+    _, result = ddcodec.encode(photo, k=32, iters=40, device="cpu")
+    print(f"{result.fit_seconds:.2f} {result.psnr:.2f}")
+elif what == "step":
     print(f"{size}, width {net_width} with kernels (-k 32), {threads} threads: ms per fitting step, each variant "
           f"in its own process per round")
     times: dict[str, list[float]] = {"padded": [], "ring": []}
