@@ -286,8 +286,8 @@ def _depthwise(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
 # memory that does not stay in cache. On 2 CPU cores a full-size fitting step (768x512, -k 32, width 72, layers of
 # 113 MB) took a median 522 ms instead of 631 without the copies (2 threads; 916 instead of 950 with 1), while at
 # 384x256 (width 33, layers up to 13 MB) the ring's extra small ops made it 94 instead of 91 ms; 32 MiB lies
-# between the two, not tuned further. Whole encodes gain less: 40 + 8 steps of a -k 32 fit took 24.9 and 21.0 s
-# against 25.5 and 22.2 s (medians of 4, two sessions' runs; samples/perf-cpu/depthwise_training.txt)
+# between the two, not tuned further. Whole encodes gain less: 40 + 8 steps of a -k 32 fit took 24.9 s against
+# 25.5 (medians of 4 rounds in fresh processes; samples/perf-cpu/depthwise_training.txt)
 RING_MIN_BYTES = 1 << 25
 
 
