@@ -287,8 +287,8 @@ def _within_rate(plan: _Plan, encoded: tuple[bytes, EncodeResult], bpp: float,
     """Keep a --bpp file within ``RATE_TOLERANCE`` over its target: while it is over, fit one width
     narrower (``refit``), with the same kernels (even below ``DEPTHWISE_MIN_WIDTH``). Rate control plans from a
     size model that is right on average; a single file can stray past the tolerance (1 in 12 at 768x512,
-    0.25 bpp), and its bytes are known only after the fit. A width step is 2 to 5% of a file, so one
-    refit usually lands inside; files under the target are kept."""
+    0.25 bpp), and its bytes are known only after the fit. A width step is a few per cent of a file at
+    768x512, so one refit should usually land inside; files under the target are kept."""
     height, width, _ = plan.pixels.shape
     limit = bpp * height * width / 8 * (1 + RATE_TOLERANCE)
     spent, refits = 0.0, 0

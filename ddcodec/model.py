@@ -276,7 +276,7 @@ def _depthwise(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
     b, c, h, w = x.shape
     flat = x if b == 1 else x.reshape(1, b * c, h, w)
     if x.device.type == "cpu" and 4 * x.numel() >= RING_MIN_BYTES:
-        out = _ReplicateDepthwise.apply(flat, kernels.reshape(-1, DEPTHWISE_TAPS))
+        out = _ReplicateDepthwise.apply(flat, kernels.reshape(-1, 3, 3))
     else:
         out = F.conv2d(F.pad(flat, (1, 1, 1, 1), mode="replicate"), kernels.reshape(-1, 1, 3, 3), groups=b * c)
     return out if b == 1 else out.view(b, c, h, w)
@@ -310,14 +310,13 @@ def _edge_views(t: torch.Tensor) -> tuple[torch.Tensor, ...]:
 
 
 class _ReplicateDepthwise(torch.autograd.Function):
-    """A 3x3 depthwise convolution of (1, C, H, W) with replicated edges, as a zero-padded convolution plus
+    """A 3x3 depthwise convolution of (1, C, H, W) by ``taps`` (C, 3, 3) with replicated edges, as a zero-padded convolution plus
     the ring's contribution on the edge rows and columns (``_ring``). Padding first copies the whole layer
     and its backward copies the gradient back, a full pass each way over the layer (``RING_MIN_BYTES``).
     The ring's part is computed on the edge strips alone, forward and backward."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
-        taps = kernels.reshape(-1, 3, 3)
+    def forward(ctx, x: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(x, taps)
         out = F.conv2d(x, taps[:, None], groups=x.shape[1], padding=1)
         for edge, extra in zip(_edge_views(out), _ring(_edge_views(x), taps)):
@@ -336,7 +335,7 @@ class _ReplicateDepthwise(torch.autograd.Function):
                                                           _edge_views(grad))
         for edge, extra in zip(_edge_views(grad_x), strip_grads):
             edge += extra
-        return grad_x, (grad_taps[:, 0] + ring_taps).reshape(-1, DEPTHWISE_TAPS)
+        return grad_x, grad_taps[:, 0] + ring_taps
 
 
 def run_layers(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[int, int]], upsample: str,

@@ -5,8 +5,7 @@ part on the edge rows and columns (``model._ReplicateDepthwise``), for layers of
 
     python samples/perf-cpu/depthwise_training.py step 768x512 [ROUNDS [THREADS]]
         fitting steps at -k 32 (loss, backward, Adam): each round runs each variant in a fresh process (as an
-        encode does; alternating variants inside one process flattered the ring: 423 against 599 ms), the
-        median of its steps 3 to 10
+        encode does; alternating variants inside one process flattered the ring), the median of its steps 3 to 10
     python samples/perf-cpu/depthwise_training.py encode 768x512 [ROUNDS [THREADS]]
         whole encodes of kodim23 at -k 32 with 40 + 8 steps (half of the 40 at half size, where the layers stay
         under 32 MiB), each in a fresh process: their fit seconds and PSNR
@@ -52,35 +51,37 @@ threads = int(sys.argv[4]) if len(sys.argv) > 4 else 2
 width, height = map(int, size.split("x"))
 mask = fmt.all_layers(6)
 net_width = choose_net_width(height, width, 3, 32, 6, mask)
+
+
+def rounds_in_fresh_processes(prefix: str) -> dict[str, list[list[str]]]:
+    """Each variant's output, round by round, from this script run as ``prefix + variant`` in a new process."""
+    outputs: dict[str, list[list[str]]] = {"padded": [], "ring": []}
+    for _ in range(rounds):
+        for name in outputs:
+            outputs[name].append(subprocess.run([sys.executable, __file__, prefix + name, size, "1", str(threads)],
+                                                capture_output=True, text=True, check=True).stdout.split())
+    return outputs
+
+
 if what == "encode":
     print(f"{size}, -k 32, 40 + 8 steps, {threads} threads: fit seconds (PSNR), each variant in its own process")
-    times = {"padded": [], "ring": []}
-    for _ in range(rounds):
-        for name in times:
-            out = subprocess.run([sys.executable, __file__, "encode-" + name, size, "1", str(threads)],
-                                 capture_output=True, text=True, check=True).stdout.split()
-            times[name].append((float(out[0]), out[1]))
-    for name, values in times.items():
-        print(f"  {name:7s} median {st.median(v for v, _ in values):5.1f} s   rounds "
-              + " ".join(f"{v:.1f} ({p})" for v, p in values))
+    for name, runs in rounds_in_fresh_processes("encode-").items():
+        print(f"  {name:7s} median {st.median(float(t) for t, _ in runs):5.1f} s   rounds "
+              + " ".join(f"{float(t):.1f} ({p})" for t, p in runs))
 elif what.startswith("encode-"):
     from PIL import Image
     import ddcodec
     torch.set_num_threads(threads)
-    model.RING_MIN_BYTES = 1 << 62 if what == "encode-padded" else 1 << 25
+    if what == "encode-padded":
+        model.RING_MIN_BYTES = 1 << 62  # else 1.5.0's rule
     photo = Image.open(Path(__file__).parents[3] / "shared/data/kodak/kodim23.png").resize((width, height))
     _, result = ddcodec.encode(photo, k=32, iters=40, device="cpu")
     print(f"{result.fit_seconds:.2f} {result.psnr:.2f}")
 elif what == "step":
     print(f"{size}, width {net_width} with kernels (-k 32), {threads} threads: ms per fitting step, each variant "
           f"in its own process per round")
-    times: dict[str, list[float]] = {"padded": [], "ring": []}
-    for _ in range(rounds):
-        for name in times:
-            out = subprocess.run([sys.executable, __file__, name, size, "1", str(threads)], capture_output=True,
-                                 text=True, check=True).stdout
-            times[name].append(float(out))
-    for name, values in times.items():
+    for name, runs in rounds_in_fresh_processes("").items():
+        values = [float(out[0]) for out in runs]
         print(f"  {name:7s} median {st.median(values):5.0f}   rounds {' '.join(f'{v:.0f}' for v in values)}")
 else:  # one variant, in this process: "padded" (every layer copied, as up to 1.4.1) or "ring" (every layer)
     torch.set_num_threads(threads)

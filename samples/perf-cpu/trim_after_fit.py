@@ -35,9 +35,11 @@ shapes = fmt.weight_shapes(plan.net_width, plan.depth, C, plan.depthwise)
 m = qmax(plan.bits)
 
 
+header = fmt.DdcHeader(height=H, width=W, channels=C, net_width=plan.net_width, depth=plan.depth, seed=0,
+                       bits=plan.bits, steps=steps, target_ratio=plan.k, depthwise=plan.depthwise)
+
+
 def measure(q: np.ndarray, label: str) -> None:
-    header = fmt.DdcHeader(height=H, width=W, channels=C, net_width=plan.net_width, depth=plan.depth, seed=0,
-                           bits=plan.bits, steps=steps, target_ratio=plan.k, depthwise=plan.depthwise)
     data = fmt.encode_file(header, q)
     decoded = codec._render(*fmt.decode_file(data), torch.device("cpu"))
     print(f"  {label:28s} bytes={len(data)} ({len(data) / len_plain - 1:+.2%}) psnr={psnr(decoded, plan.pixels):.3f} "
@@ -59,9 +61,7 @@ def dead_zone(d: float) -> np.ndarray:
     return np.concatenate(out)
 
 
-len_plain = len(fmt.encode_file(fmt.DdcHeader(height=H, width=W, channels=C, net_width=plan.net_width,
-                                              depth=plan.depth, seed=0, bits=plan.bits, steps=steps,
-                                              target_ratio=plan.k, depthwise=plan.depthwise), q0))
+len_plain = len(fmt.encode_file(header, q0))
 print(f"{path} {size} bpp={bpp}: width {plan.net_width}, {plan.bits} bits, kernels {bool(plan.depthwise)}")
 measure(q0, "as encoded")
 assert np.array_equal(dead_zone(0.0), q0), "the dead-zone quantiser must reproduce quant.quantize at d=0"
