@@ -1,12 +1,16 @@
 """Sessions 17-18: shared by the scripts in this folder that compare saved ablation outputs image by image and
 check --bpp's size model against them (imported from their folder; not a script itself). Reads the outputs with
-ddcodec.ablation.read_results."""
+ddcodec.ablation.read_results. Since session 23 also the set-up of the scripts that fit one image themselves
+(``planned_network``)."""
 import csv
 import math
+import re
 import statistics as st
 from pathlib import Path
 
+from ddcodec import codec
 from ddcodec.ablation import read_results
+from ddcodec.model import DeepDecoder
 from ddcodec.ratecontrol import bytes_per_weight, predicted_bytes
 
 FOLDER = Path(__file__).parent
@@ -82,3 +86,35 @@ def model_error(row: dict, pixels: int, fixed_scale: bool = True, penalised: boo
     per_weight = bytes_per_weight(row["bits"], row["width"], DEPTH, CHANNELS, fixed_scale, penalised, depthwise)
     predicted = predicted_bytes(row["width"], DEPTH, CHANNELS, row["bits"], per_weight, depthwise)
     return row["bpp"] * pixels / 8 / predicted - 1
+
+
+def split_runs(name: str, header_bytes: int) -> dict[tuple[str, str], dict[str, dict[str, dict]]]:
+    """(image size 'WxH', bpp) -> image -> variant -> {psnr, bpp} from quant_loss_split.py's output in this
+    folder; a variant's bpp counts its payload plus ``header_bytes``."""
+    runs: dict = {}
+    current, pixels = None, 0
+    for line in (FOLDER / name).read_text().splitlines():
+        head = re.match(r"(\S+\.png) ((\d+)x(\d+)) bpp=(\S+):", line)
+        if head:
+            current = runs.setdefault((head[2], head[5]), {}).setdefault(head[1], {})
+            pixels = int(head[3]) * int(head[4])
+            continue
+        row = re.match(r"  (.+): ([\d.]+) dB, payload (\d+) bytes", line)
+        if row and current is not None:
+            current[row[1]] = {"psnr": float(row[2]), "bpp": (int(row[3]) + header_bytes) * 8 / pixels}
+    return runs
+
+
+def planned_network(path: str, size: str, bpp: float):
+    """(plan, default schedule, network to fit, target tensor) for one image resized to ``size`` ('WxH') and planned
+    by --bpp rate control as the encoder plans it (seed 0, depth 6, kernels 'auto')."""
+    from PIL import Image
+    import torch
+
+    width, height = map(int, size.split("x"))
+    schedule = codec._schedule("default", None)
+    image = Image.open(path).convert("RGB").resize((width, height), Image.LANCZOS)
+    plan = codec._plan(image, 32, bpp, None, 0, 6, schedule, "auto")
+    h, w, c = plan.pixels.shape
+    net = DeepDecoder(h, w, c, plan.net_width, plan.depth, 0, depthwise=plan.depthwise)
+    return plan, schedule, net, codec._to_tensor(plan.pixels, torch.device("cpu"))

@@ -13,22 +13,18 @@ import sys
 
 import numpy as np
 import torch
-from PIL import Image
 
 from ddcodec import codec, format as fmt
 from ddcodec.fit import fit
 from ddcodec.imageio import psnr
-from ddcodec.model import DeepDecoder, unit_rows
+from ddcodec.model import unit_rows
 from ddcodec.quant import _steps_of, qmax, quantize
+from paired import planned_network
 
 path, size, bpp = sys.argv[1], sys.argv[2], float(sys.argv[3])
-width, height = map(int, size.split("x"))
-schedule = codec._schedule("default", None)
-plan = codec._plan(Image.open(path).convert("RGB").resize((width, height), Image.LANCZOS), 32, bpp, None, 0, 6,
-                   schedule, "auto")
+plan, schedule, net, target = planned_network(path, size, bpp)
 H, W, C = plan.pixels.shape
-net = DeepDecoder(H, W, C, plan.net_width, plan.depth, 0, depthwise=plan.depthwise)
-fit(net, codec._to_tensor(plan.pixels, torch.device("cpu")), schedule, plan.bits, None)
+fit(net, target, schedule, plan.bits, None)
 weights = dict(net.weights)
 q0, steps = quantize(weights, plan.bits, plan.net_width, plan.depth, C, plan.depthwise)
 shapes = fmt.weight_shapes(plan.net_width, plan.depth, C, plan.depthwise)
