@@ -1,7 +1,7 @@
 """Session 23: full size (768x512), version 1.5.0 at 0.5 bpp (its plan: width 66 at 7 bits with depthwise kernels)
 against version 1.1.0's H100 sweep (samples/rd-kodak-768x512: no kernels, width 69), image by image, and what that
-puts the 12-image mean at beside JPEG's 29.06 dB (issue 4's requirement at 0.5 bpp); then 1.6.0's fine-tune
-(learning rate 1e-4) against 1.5.0's (1e-3) on the same main fits.
+puts the 12-image mean at beside JPEG's 29.06 dB (issue 4's requirement at 0.5 bpp); then, at 0.5 and 0.25 bpp,
+1.6.0's fine-tune (learning rate 1e-4) against 1.5.0's (1e-3) on the same main fits.
 
 1.5.0's files: kodim01 from ``python -m ddcodec.ablation`` (fullsize_0.5_1.5.0.txt), the others from
 quant_loss_split.py (quant_loss_split_768x512.txt), whose "default fine-tune" is 1.5.0's encode (its PSNR and
