@@ -47,7 +47,8 @@ class FitSchedule:
     warmup: float = 0.05
     # the quantisation-aware fine-tune's peak (cosine decay). 1e-4 since 1.6.0: against 1e-3, +0.06 / +0.08 / +0.16 dB
     # at 0.125 / 0.25 / 0.5 bpp on the 12 Kodak images at 384x256 (10, 11 and 12 of 12 better), same rate and time;
-    # 1e-3 recovered little of what rounding cost, on one image nothing (README, "The fine-tune's learning rate")
+    # 1e-3 recovered little of what rounding cost, on one image nothing. At full size, on four images, +0.09 dB on
+    # average but not on each (kodim15 -0.09) (README, "The fine-tune's learning rate")
     qat_lr: float = 1e-4
     # main fit only: each step renders a random row_fraction of the image's rows at full
     # resolution (the fine-tune always sees whole images)
