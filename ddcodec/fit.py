@@ -265,19 +265,32 @@ def _scales_fixed(model: torch.nn.Module, fixed: bool):
 
 def _fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule, bits: int,
          progress: Optional[Progress]) -> list[float]:
-    total = schedule.iters + schedule.qat_iters
-
     def quantised(name: str, w: torch.Tensor) -> torch.Tensor:
         return fake_quant(name, w, bits)
 
-    with _scales_fixed(model, schedule.fixed_scale):
-        float_mse = _run_phase(model, target, schedule.iters, schedule.lr,
-                               lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None, progress, 0, total,
-                               _row_sampler(target.shape[2], schedule.row_fraction, target.device),
-                               round(schedule.iters * schedule.coarse_fraction), schedule.input_jitter,
-                               schedule.weight_l1)
-        _run_phase(model, target, max(1, schedule.qat_iters), schedule.qat_lr,
-                   lambda s: _cosine(s, schedule.qat_iters), quantised, progress,
-                   schedule.iters, total,
-                   weight_l1=schedule.weight_l1 if schedule.qat_weight_l1 is None else schedule.qat_weight_l1)
+    float_mse = _main_fit(model, target, schedule, progress)
+    _fine_tune(model, target, schedule, quantised, progress)
     return [psnr_from_mse(float(m)) for m in float_mse]
+
+
+def _main_fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,
+              progress: Optional[Progress] = None) -> torch.Tensor:
+    """The fit before quantisation (one-cycle schedule); returns each image's MSE of the float network."""
+    with _scales_fixed(model, schedule.fixed_scale):
+        return _run_phase(model, target, schedule.iters, schedule.lr,
+                          lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None, progress, 0,
+                          schedule.iters + schedule.qat_iters,
+                          _row_sampler(target.shape[2], schedule.row_fraction, target.device),
+                          round(schedule.iters * schedule.coarse_fraction), schedule.input_jitter, schedule.weight_l1)
+
+
+def _fine_tune(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,
+               transform: Callable[[str, torch.Tensor], torch.Tensor], progress: Optional[Progress] = None,
+               steps: Optional[int] = None, lr: Optional[float] = None) -> None:
+    """The quantisation-aware fine-tune through ``transform`` (fake quantisation), cosine decay from the schedule's
+    learning rate over its steps; ``steps`` and ``lr`` override them (samples/perf-cpu/quant_loss_split.py)."""
+    steps = schedule.qat_iters if steps is None else steps
+    with _scales_fixed(model, schedule.fixed_scale):
+        _run_phase(model, target, max(1, steps), schedule.qat_lr if lr is None else lr,
+                   lambda s: _cosine(s, steps), transform, progress, schedule.iters, schedule.iters + steps,
+                   weight_l1=schedule.weight_l1 if schedule.qat_weight_l1 is None else schedule.qat_weight_l1)

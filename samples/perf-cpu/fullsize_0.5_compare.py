@@ -5,7 +5,7 @@ puts the 12-image mean at beside JPEG's 29.06 dB (issue 4's requirement at 0.5 b
 
 1.5.0's files: kodim01 from ``python -m ddcodec.ablation`` (fullsize_0.5_1.5.0.txt), the others from
 quant_loss_split.py (quant_loss_split_768x512.txt), whose "default fine-tune" is 1.5.0's encode (its PSNR and
-payload; the file adds a 95-byte header) and whose "fine-tune lr 1e-4" is 1.6.0's from the same main fit.
+payload; the file adds paired.HEADER_BYTES) and whose "fine-tune lr 1e-4" is 1.6.0's from the same main fit.
 
 Run from the repository root: python samples/perf-cpu/fullsize_0.5_compare.py"""
 import math
@@ -16,11 +16,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from paired import equal_rate, load, local_slope, mean, se, split_runs, sweep  # noqa: E402
 
-from ddcodec import format as fmt  # noqa: E402
-
-HEADER = len(fmt.MAGIC) + fmt.header_struct_size(2) + 4 * fmt.n_steps(6, 3) + 8  # steps, payload size, CRC
-
-
 old = sweep("rd-kodak-768x512", "bpp=0.5")
 every = sorted(old)
 # 1.1.0's local slope between its 0.25 and 0.5 bpp points (dB per doubling of rate), for equal-rate figures
@@ -29,7 +24,7 @@ at_05 = mean(old, "psnr", every) + slope * math.log2(0.5 / mean(old, "bpp", ever
 print(f"768x512, 0.5 bpp. Version 1.1.0 (H100 sweep, no kernels): {mean(old, 'bpp', every):.4f} bpp, "
       f"{mean(old, 'psnr', every):.2f} dB over the 12 images ({at_05:.2f} read at 0.5 bpp); its slope from 0.25 bpp "
       f"{slope:.2f} dB per doubling")
-diag = split_runs("quant_loss_split_768x512.txt", HEADER)
+diag = split_runs("quant_loss_split_768x512.txt")
 at_half = diag.get(("768x512", "0.5"), {})
 new = {**load("fullsize_0.5_1.5.0.txt", "bpp=0.5"),
        **{image: runs["default fine-tune"] for image, runs in at_half.items() if "default fine-tune" in runs}}
@@ -43,6 +38,7 @@ print(f"1.5.0 (width 66, 7 bits, kernels), {len(images)} images ({', '.join(i[:-
       + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in zip(images, equal)))
 print(f"1.1.0's 12-image mean read at 0.5 bpp plus that difference: {at_05 + st.mean(equal):.2f} dB, against JPEG's "
       f"29.06 (an estimate from {len(images)} images, not a 12-image measurement)")
+gains = []
 for (size, rate), runs in sorted(diag.items()):
     for image, variants in sorted(runs.items()):
         base = variants.get("default fine-tune")
@@ -50,3 +46,7 @@ for (size, rate), runs in sorted(diag.items()):
             if base is not None and label != "default fine-tune":
                 print(f"{image[:-4]} {size} {rate} bpp, {label} against 1.5.0's fine-tune: {row['psnr'] - base['psnr']:+.3f} dB, "
                       f"bpp {base['bpp']:.4f} -> {row['bpp']:.4f} ({row['bpp'] / base['bpp'] - 1:+.1%})")
+                if label == "fine-tune lr 1e-4":
+                    gains.append(row["psnr"] - base["psnr"])
+print(f"fine-tune lr 1e-4 against 1.5.0's, {len(gains)} full-size fits: {st.mean(gains):+.3f} dB on average, "
+      f"{sum(g > 0 for g in gains)} better")

@@ -8,13 +8,15 @@ import re
 import statistics as st
 from pathlib import Path
 
-from ddcodec import codec
+from ddcodec import codec, format as fmt
 from ddcodec.ablation import read_results
 from ddcodec.model import DeepDecoder
 from ddcodec.ratecontrol import bytes_per_weight, predicted_bytes
 
 FOLDER = Path(__file__).parent
 DEPTH, CHANNELS = 6, 3  # every saved run used the default depth on RGB images
+# a version-2 file's bytes around its payload: magic, fixed fields, steps, payload size, CRC (95)
+HEADER_BYTES = len(fmt.MAGIC) + fmt.header_struct_size(2) + 4 * fmt.n_steps(DEPTH, CHANNELS) + 8
 
 
 def load(name: str, config: str) -> dict[str, dict]:
@@ -88,9 +90,9 @@ def model_error(row: dict, pixels: int, fixed_scale: bool = True, penalised: boo
     return row["bpp"] * pixels / 8 / predicted - 1
 
 
-def split_runs(name: str, header_bytes: int) -> dict[tuple[str, str], dict[str, dict[str, dict]]]:
+def split_runs(name: str) -> dict[tuple[str, str], dict[str, dict[str, dict]]]:
     """(image size 'WxH', bpp) -> image -> variant -> {psnr, bpp} from quant_loss_split.py's output in this
-    folder; a variant's bpp counts its payload plus ``header_bytes``."""
+    folder; a variant's bpp counts its payload and the file around it (``HEADER_BYTES``)."""
     runs: dict = {}
     current, pixels = None, 0
     for line in (FOLDER / name).read_text().splitlines():
@@ -101,7 +103,7 @@ def split_runs(name: str, header_bytes: int) -> dict[tuple[str, str], dict[str, 
             continue
         row = re.match(r"  (.+): ([\d.]+) dB, payload (\d+) bytes", line)
         if row and current is not None:
-            current[row[1]] = {"psnr": float(row[2]), "bpp": (int(row[3]) + header_bytes) * 8 / pixels}
+            current[row[1]] = {"psnr": float(row[2]), "bpp": (int(row[3]) + HEADER_BYTES) * 8 / pixels}
     return runs
 
 
