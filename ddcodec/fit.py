@@ -135,7 +135,7 @@ def _use_graphs(target: torch.Tensor, sample_rows, jitter: float) -> bool:
 def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: float,
                lr_factor: Callable[[int], float], transform, progress: Optional[Progress],
                done: int, total: int, sample_rows: Optional[Callable[[], torch.Tensor]] = None,
-               coarse_steps: int = 0, jitter: float = 0.0, weight_l1: float = 0.0) -> torch.Tensor:
+               coarse_steps: int = 0, jitter: float = 0.0, weight_l1: float = 0.0, bf16: bool = False) -> torch.Tensor:
     """Adam for ``iters`` steps; leaves each network at its best iterate seen and returns their MSEs (B,).
 
     With ``sample_rows`` each step sees a row subset: its loss says little about the whole
@@ -144,7 +144,8 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
     With ``jitter`` each step's fixed input gets fresh Gaussian noise (std decaying x0.7 every
     ``JITTER_DECAY_STEPS``); the best iterate is still judged by its loss on the noisy input,
     as the reference does, and the final check uses the clean one. With ``weight_l1`` the loss
-    minimised adds that times ``weight_magnitude``; best iterates are still judged by the MSE.
+    minimised adds that times ``weight_magnitude``; best iterates are still judged by the MSE. With ``bf16``
+    (CPU only) each step's forward runs under bfloat16 autocast; the final check is in float32.
     """
     batched = isinstance(model, BatchedDeepDecoder)
     on_gpu = target.device.type == "cuda"
@@ -167,10 +168,11 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
             std = jitter * JITTER_DECAY ** (step // JITTER_DECAY_STEPS)
             noise = torch.randn(clean_z.shape, generator=noise_gen).to(clean_z.device) * std
             model.z.copy_(clean_z + noise)
-        if step < coarse_steps:
-            losses = per_image_mse(model, small, transform, coarse=True)
-        else:
-            losses = per_image_mse(model, target, transform, None if sample_rows is None else sample_rows())
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            if step < coarse_steps:
+                losses = per_image_mse(model, small, transform, coarse=True)
+            else:
+                losses = per_image_mse(model, target, transform, None if sample_rows is None else sample_rows())
         values = losses.detach().double()
         if sample_rows is None and step >= coarse_steps:
             improved = values < best_loss
@@ -281,7 +283,8 @@ def _main_fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, sch
                           lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None, progress, 0,
                           schedule.iters + schedule.qat_iters,
                           _row_sampler(target.shape[2], schedule.row_fraction, target.device),
-                          round(schedule.iters * schedule.coarse_fraction), schedule.input_jitter, schedule.weight_l1)
+                          round(schedule.iters * schedule.coarse_fraction), schedule.input_jitter, schedule.weight_l1,
+                          bf16=bool(schedule.bf16) and target.device.type == "cpu")
 
 
 def _fine_tune(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,

@@ -275,6 +275,7 @@ def _depthwise(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
     go through ``_ReplicateDepthwise`` (no padded copy), the others through a replicate-padded copy."""
     b, c, h, w = x.shape
     flat = x if b == 1 else x.reshape(1, b * c, h, w)
+    kernels = kernels.to(x.dtype)  # under autocast x may be bfloat16 (FitSchedule.bf16)
     if x.device.type == "cpu" and 4 * x.numel() >= RING_MIN_BYTES:
         out = _ReplicateDepthwise.apply(flat, kernels.reshape(-1, 3, 3))
     else:

@@ -71,6 +71,9 @@ class FitSchedule:
     # row), so only the file's bytes change: 6 / (6 x width + 15) of the parameters (8% at width 10,
     # 2.5% at 37, 1.1% at 85), stored as one repeated code per vector
     fixed_scale: bool = False
+    # main fit only, on a CPU: matrix products and activations in bfloat16 (torch autocast), the weights, Adam and
+    # the loss's best-iterate bookkeeping in float32; the fine-tune and the reported PSNRs stay float32
+    bf16: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.row_fraction <= 1:

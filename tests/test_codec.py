@@ -191,6 +191,7 @@ def test_row_subsampled_fit_is_deterministic_and_still_fits(rgb_odd):
     ("input_jitter", 0.005, (-0.1,)),  # noise on the fixed input while fitting, never when decoding
     ("weight_l1", 0.001, (-0.1,)),  # a penalty on the hidden convs' weight magnitudes
     ("fixed_scale", True, ()),  # the normalisations' scales stay at 1
+    ("bf16", True, ()),  # the main fit's forward in bfloat16 (CPU autocast); the fine-tune and the file as before
 ])
 def test_schedule_option_is_deterministic_changes_the_fit_and_still_fits(rgb_odd, option, value, bad_values):
     schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5, **{option: value})

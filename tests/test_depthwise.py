@@ -206,3 +206,24 @@ def test_cpu_depthwise_matches_a_replicate_padded_convolution_with_its_gradients
     want = torch.autograd.grad((padded * weight).sum(), (x, kernels))
     for g, w in zip(got, want):
         torch.testing.assert_close(g, w, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("ring", [True, False])
+def test_cpu_depthwise_under_bfloat16_autocast_matches_float32_with_float32_kernel_gradients(ring, monkeypatch):
+    """FitSchedule.bf16 fits under autocast, where a layer arrives in bfloat16 and its kernels in float32: both
+    depthwise paths (the ring for large layers, the padded copy for small ones) compute in bfloat16 and hand the
+    float32 kernels a float32 gradient, close to float32's."""
+    from ddcodec import model
+    monkeypatch.setattr(model, "RING_MIN_BYTES", 0 if ring else 1 << 62)
+    gen = torch.Generator().manual_seed(5)
+    x = torch.randn(1, 4, 9, 11, generator=gen).contiguous(memory_format=torch.channels_last).requires_grad_()
+    kernels = torch.randn(4, 9, generator=gen).requires_grad_()
+    weight = torch.randn(1, 4, 9, 11, generator=gen)
+    want = torch.autograd.grad((model._depthwise(x, kernels) * weight).sum(), (x, kernels))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model._depthwise(x.to(torch.bfloat16), kernels)
+    assert out.dtype == torch.bfloat16
+    got = torch.autograd.grad((out.float() * weight).sum(), (x, kernels))
+    assert got[1].dtype == torch.float32
+    for g, w in zip(got, want):
+        torch.testing.assert_close(g.float(), w, rtol=0.05, atol=0.15)
