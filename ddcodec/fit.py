@@ -82,6 +82,27 @@ def weight_magnitude(model: torch.nn.Module) -> torch.Tensor:
     return unit_rows(convs).abs().mean(dim=(-2, -1)).sum()
 
 
+# bfloat16 steps (FitSchedule.bf16) pay only where a step is bound by its large layers' memory traffic and matrix
+# products; on smaller layers the casts cost what they save (README, "bfloat16 fitting"). Measured on 2 cores of an
+# AVX-512 EPYC with native bfloat16 instructions (samples/perf-cpu/bf16_step.txt).
+BF16_MIN_BYTES = 1 << 24
+
+
+def bf16_supported() -> bool:
+    """Whether this CPU computes bfloat16 natively enough for oneDNN's bfloat16 kernels (AVX-512 or AMX); elsewhere
+    (AVX2) ``FitSchedule.bf16`` is ignored and the fit stays float32."""
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def _bf16_pays(model: torch.nn.Module, size: tuple[int, int]) -> bool:
+    """Whether a CPU step rendering ``size`` gains from bfloat16: its largest layer (every stacked image's
+    channels) holds at least ``BF16_MIN_BYTES`` of float32."""
+    return 4 * model.z.shape[1] * size[0] * size[1] >= BF16_MIN_BYTES
+
+
 def _coarse_target(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor) -> torch.Tensor:
     """The image at the coarse size, each pixel the mean of the pixels it covers."""
     return F.interpolate(target, size=coarse_size(model.sizes), mode="area")
@@ -145,7 +166,8 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
     ``JITTER_DECAY_STEPS``); the best iterate is still judged by its loss on the noisy input,
     as the reference does, and the final check uses the clean one. With ``weight_l1`` the loss
     minimised adds that times ``weight_magnitude``; best iterates are still judged by the MSE. With ``bf16``
-    (CPU only) each step's forward runs under bfloat16 autocast; the final check is in float32.
+    (callers pass it on a CPU only) each step whose layers are large enough (``_bf16_pays``) runs its forward
+    under bfloat16 autocast; the weights, Adam and the final check stay float32.
     """
     batched = isinstance(model, BatchedDeepDecoder)
     on_gpu = target.device.type == "cuda"
@@ -158,6 +180,8 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
     best_loss = torch.full((target.shape[0],), math.inf, dtype=torch.float64, device=target.device)
     best = {n: p.detach().clone() for n, p in model.weights.items()}
     small = _coarse_target(model, target) if coarse_steps else None
+    bf16_full = bf16 and _bf16_pays(model, tuple(target.shape[2:]))
+    bf16_coarse = bf16 and _bf16_pays(model, coarse_size(model.sizes))
     if jitter:
         clean_z = model.z.clone()
         noise_gen = torch.Generator().manual_seed(0)  # files stay deterministic
@@ -168,7 +192,7 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
             std = jitter * JITTER_DECAY ** (step // JITTER_DECAY_STEPS)
             noise = torch.randn(clean_z.shape, generator=noise_gen).to(clean_z.device) * std
             model.z.copy_(clean_z + noise)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_coarse if step < coarse_steps else bf16_full):
             if step < coarse_steps:
                 losses = per_image_mse(model, small, transform, coarse=True)
             else:
@@ -284,7 +308,7 @@ def _main_fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, sch
                           schedule.iters + schedule.qat_iters,
                           _row_sampler(target.shape[2], schedule.row_fraction, target.device),
                           round(schedule.iters * schedule.coarse_fraction), schedule.input_jitter, schedule.weight_l1,
-                          bf16=bool(schedule.bf16) and target.device.type == "cpu")
+                          bf16=bool(schedule.bf16) and target.device.type == "cpu" and bf16_supported())
 
 
 def _fine_tune(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,
