@@ -3,16 +3,18 @@ preset with its main fit in bfloat16 (``bf16=1``) against float32, image by imag
 
 float32 files: this session's ``bpp=0.25`` lines in bf16_fullsize_0.25.txt; for images without one there, session
 23's 1.6.0 encodes from quant_loss_split_768x512.txt (its "fine-tune lr 1e-4" is the 1.6.0 default's file from the
-same single-thread main fit, which this session's float32 kodim03 reproduced: 31.81 dB, 12,050 payload bytes
-against 31.807 dB, 12,050). Times are compared only where both ran in this session, side by side.
+same single-thread main fit, which this session's float32 kodim03 reproduced: 31.81 dB at 0.2471 bpp, as session 23's
+31.807 dB with 12,050 payload bytes). Times are compared only where both ran in this session, side by side. Last, the
+bf16 files against version 1.4.0's (fullsize_0.25_1.4.0.txt, all 12 images), for an estimate of the current 12-image mean.
 
 Run from the repository root: python samples/perf-cpu/bf16_compare.py"""
+import math
 import statistics as st
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import equal_rate, load, local_slope, se, split_runs, sweep  # noqa: E402
+from paired import equal_rate, load, local_slope, mean, se, split_runs, sweep  # noqa: E402
 
 RUNS = "bf16_fullsize_0.25.txt"
 here = load(RUNS, "bpp=0.25")
@@ -38,3 +40,11 @@ timed = sorted(set(here) & set(bf16))
 ratios = [bf16[i]["seconds"] / here[i]["seconds"] for i in timed]
 print(f"encode seconds where both ran side by side ({len(timed)} images): float32 {st.mean(here[i]['seconds'] for i in timed):.0f}, "
       f"bf16 {st.mean(bf16[i]['seconds'] for i in timed):.0f} (bf16 / float32 {min(ratios):.2f} to {max(ratios):.2f})")
+old = load("fullsize_0.25_1.4.0.txt", "bpp=0.25")
+both = sorted(set(old) & set(bf16))
+gain = equal_rate(old, bf16, slope, both)
+every = sorted(old)
+at_025 = mean(old, "psnr", every) + slope * math.log2(0.25 / mean(old, "bpp", every))  # 1.4.0's 12 read at 0.25 bpp
+print(f"bf16 (1.7.0's default) against 1.4.0's files, {len(both)} images: {st.mean(gain):+.3f} dB at equal rate "
+      f"(SE {se(gain):.3f}; {sum(g > 0 for g in gain)} better); 1.4.0's 12 images read at 0.25 bpp {at_025:.2f} dB, "
+      f"plus that: {at_025 + st.mean(gain):.2f} dB (an estimate from {len(both)} images)")
