@@ -8,8 +8,9 @@ the penalty on the hidden convs' mean weight magnitude, both phases), qat_l1 (th
 different), fixed_scale (1: the normalisations' scales stay at 1, the presets' choice; 0: they are
 fitted), depthwise (auto, on or off: the 3x3 kernel per channel), bf16 (0: the main fit in float32; the
 presets' 1 fits large layers in bfloat16 on a CPU). Unset keys keep the default preset's values. Images
-are resized to ``--size`` first (CPU runs). One line per (image, config): bpp, float PSNR, decoded PSNR, seconds. The README's ablation figures come from this command with ``OMP_NUM_THREADS=1`` (fits
-are deterministic per thread count).
+are resized to ``--size`` first (CPU runs). One line per (image, config): bpp, float PSNR, decoded PSNR, seconds.
+The README's ablation figures come from this command with ``OMP_NUM_THREADS=1`` (fits are deterministic per
+thread count).
 ``--summarize OUTPUT...`` reads saved outputs instead and prints each config's means.
 """
 from __future__ import annotations
