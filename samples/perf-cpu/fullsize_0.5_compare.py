@@ -6,6 +6,8 @@ puts the 12-image mean at beside JPEG's 29.06 dB (issue 4's requirement at 0.5 b
 1.5.0's files: kodim01 from ``python -m ddcodec.ablation`` (fullsize_0.5_1.5.0.txt), the others from
 quant_loss_split.py (quant_loss_split_768x512.txt), whose "default fine-tune" is 1.5.0's encode (its PSNR and
 payload; the file adds paired.HEADER_BYTES) and whose "fine-tune lr 1e-4" is 1.6.0's from the same main fit.
+Since session 24 (retry), also 1.7.0 (main fit in bfloat16) on kodim01 and kodim13 (bf16_fullsize_0.5.txt) against
+1.1.0 and against the float32 encodes before it (kodim01: 1.5.0; kodim13: 1.6.0, the same settings but bfloat16).
 
 Run from the repository root: python samples/perf-cpu/fullsize_0.5_compare.py"""
 import math
@@ -50,3 +52,16 @@ for (size, rate), runs in sorted(diag.items()):
                     gains.append(row["psnr"] - base["psnr"])
 print(f"fine-tune lr 1e-4 against 1.5.0's, {len(gains)} full-size fits: {st.mean(gains):+.3f} dB on average, "
       f"{sum(g > 0 for g in gains)} better")
+
+bf16 = load("bf16_fullsize_0.5.txt", "bpp=0.5")
+if bf16:
+    images = sorted(bf16)
+    float32 = {"kodim01.png": new["kodim01.png"], "kodim13.png": at_half["kodim13.png"]["fine-tune lr 1e-4"]}
+    vs_old = equal_rate(old, bf16, slope, images)
+    vs_f32 = equal_rate(float32, bf16, slope, images)
+    print(f"1.7.0 (bfloat16 main fit), {len(images)} images: {mean(bf16, 'bpp', images):.4f} bpp, "
+          f"{mean(bf16, 'psnr', images):.2f} dB; at equal rate against 1.1.0 {st.mean(vs_old):+.3f} dB (SE "
+          f"{se(vs_old):.3f}; " + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in zip(images, vs_old)) + "), against the "
+          "float32 encodes (kodim01 1.5.0, kodim13 1.6.0) " + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in zip(images, vs_f32)))
+    print(f"1.1.0's 12-image mean read at 0.5 bpp plus 1.7.0's difference: {at_05 + st.mean(vs_old):.2f} dB, against "
+          f"JPEG's 29.06 (an estimate from {len(images)} images)")
