@@ -97,6 +97,11 @@ def bf16_supported() -> bool:
         return False
 
 
+def _bf16_wanted(option: bool, target: torch.Tensor) -> bool:
+    """Whether a phase asked to run in bfloat16 (``option``) may: on a CPU with native bfloat16 only."""
+    return bool(option) and target.device.type == "cpu" and bf16_supported()
+
+
 def _bf16_pays(model: torch.nn.Module, size: tuple[int, int]) -> bool:
     """Whether a CPU step rendering ``size`` gains from bfloat16: its largest layer (every stacked image's
     channels) holds at least ``BF16_MIN_BYTES`` of float32."""
@@ -308,7 +313,7 @@ def _main_fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, sch
                           schedule.iters + schedule.qat_iters,
                           _row_sampler(target.shape[2], schedule.row_fraction, target.device),
                           round(schedule.iters * schedule.coarse_fraction), schedule.input_jitter, schedule.weight_l1,
-                          bf16=bool(schedule.bf16) and target.device.type == "cpu" and bf16_supported())
+                          bf16=_bf16_wanted(schedule.bf16, target))
 
 
 def _fine_tune(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,
@@ -320,4 +325,5 @@ def _fine_tune(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, sc
     with _scales_fixed(model, schedule.fixed_scale):
         _run_phase(model, target, max(1, steps), schedule.qat_lr if lr is None else lr,
                    lambda s: _cosine(s, steps), transform, progress, schedule.iters, schedule.iters + steps,
-                   weight_l1=schedule.weight_l1 if schedule.qat_weight_l1 is None else schedule.qat_weight_l1)
+                   weight_l1=schedule.weight_l1 if schedule.qat_weight_l1 is None else schedule.qat_weight_l1,
+                   bf16=_bf16_wanted(schedule.qat_bf16, target))

@@ -193,11 +193,12 @@ def test_row_subsampled_fit_is_deterministic_and_still_fits(rgb_odd):
     ("weight_l1", 0.001, (-0.1,)),  # a penalty on the hidden convs' weight magnitudes
     ("fixed_scale", True, ()),  # the normalisations' scales stay at 1
     ("bf16", True, ()),  # the main fit's forward in bfloat16 (CPU autocast); the fine-tune and the file as before
+    ("qat_bf16", True, ()),  # the fine-tune's forward in bfloat16; the decoder stays float32
 ])
 def test_schedule_option_is_deterministic_changes_the_fit_and_still_fits(rgb_odd, option, value, bad_values,
                                                                          monkeypatch):
     monkeypatch.setattr(ddcodec.fit, "BF16_MIN_BYTES", 0)  # bf16 steps on this tiny image too
-    if option == "bf16" and not ddcodec.fit.bf16_supported():
+    if option in ("bf16", "qat_bf16") and not ddcodec.fit.bf16_supported():
         pytest.skip("this CPU has no native bfloat16: the fit ignores bf16")
     schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5, **{option: value})
     first, result = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
@@ -218,7 +219,7 @@ def test_bf16_leaves_fits_of_small_layers_in_float32(rgb_odd, monkeypatch):
     small image's file is the float32 fit's, byte for byte, as it is on a CPU without bfloat16."""
     schedule = ddcodec.codec.FitSchedule(iters=60, qat_iters=12)
     plain, _ = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
-    with_bf16 = dataclasses.replace(schedule, bf16=True)
+    with_bf16 = dataclasses.replace(schedule, bf16=True, qat_bf16=True)
     assert ddcodec.encode(rgb_odd, k=8, preset=with_bf16, device="cpu", seed=7)[0] == plain
     monkeypatch.setattr(ddcodec.fit, "BF16_MIN_BYTES", 0)
     monkeypatch.setattr(ddcodec.fit, "bf16_supported", lambda: False)

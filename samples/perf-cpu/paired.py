@@ -91,7 +91,7 @@ def model_error(row: dict, pixels: int, fixed_scale: bool = True, penalised: boo
 
 
 def split_runs(name: str) -> dict[tuple[str, str], dict[str, dict[str, dict]]]:
-    """(image size 'WxH', bpp) -> image -> variant -> {psnr, bpp} from quant_loss_split.py's output in this
+    """(image size 'WxH', bpp) -> image -> variant -> {psnr, bpp, seconds} from quant_loss_split.py's output in this
     folder; a variant's bpp counts its payload and the file around it (``HEADER_BYTES``)."""
     runs: dict = {}
     current, pixels = None, 0
@@ -101,9 +101,10 @@ def split_runs(name: str) -> dict[tuple[str, str], dict[str, dict[str, dict]]]:
             current = runs.setdefault((head[2], head[5]), {}).setdefault(head[1], {})
             pixels = int(head[3]) * int(head[4])
             continue
-        row = re.match(r"  (.+): ([\d.]+) dB, payload (\d+) bytes", line)
+        row = re.match(r"  (.+): ([\d.]+) dB, payload (\d+) bytes, (\d+) s", line)
         if row and current is not None:
-            current[row[1]] = {"psnr": float(row[2]), "bpp": (int(row[3]) + HEADER_BYTES) * 8 / pixels}
+            current[row[1]] = {"psnr": float(row[2]), "bpp": (int(row[3]) + HEADER_BYTES) * 8 / pixels,
+                               "seconds": float(row[4])}
     return runs
 
 

@@ -7,12 +7,15 @@ prints the PSNR of the 8-bit output with one group of tensors quantised at a tim
 hidden convs, the depthwise kernels, the output conv, the normalisations' shifts and scales; then everything,
 and everything with the kernels at 1 and 2 more bits. Then, each from the same main fit, the quantisation-aware
 fine-tune as version 1.5.0's encoder ran it ("default fine-tune", learning rate 1e-3: its file, same PSNR and
-payload) and variants of it: the kernels at one bit more or less, twice the steps, smaller learning rates. Both
+payload) and variants of it: the kernels at one bit more or less, twice the steps, smaller learning rates, and
+(session 25) the fine-tune's steps in bfloat16 (FitSchedule.qat_bf16; the variants ending "bf16"). Both
 phases are the encoder's own (fit._main_fit, fit._fine_tune). Each prints the decoded PSNR,
 the zstd payload as the format packs it (the header adds 95 bytes for RGB at depth 6) and its seconds.
 
     OMP_NUM_THREADS=1 python samples/perf-cpu/quant_loss_split.py IMAGE WxH BPP [VARIANT,VARIANT...]
 (outputs in quant_loss_split_*.txt)"""
+import dataclasses
+import re
 import sys
 import time
 
@@ -91,15 +94,19 @@ variants = (("default fine-tune", plan.bits, qat, OLD_QAT_LR),
             ("fine-tune lr 3e-4", plan.bits, qat, 3e-4),
             ("fine-tune lr 1e-4", plan.bits, qat, 1e-4),
             ("fine-tune lr 3e-5", plan.bits, qat, 3e-5),
-            ("fine-tune lr 1e-4, twice as long", plan.bits, 2 * qat, 1e-4))
-chosen = sys.argv[4].split(",") if len(sys.argv) > 4 else None  # e.g. "default fine-tune,fine-tune lr 1e-4"
+            ("fine-tune lr 1e-4, twice as long", plan.bits, 2 * qat, 1e-4),
+            ("fine-tune lr 1e-4 bf16", plan.bits, qat, 1e-4),
+            ("fine-tune lr 1e-4, twice as long, bf16", plan.bits, 2 * qat, 1e-4))
+# e.g. "default fine-tune,fine-tune lr 1e-4": commas without a space after them part the labels
+chosen = re.split(r",(?! )", sys.argv[4]) if len(sys.argv) > 4 else None
 for label, kernel_bits, steps, lr in (v for v in variants if chosen is None or v[0] in chosen):
     with torch.no_grad():
         for n, p in net.weights.items():
             p.copy_(fitted[n])
     start = time.perf_counter()
     transform = quantiser(plan.bits, kernel_bits)
-    _fine_tune(net, target, schedule, transform, steps=steps, lr=lr)
+    _fine_tune(net, target, dataclasses.replace(schedule, qat_bf16=label.endswith("bf16")), transform, steps=steps,
+               lr=lr)
     print(f"  {label}: {decoded_psnr(net, plan.pixels, transform):.3f} dB, "
           f"payload {payload_bytes(net, plan, plan.bits, kernel_bits)} bytes, {time.perf_counter() - start:.0f} s",
           flush=True)
