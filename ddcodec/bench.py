@@ -1,7 +1,8 @@
 """Speed benchmark: ``python -m ddcodec.bench [--device cpu|cuda] [--size 768x512] [-k 32]``.
 
 Prints one table (and ``--json FILE``): fitting iterations/s and the implied seconds per
-image for each preset, decode time of a file of that size, peak memory, and Pillow's
+image for each preset (each phase's steps at the precision the preset fits them in: on a CPU with
+native bfloat16 the large ones in bfloat16, timed too), decode time of a file of that size, peak memory, and Pillow's
 decode time for JPEG, WebP and AVIF files of about the same size, for comparison.
 Speed is measured here, never asserted in tests.
 """
@@ -15,6 +16,7 @@ import platform
 import resource
 import statistics
 import time
+from typing import NamedTuple, Optional
 
 import numpy as np
 import torch
@@ -22,8 +24,8 @@ from PIL import Image, features
 
 from . import codec, render, stepbench
 from . import format as fmt
-from .fit import cuda_graphs_enabled, tune_allocator
-from .model import DeepDecoder
+from .fit import bf16_layer_pays, bf16_supported, cuda_graphs_enabled, tune_allocator
+from .model import DeepDecoder, coarse_size, layer_sizes
 from .parallel import default_threads
 
 
@@ -43,22 +45,46 @@ def _photo(width: int, height: int) -> tuple[Image.Image, str]:
 
 
 def time_iterations(height: int, width: int, net_width: int, device: torch.device, iters: int,
-                    batch: int = 1, coarse: bool = False, depthwise: int = 0) -> float:
+                    batch: int = 1, coarse: bool = False, depthwise: int = 0, bf16: bool = False) -> float:
     """Seconds per fitting iteration (forward, backward, Adam step) of ``batch`` images fitted
     together, after warm-up steps, run as the fit runs it: on CUDA fused, and replayed as a CUDA
     graph unless ``DDCODEC_CUDA_GRAPHS=0``; ``coarse``: a coarse-to-fine fit's half-size step;
-    ``depthwise``: the network's kernels (a format.weight_shapes mask)."""
+    ``depthwise``: the network's kernels (a format.weight_shapes mask); ``bf16``: under CPU bfloat16 autocast."""
     if device.type == "cuda" and cuda_graphs_enabled():
         return stepbench.graphed_ms(height, width, net_width, iters, batch=batch, coarse=coarse,
                                     depthwise=depthwise) / 1000
     return stepbench.eager_ms(height, width, net_width, device, iters, batch=batch, coarse=coarse,
-                              fused=device.type == "cuda", depthwise=depthwise) / 1000
+                              fused=device.type == "cuda", depthwise=depthwise, bf16=bf16) / 1000
 
 
-def _fit_seconds(schedule: codec.FitSchedule, sec_per_iter: float, sec_per_coarse_iter: float) -> float:
-    """A preset's fitting time implied by the timed full-size and half-size steps."""
-    coarse = round(schedule.iters * schedule.coarse_fraction)
-    return sec_per_iter * (schedule.iters - coarse + schedule.qat_iters) + sec_per_coarse_iter * coarse
+class StepSeconds(NamedTuple):
+    """Seconds per fitting step in float32 and in bfloat16, the latter timed only where a preset asking for
+    it gets it (a CPU with native bfloat16, a layer large enough: fit.bf16_layer_pays); None: those steps
+    stay float32. The presets' implied times then match what their fits run since 1.7.0."""
+    float32: float
+    bf16: Optional[float] = None
+
+    def taken(self, bf16: bool) -> float:
+        """The seconds of a step of a phase whose schedule option says ``bf16``."""
+        return self.bf16 if bf16 and self.bf16 is not None else self.float32
+
+
+def time_steps(height: int, width: int, net_width: int, device: torch.device, iters: int, batch: int = 1,
+               coarse: bool = False, depthwise: int = 0) -> StepSeconds:
+    """``time_iterations`` in float32 and, where a fit would take it, in bfloat16."""
+    args = (height, width, net_width, device, iters, batch, coarse, depthwise)
+    sizes = layer_sizes(height, width, codec.DEFAULT_DEPTH)
+    takes_bf16 = (device.type == "cpu" and bf16_supported()
+                  and bf16_layer_pays(batch * net_width, coarse_size(sizes) if coarse else (height, width)))
+    return StepSeconds(time_iterations(*args), time_iterations(*args, bf16=True) if takes_bf16 else None)
+
+
+def _fit_seconds(schedule: codec.FitSchedule, full: StepSeconds, coarse: StepSeconds) -> float:
+    """A preset's fitting time implied by the timed full-size and half-size steps, each phase at the precision
+    its schedule fits in."""
+    n_coarse = round(schedule.iters * schedule.coarse_fraction)
+    return (full.taken(schedule.bf16) * (schedule.iters - n_coarse) + coarse.taken(schedule.bf16) * n_coarse
+            + full.taken(schedule.qat_bf16) * schedule.qat_iters)
 
 
 def _timing_worker(barrier, results, threads: int, args: tuple, depthwise: int) -> None:
@@ -67,12 +93,12 @@ def _timing_worker(barrier, results, threads: int, args: tuple, depthwise: int) 
     timed = []
     for coarse in (False, True):
         barrier.wait()  # every worker times the same kind of step at the same time
-        timed.append(time_iterations(*args, coarse=coarse, depthwise=depthwise))
+        timed.append(time_steps(*args, coarse=coarse, depthwise=depthwise))
     results.put(timed)
 
 
 def time_iterations_in_workers(jobs: int, height: int, width: int, net_width: int, iters: int,
-                               depthwise: int = 0) -> tuple[float, float]:
+                               depthwise: int = 0) -> tuple[StepSeconds, StepSeconds]:
     """Seconds per full-size and per half-size fitting step while ``jobs`` worker processes
     (``ddcodec encode --jobs``, the CPU's cores shared among them) each fit an image at once;
     the slowest worker's figures."""
@@ -88,7 +114,8 @@ def time_iterations_in_workers(jobs: int, height: int, width: int, net_width: in
     timed = [results.get() for _ in workers]
     for w in workers:
         w.join()
-    return max(t[0] for t in timed), max(t[1] for t in timed)
+    return tuple(StepSeconds(max(t[i].float32 for t in timed),
+                             None if timed[0][i].bf16 is None else max(t[i].bf16 for t in timed)) for i in (0, 1))
 
 
 def time_call(func, repeats: int) -> float:
@@ -157,7 +184,7 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
     if device.type == "cpu":
         tune_allocator()
     net_width, _, mask = codec.plan_network(height, width, 3, k, depthwise=depthwise)  # as ``encode -k``
-    sec_per_iter = time_iterations(height, width, net_width, device, iters, depthwise=mask)
+    full = time_steps(height, width, net_width, device, iters, depthwise=mask)
     # the fit's peak, before the decode's own peak is measured from a reset
     fit_peak_gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else None
     image, photo = _photo(width, height)
@@ -172,19 +199,22 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
         "size": f"{width}x{height}", "photo": photo, "k": k, "net_width": net_width, "depthwise": bool(mask),
         "file_bytes": len(data),
         "bpp": 8 * len(data) / (width * height),
-        "fit_iters_per_s": 1 / sec_per_iter,
+        "fit_iters_per_s": 1 / full.float32,
         "decode_ms": 1000 * decode_s,
     }
-    sec_per_coarse_iter = time_iterations(height, width, net_width, device, iters, coarse=True, depthwise=mask)
-    out["fit_coarse_iters_per_s"] = 1 / sec_per_coarse_iter
+    coarse = time_steps(height, width, net_width, device, iters, coarse=True, depthwise=mask)
+    out["fit_coarse_iters_per_s"] = 1 / coarse.float32
+    for name, steps in (("fit_bf16_iters_per_s", full), ("fit_bf16_coarse_iters_per_s", coarse)):
+        if steps.bf16 is not None:  # the steps a preset's bf16 takes: its implied times below use them
+            out[name] = 1 / steps.bf16
     for preset, schedule in codec.PRESETS.items():
-        out[f"encode_s_{preset}"] = _fit_seconds(schedule, sec_per_iter, sec_per_coarse_iter)
+        out[f"encode_s_{preset}"] = _fit_seconds(schedule, full, coarse)
     out["single_images_per_s_default"] = 1 / out["encode_s_default"]
     if batch > 1:
         batch_s = _fit_seconds(codec.PRESETS["default"],
-                               time_iterations(height, width, net_width, device, iters, batch, depthwise=mask),
-                               time_iterations(height, width, net_width, device, iters, batch, coarse=True,
-                                               depthwise=mask))
+                               time_steps(height, width, net_width, device, iters, batch, depthwise=mask),
+                               time_steps(height, width, net_width, device, iters, batch, coarse=True,
+                                          depthwise=mask))
         out[f"batch{batch}_images_per_s_default"] = batch / batch_s
     if jobs > 1 and device.type == "cpu":
         jobs_s = _fit_seconds(codec.PRESETS["default"],

@@ -102,10 +102,15 @@ def _bf16_wanted(option: bool, target: torch.Tensor) -> bool:
     return bool(option) and target.device.type == "cpu" and bf16_supported()
 
 
+def bf16_layer_pays(channels: int, size: tuple[int, int]) -> bool:
+    """Whether a CPU step rendering ``size`` with ``channels`` channels (every stacked image's) gains from
+    bfloat16: its largest layer holds at least ``BF16_MIN_BYTES`` of float32."""
+    return 4 * channels * size[0] * size[1] >= BF16_MIN_BYTES
+
+
 def _bf16_pays(model: torch.nn.Module, size: tuple[int, int]) -> bool:
-    """Whether a CPU step rendering ``size`` gains from bfloat16: its largest layer (every stacked image's
-    channels) holds at least ``BF16_MIN_BYTES`` of float32."""
-    return 4 * model.z.shape[1] * size[0] * size[1] >= BF16_MIN_BYTES
+    """``bf16_layer_pays`` for ``model``'s channels."""
+    return bf16_layer_pays(model.z.shape[1], size)
 
 
 def _coarse_target(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor) -> torch.Tensor:

@@ -30,12 +30,13 @@ def _model_and_target(height: int, width: int, net_width: int, batch: int, coars
 
 
 def _step(model: torch.nn.Module, target: torch.Tensor, opt: torch.optim.Optimizer, coarse: bool,
-          read_loss: bool = False) -> torch.Tensor:
+          read_loss: bool = False, bf16: bool = False) -> torch.Tensor:
     """One step as the fit takes it (each image's MSE summed, TF32 matrix products allowed), gradients
     already cleared; the losses. ``read_loss``: the host reads them before the backward pass, as the fit
-    did up to ce9be94."""
+    did up to ce9be94; ``bf16``: the forward under CPU bfloat16 autocast, as FitSchedule.bf16 fits."""
     with tf32_matmuls(True):
-        losses = per_image_mse(model, target, None, coarse=coarse)  # the fit's loss
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            losses = per_image_mse(model, target, None, coarse=coarse)  # the fit's loss
         if read_loss:
             losses.detach().double().cpu()
         losses.sum().backward()
@@ -60,15 +61,16 @@ def _time(step: Callable[[], None], device: torch.device, steps: int, warmup: in
 
 
 def eager_ms(height: int, width: int, net_width: int, device: torch.device, steps: int, *, batch: int = 1,
-             coarse: bool = False, read_loss: bool = False, fused: bool = False, depthwise: int = 0) -> float:
+             coarse: bool = False, read_loss: bool = False, fused: bool = False, depthwise: int = 0,
+             bf16: bool = False) -> float:
     """Milliseconds per step launched op by op; ``read_loss``: the host reads the losses every step;
-    ``depthwise``: the network's kernels (a format.weight_shapes mask)."""
+    ``depthwise``: the network's kernels (a format.weight_shapes mask); ``bf16``: under CPU bfloat16 autocast."""
     model, target = _model_and_target(height, width, net_width, batch, coarse, device, depthwise)
     opt = torch.optim.Adam(model.parameters(), lr=0.01, fused=fused or None)
 
     def step() -> None:
         opt.zero_grad(set_to_none=True)
-        _step(model, target, opt, coarse, read_loss)
+        _step(model, target, opt, coarse, read_loss, bf16)
     return _time(step, device, steps)
 
 

@@ -1,6 +1,8 @@
 """The benchmark's synthetic file is a real .ddc of the asked size (its figures are measured, not tested)."""
 from __future__ import annotations
 
+import dataclasses
+
 import ddcodec
 from ddcodec import bench
 from ddcodec.codec import choose_net_width
@@ -30,9 +32,20 @@ def test_decode_only_reports_the_file_it_decoded():
 
 def test_preset_time_counts_half_size_steps_at_their_own_rate():
     schedule = ddcodec.codec.FitSchedule(iters=100, qat_iters=20, coarse_fraction=0.5)
+    full, half = bench.StepSeconds(1.0), bench.StepSeconds(0.25)
     # 50 full-size steps + 20 fine-tuning steps at 1 s, 50 half-size steps at 0.25 s
-    assert bench._fit_seconds(schedule, 1.0, 0.25) == 70 + 12.5
-    assert bench._fit_seconds(ddcodec.codec.FitSchedule(iters=100, qat_iters=20), 1.0, 0.25) == 120
+    assert bench._fit_seconds(schedule, full, half) == 70 + 12.5
+    assert bench._fit_seconds(ddcodec.codec.FitSchedule(iters=100, qat_iters=20), full, half) == 120
+
+
+def test_preset_time_takes_bf16_steps_only_in_the_phases_that_fit_in_bf16():
+    full, half = bench.StepSeconds(1.0, 0.5), bench.StepSeconds(0.25)  # half-size steps stay float32
+    main_only = ddcodec.codec.FitSchedule(iters=100, qat_iters=20, coarse_fraction=0.5, bf16=True)
+    assert bench._fit_seconds(main_only, full, half) == 50 * 0.5 + 20 + 50 * 0.25
+    both = dataclasses.replace(main_only, qat_bf16=True)
+    assert bench._fit_seconds(both, full, half) == 70 * 0.5 + 50 * 0.25
+    assert bench._fit_seconds(dataclasses.replace(both, bf16=False, qat_bf16=False), full, half) == 70 + 12.5
+    assert bench.StepSeconds(1.0).taken(True) == 1.0  # not timed in bfloat16: the fit stays float32
 
 
 def test_pad_limit_option_reaches_the_decoder(tmp_path, monkeypatch):
@@ -82,3 +95,36 @@ def test_step_anatomy_times_every_variant_and_graphs_only_on_cuda():
                          for variant in ("eager", "eager, loss read every step", "eager, fused Adam")} | {
         "w6 full eager, 2 batched"}
     assert all(ms > 0 for ms in rows.values())
+
+
+def test_implied_preset_times_use_bf16_steps_where_the_fits_take_them(tmp_path, monkeypatch):
+    import json
+
+    import pytest
+
+    from ddcodec import fit
+
+    def bench_json(name: str) -> dict:
+        out = tmp_path / name
+        bench.main(["--device", "cpu", "--size", "40x24", "-k", "4", "--iters", "2", "--repeats", "1",
+                    "--batch", "1", "--no-pillow", "--json", str(out)])
+        return json.loads(out.read_text())
+
+    monkeypatch.setattr(bench, "bf16_supported", lambda: False)  # an AVX2 CPU: every step float32
+    plain = bench_json("plain.json")
+    assert not any("bf16" in key for key in plain)
+    full, half = bench.StepSeconds(1 / plain["fit_iters_per_s"]), bench.StepSeconds(1 / plain["fit_coarse_iters_per_s"])
+    assert plain["encode_s_default"] == pytest.approx(bench._fit_seconds(ddcodec.PRESETS["default"], full, half))
+    monkeypatch.undo()
+    if not fit.bf16_supported():
+        pytest.skip("this CPU has no native bfloat16: the bench times no bfloat16 steps")
+    assert "fit_bf16_iters_per_s" not in bench_json("small.json")  # 40x24 layers are far under BF16_MIN_BYTES
+    monkeypatch.setattr(fit, "BF16_MIN_BYTES", 0)
+    timed = bench_json("bf16.json")
+    full = bench.StepSeconds(1 / timed["fit_iters_per_s"], 1 / timed["fit_bf16_iters_per_s"])
+    half = bench.StepSeconds(1 / timed["fit_coarse_iters_per_s"], 1 / timed["fit_bf16_coarse_iters_per_s"])
+    for preset, schedule in ddcodec.PRESETS.items():
+        assert timed[f"encode_s_{preset}"] == pytest.approx(bench._fit_seconds(schedule, full, half))
+    assert timed["encode_s_default"] != pytest.approx(bench._fit_seconds(ddcodec.PRESETS["default"],
+                                                                         bench.StepSeconds(full.float32),
+                                                                         bench.StepSeconds(half.float32)))
