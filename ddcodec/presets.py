@@ -102,9 +102,9 @@ WEIGHT_L1 = 3e-4
 # every preset's main fit runs in bfloat16 where that pays (a CPU with native bfloat16, layers of 16 MiB and more;
 # since 1.7.0): at full size, 0.25 bpp, 63 to 69% of the float32 encode's time, no loss in PSNR at equal rate over
 # the images measured (README, "bfloat16 fitting"); smaller images fit exactly as before
-# the fast and default presets' fine-tunes too (since 1.8.0): at full size, 0.25 and 0.5 bpp, about half its float32
-# time (a tenth of the encode) for -0.01 to -0.044 dB at equal rate on six files, so best, for the last hundredth,
-# keeps a float32 fine-tune (README, "bfloat16 fitting")
+# the fast and default presets' fine-tunes too (since 1.8.0): at full size, 0.125 to 0.5 bpp, about half its float32
+# time (a tenth of the encode) for -0.017 dB at equal rate on eight files (-0.044 to +0.021), so best, for the last
+# hundredth, keeps a float32 fine-tune (README, "bfloat16 fitting")
 PRESETS: dict[str, FitSchedule] = {
     # coarse-to-fine: half the main fit at half size, where a step costs about a third; for
     # about the time of the plain presets they replace (500 + 100, 1,500 + 300), both fitted

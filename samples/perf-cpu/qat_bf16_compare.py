@@ -1,6 +1,6 @@
 """Session 25: the quantisation-aware fine-tune in bfloat16 (``FitSchedule.qat_bf16``) against float32, from the
-same main fit, full size (768x512): PSNR at equal rate and the fine-tune's seconds, image by image, at 0.25 bpp
-(width 45 at 7 bits with kernels) and 0.5 bpp (width 66 at 7 bits with kernels). quant_loss_split.py's output in
+same main fit, full size (768x512): PSNR at equal rate and the fine-tune's seconds, image by image, at 0.125, 0.25
+and 0.5 bpp (widths 30, 45 and 66, all 7 bits with kernels). quant_loss_split.py's output in
 quant_loss_split_bf16_768x512.txt: its "fine-tune lr 1e-4" is version 1.7.0's file, "fine-tune lr 1e-4 bf16" the same
 with the fine-tune in bfloat16.
 
@@ -12,11 +12,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from paired import equal_rate, local_slope, se, split_runs, sweep  # noqa: E402
 
-LOWER = {"0.25": "0.125", "0.5": "0.25"}  # the local slope of 1.1.0's H100 sweep, from the rate below
+# the local slope of 1.1.0's H100 sweep between these rates (from the rate below; at 0.125, the lowest, from above)
+SLOPE_FROM = {"0.125": ("0.125", "0.25"), "0.25": ("0.125", "0.25"), "0.5": ("0.25", "0.5")}
 
 
 def slope_at(rate: str) -> float:
-    lower, upper = sweep("rd-kodak-768x512", f"bpp={LOWER[rate]}"), sweep("rd-kodak-768x512", f"bpp={rate}")
+    lower, upper = (sweep("rd-kodak-768x512", f"bpp={r}") for r in SLOPE_FROM[rate])
     return local_slope(lower, upper, sorted(upper))
 
 
