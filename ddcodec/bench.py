@@ -2,8 +2,8 @@
 
 Prints one table (and ``--json FILE``): fitting iterations/s and the implied seconds per
 image for each preset (each phase's steps at the precision the preset fits them in: on a CPU with
-native bfloat16 the large ones in bfloat16, timed too), decode time of a file of that size, peak memory, and Pillow's
-decode time for JPEG, WebP and AVIF files of about the same size, for comparison.
+native bfloat16 the large ones in bfloat16, timed too), decode time of a file of that size, peak
+memory, and Pillow's decode time for JPEG, WebP and AVIF files of about the same size, for comparison.
 Speed is measured here, never asserted in tests.
 """
 from __future__ import annotations
