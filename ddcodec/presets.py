@@ -102,16 +102,16 @@ WEIGHT_L1 = 3e-4
 # every preset's main fit runs in bfloat16 where that pays (a CPU with native bfloat16, layers of 16 MiB and more;
 # since 1.7.0): at full size, 0.25 bpp, 63 to 69% of the float32 encode's time, no loss in PSNR at equal rate over
 # the images measured (README, "bfloat16 fitting"); smaller images fit exactly as before
-# the fast and default presets' fine-tunes too (since 1.8.0): at full size, 0.125 to 0.5 bpp, about half its float32
-# time (a tenth of the encode) for -0.017 dB at equal rate on eight files (-0.044 to +0.021), so best, for the last
-# hundredth, keeps a float32 fine-tune (README, "bfloat16 fitting")
+# but no preset's fine-tune (qat_bf16, on in fast and default in 1.8.0 only): at full size it took about half the
+# float32 fine-tune's time (a tenth of the encode) for -0.017 dB at equal rate at 0.125 to 0.5 bpp (eight files),
+# but -0.05 and -0.07 dB at 0.75 bpp (width 82), over the 0.05 dB a speed-up may cost (README, "bfloat16 fitting")
 PRESETS: dict[str, FitSchedule] = {
     # coarse-to-fine: half the main fit at half size, where a step costs about a third; for
     # about the time of the plain presets they replace (500 + 100, 1,500 + 300), both fitted
     # better (README, "What the encoder's settings are worth")
     "fast": FitSchedule(iters=700, qat_iters=100, coarse_fraction=0.5, weight_l1=WEIGHT_L1, fixed_scale=True,
-                        bf16=True, qat_bf16=True),
+                        bf16=True),
     "default": FitSchedule(iters=2200, qat_iters=300, coarse_fraction=0.5, weight_l1=WEIGHT_L1, fixed_scale=True,
-                           bf16=True, qat_bf16=True),
+                           bf16=True),
     "best": FitSchedule(iters=6000, qat_iters=1200, weight_l1=WEIGHT_L1, fixed_scale=True, bf16=True),
 }

@@ -26,8 +26,8 @@ def test_parse_config_overrides_only_named_keys():
     assert schedule.fixed_scale is False and codec.PRESETS["default"].fixed_scale is True
     schedule, _ = parse_config("bf16=0")
     assert schedule.bf16 is False and codec.PRESETS["default"].bf16 is True
-    schedule, _ = parse_config("qat_bf16=0")
-    assert schedule.qat_bf16 is False and schedule.bf16 is True and codec.PRESETS["default"].qat_bf16 is True
+    schedule, _ = parse_config("qat_bf16=1")
+    assert schedule.qat_bf16 is True and schedule.bf16 is True and codec.PRESETS["default"].qat_bf16 is False
     schedule, _ = parse_config("coarse=0.75")
     assert schedule.coarse_fraction == 0.75 and schedule.row_fraction == 1.0
     with pytest.raises(ValueError, match="unknown key 'speed'"):

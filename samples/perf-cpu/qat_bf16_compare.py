@@ -1,6 +1,6 @@
 """Session 25: the quantisation-aware fine-tune in bfloat16 (``FitSchedule.qat_bf16``) against float32, from the
-same main fit, full size (768x512): PSNR at equal rate and the fine-tune's seconds, image by image, at 0.125, 0.25
-and 0.5 bpp (widths 30, 45 and 66, all 7 bits with kernels). quant_loss_split.py's output in
+same main fit, full size (768x512): PSNR at equal rate and the fine-tune's seconds, image by image, at 0.125, 0.25,
+0.5 and 0.75 bpp (widths 30, 45, 66 and 82, all 7 bits with kernels). quant_loss_split.py's output in
 quant_loss_split_bf16_768x512.txt: its "fine-tune lr 1e-4" is version 1.7.0's file, "fine-tune lr 1e-4 bf16" the same
 with the fine-tune in bfloat16.
 
@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from paired import equal_rate, local_slope, se, split_runs, sweep  # noqa: E402
 
 # the local slope of 1.1.0's H100 sweep between these rates (from the rate below; at 0.125, the lowest, from above)
-SLOPE_FROM = {"0.125": ("0.125", "0.25"), "0.25": ("0.125", "0.25"), "0.5": ("0.25", "0.5")}
+SLOPE_FROM = {"0.125": ("0.125", "0.25"), "0.25": ("0.125", "0.25"), "0.5": ("0.25", "0.5"), "0.75": ("0.5", "0.75")}
 
 
 def slope_at(rate: str) -> float:
@@ -45,5 +45,5 @@ for (size, rate), runs in sorted(split_runs("quant_loss_split_bf16_768x512.txt")
               + (f" (SE {se(diffs):.3f})" if len(have) > 1 else "")
               + f", worst {min(diffs):+.3f}; fine-tune seconds bf16 / float32 "
               f"{st.mean(new[i]['seconds'] for i in have) / st.mean(fp32[i]['seconds'] for i in have):.2f}")
-print(f"every rate, {len(every)} files: {st.mean(every):+.3f} dB at equal rate (SE {se(every):.3f}), "
+print(f"all {len(every)} files: {st.mean(every):+.3f} dB at equal rate (SE {se(every):.3f}), "
       f"worst {min(every):+.3f}")
