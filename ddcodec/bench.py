@@ -81,10 +81,12 @@ def time_steps(height: int, width: int, net_width: int, device: torch.device, it
 
 def _fit_seconds(schedule: codec.FitSchedule, full: StepSeconds, coarse: StepSeconds) -> float:
     """A preset's fitting time implied by the timed full-size and half-size steps, each phase at the precision
-    its schedule fits in."""
+    its schedule fits in. Progressive rounding's steps are counted as full-size steps, an upper bound: the layers
+    already rounded take no gradient, so the later stages' backward passes stop early."""
     n_coarse = round(schedule.iters * schedule.coarse_fraction)
+    after_main = schedule.qat_iters + codec.DEFAULT_DEPTH * schedule.progressive_steps
     return (full.taken(schedule.bf16) * (schedule.iters - n_coarse) + coarse.taken(schedule.bf16) * n_coarse
-            + full.taken(schedule.qat_bf16) * schedule.qat_iters)
+            + full.taken(schedule.qat_bf16) * after_main)
 
 
 def _timing_worker(barrier, results, threads: int, args: tuple, depthwise: int) -> None:

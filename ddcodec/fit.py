@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from .model import BatchedDeepDecoder, DeepDecoder, coarse_size, tf32_matmuls, unit_rows
 from .presets import FitSchedule
 from .quant import fake_quant
+from .rounding import hessian_round, round_layer_by_layer
 
 Progress = Callable[[int, int, float], None]  # (iterations done, total, current PSNR dB)
 JITTER_DECAY, JITTER_DECAY_STEPS = 0.7, 500  # the reference's input-noise schedule
@@ -305,8 +306,50 @@ def _fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule
         return fake_quant(name, w, bits)
 
     float_mse = _main_fit(model, target, schedule, progress)
+    if schedule.progressive_steps:
+        _progressive_rounding(model, target, schedule, bits, progress)
+    elif schedule.hessian_round:
+        hessian_round(model, bits)
     _fine_tune(model, target, schedule, quantised, progress)
     return [psnr_from_mse(float(m)) for m in float_mse]
+
+
+def total_steps(schedule: FitSchedule, depth: int) -> int:
+    """Every step a fit of a ``depth``-layer network takes: main fit, progressive rounding's stages, fine-tune."""
+    return schedule.iters + depth * schedule.progressive_steps + max(1, schedule.qat_iters)
+
+
+def _progressive_rounding(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,
+                          bits: int, progress: Optional[Progress] = None) -> None:
+    """``FitSchedule.progressive_steps``: round layer by layer (each network of a batch on its own, in step), fitting
+    the float layers above each rounded one. A rounded layer's weights stop taking gradients (Adam skips them), so
+    the layers below the next one to round, and the inputs its rounding was computed from, stay as they are."""
+    depth = len(model.sizes)
+    if isinstance(model, BatchedDeepDecoder):
+        width = model.z.shape[1] // model.batch
+        rounders = [round_layer_by_layer(model.z[:, b * width:(b + 1) * width],
+                                         {n: p[b] for n, p in model.weights.items()}, model.sizes, model.upsample,
+                                         bits) for b in range(model.batch)]
+    else:
+        rounders = [round_layer_by_layer(model.z, dict(model.weights), model.sizes, model.upsample, bits)]
+    steps, frozen = schedule.progressive_steps, []
+    total = total_steps(schedule, depth)
+    try:
+        for layer in range(depth + 1):
+            for rounder in rounders:
+                next(rounder)
+            names = (f"conv{layer}", f"dw{layer}", f"scale{layer}", f"shift{layer}") if layer < depth else ("out",)
+            for p in (model.weights[n] for n in names if n in model.weights):
+                p.requires_grad_(False)
+                frozen.append(p)
+            if layer < depth:
+                with _scales_fixed(model, schedule.fixed_scale):
+                    _run_phase(model, target, steps, schedule.progressive_lr, lambda s: _cosine(s, steps), None,
+                               progress, schedule.iters + layer * steps, total, weight_l1=schedule.weight_l1,
+                               bf16=_bf16_wanted(schedule.qat_bf16, target))
+    finally:
+        for p in frozen:
+            p.requires_grad_(True)
 
 
 def _main_fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,
@@ -315,7 +358,7 @@ def _main_fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, sch
     with _scales_fixed(model, schedule.fixed_scale):
         return _run_phase(model, target, schedule.iters, schedule.lr,
                           lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None, progress, 0,
-                          schedule.iters + schedule.qat_iters,
+                          total_steps(schedule, len(model.sizes)),
                           _row_sampler(target.shape[2], schedule.row_fraction, target.device),
                           round(schedule.iters * schedule.coarse_fraction), schedule.input_jitter, schedule.weight_l1,
                           bf16=_bf16_wanted(schedule.bf16, target))
@@ -328,7 +371,8 @@ def _fine_tune(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, sc
     learning rate over its steps; ``steps`` and ``lr`` override them (samples/perf-cpu/quant_loss_split.py)."""
     steps = schedule.qat_iters if steps is None else steps
     with _scales_fixed(model, schedule.fixed_scale):
+        done = schedule.iters + len(model.sizes) * schedule.progressive_steps
         _run_phase(model, target, max(1, steps), schedule.qat_lr if lr is None else lr,
-                   lambda s: _cosine(s, steps), transform, progress, schedule.iters, schedule.iters + steps,
+                   lambda s: _cosine(s, steps), transform, progress, done, done + max(1, steps),
                    weight_l1=schedule.weight_l1 if schedule.qat_weight_l1 is None else schedule.qat_weight_l1,
                    bf16=_bf16_wanted(schedule.qat_bf16, target))

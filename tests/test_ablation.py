@@ -28,6 +28,10 @@ def test_parse_config_overrides_only_named_keys():
     assert schedule.bf16 is False and codec.PRESETS["default"].bf16 is True
     schedule, _ = parse_config("qat_bf16=1")
     assert schedule.qat_bf16 is True and schedule.bf16 is True and codec.PRESETS["default"].qat_bf16 is False
+    schedule, _ = parse_config("gptq=1")
+    assert schedule.hessian_round is True and schedule.progressive_steps == codec.PRESETS["default"].progressive_steps
+    schedule, _ = parse_config("prog=40,prog_lr=0.001")
+    assert (schedule.progressive_steps, schedule.progressive_lr) == (40, 0.001)
     schedule, _ = parse_config("coarse=0.75")
     assert schedule.coarse_fraction == 0.75 and schedule.row_fraction == 1.0
     with pytest.raises(ValueError, match="unknown key 'speed'"):

@@ -36,6 +36,9 @@ def test_preset_time_counts_half_size_steps_at_their_own_rate():
     # 50 full-size steps + 20 fine-tuning steps at 1 s, 50 half-size steps at 0.25 s
     assert bench._fit_seconds(schedule, full, half) == 70 + 12.5
     assert bench._fit_seconds(ddcodec.codec.FitSchedule(iters=100, qat_iters=20), full, half) == 120
+    # progressive rounding: 10 steps after each of the 6 hidden layers, counted as full-size steps
+    progressive = dataclasses.replace(schedule, progressive_steps=10)
+    assert bench._fit_seconds(progressive, full, half) == 70 + 12.5 + 6 * 10
 
 
 def test_preset_time_takes_bf16_steps_only_in_the_phases_that_fit_in_bf16():

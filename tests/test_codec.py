@@ -44,7 +44,9 @@ def test_result_record_matches_file(rgb_encoded):
     assert header.net_width == result.width and header.bits == ddcodec.codec.DEFAULT_BITS == 7
     assert header.seed == 7
     assert header.target_ratio == 8.0 and header.ratio >= 8.0
-    assert result.iterations == TEST_ITERS + TEST_ITERS // 5
+    # --iters scales the default preset's progressive rounding (25 steps per layer at 2,200: 3 at 300, 6 layers)
+    # and adds a fine-tune of a fifth
+    assert result.iterations == TEST_ITERS + 6 * 3 + TEST_ITERS // 5
 
 
 def test_net_width_is_largest_within_budget():
@@ -194,6 +196,8 @@ def test_row_subsampled_fit_is_deterministic_and_still_fits(rgb_odd):
     ("fixed_scale", True, ()),  # the normalisations' scales stay at 1
     ("bf16", True, ()),  # the main fit's forward in bfloat16 (CPU autocast); the fine-tune and the file as before
     ("qat_bf16", True, ()),  # the fine-tune's forward in bfloat16; the decoder stays float32
+    ("hessian_round", True, ()),  # the fine-tune starts from GPTQ rounding (ddcodec/rounding.py)
+    ("progressive_steps", 10, (-1,)),  # GPTQ one layer at a time, the float layers above fitted after each
 ])
 def test_schedule_option_is_deterministic_changes_the_fit_and_still_fits(rgb_odd, option, value, bad_values,
                                                                          monkeypatch):

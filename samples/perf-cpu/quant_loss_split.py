@@ -77,36 +77,41 @@ def payload_bytes(net: DeepDecoder, plan, bits: int, kernel_bits: int) -> int:
     return len(fmt.compress_codes(np.where(is_kernel, kernel_codes, codes), max(bits, kernel_bits)))
 
 
-tune_allocator()  # as codec.encode does: without it full-size fits ran about 1.8x slower
-path, size, bpp = sys.argv[1], sys.argv[2], float(sys.argv[3])
-plan, schedule, net, target = planned_network(path, size, bpp)
-print(f"{path.rsplit('/', 1)[-1]} {size} bpp={bpp}: width {plan.net_width}, {plan.bits} bits, "
-      f"kernels {bool(plan.depthwise)}")
-_main_fit(net, target, schedule)
-print(f"  after the main fit, quantised without fine-tuning: {split(net, plan.pixels, plan.bits)}", flush=True)
-fitted = {n: p.detach().clone() for n, p in net.weights.items()}
-# 1.5.0's fine-tune, and variants of it, each from the same main fit: (label, kernel bits, steps, learning rate)
-qat = schedule.qat_iters
-variants = (("default fine-tune", plan.bits, qat, OLD_QAT_LR),
-            (f"kernels at {plan.bits + 1} bits", plan.bits + 1, qat, OLD_QAT_LR),
-            (f"kernels at {plan.bits - 1} bits", plan.bits - 1, qat, OLD_QAT_LR),
-            ("fine-tune twice as long", plan.bits, 2 * qat, OLD_QAT_LR),
-            ("fine-tune lr 3e-4", plan.bits, qat, 3e-4),
-            ("fine-tune lr 1e-4", plan.bits, qat, 1e-4),
-            ("fine-tune lr 3e-5", plan.bits, qat, 3e-5),
-            ("fine-tune lr 1e-4, twice as long", plan.bits, 2 * qat, 1e-4),
-            ("fine-tune lr 1e-4 bf16", plan.bits, qat, 1e-4),
-            ("fine-tune lr 1e-4, twice as long, bf16", plan.bits, 2 * qat, 1e-4))
-# e.g. "default fine-tune,fine-tune lr 1e-4": commas without a space after them part the labels
-chosen = re.split(r",(?! )", sys.argv[4]) if len(sys.argv) > 4 else None
-for label, kernel_bits, steps, lr in (v for v in variants if chosen is None or v[0] in chosen):
-    with torch.no_grad():
-        for n, p in net.weights.items():
-            p.copy_(fitted[n])
-    start = time.perf_counter()
-    transform = quantiser(plan.bits, kernel_bits)
-    _fine_tune(net, target, dataclasses.replace(schedule, qat_bf16=label.endswith("bf16")), transform, steps=steps,
-               lr=lr)
-    print(f"  {label}: {decoded_psnr(net, plan.pixels, transform):.3f} dB, "
-          f"payload {payload_bytes(net, plan, plan.bits, kernel_bits)} bytes, {time.perf_counter() - start:.0f} s",
-          flush=True)
+def main() -> None:
+    tune_allocator()  # as codec.encode does: without it full-size fits ran about 1.8x slower
+    path, size, bpp = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    plan, schedule, net, target = planned_network(path, size, bpp)
+    print(f"{path.rsplit('/', 1)[-1]} {size} bpp={bpp}: width {plan.net_width}, {plan.bits} bits, "
+          f"kernels {bool(plan.depthwise)}")
+    _main_fit(net, target, schedule)
+    print(f"  after the main fit, quantised without fine-tuning: {split(net, plan.pixels, plan.bits)}", flush=True)
+    fitted = {n: p.detach().clone() for n, p in net.weights.items()}
+    # 1.5.0's fine-tune, and variants of it, each from the same main fit: (label, kernel bits, steps, learning rate)
+    qat = schedule.qat_iters
+    variants = (("default fine-tune", plan.bits, qat, OLD_QAT_LR),
+                (f"kernels at {plan.bits + 1} bits", plan.bits + 1, qat, OLD_QAT_LR),
+                (f"kernels at {plan.bits - 1} bits", plan.bits - 1, qat, OLD_QAT_LR),
+                ("fine-tune twice as long", plan.bits, 2 * qat, OLD_QAT_LR),
+                ("fine-tune lr 3e-4", plan.bits, qat, 3e-4),
+                ("fine-tune lr 1e-4", plan.bits, qat, 1e-4),
+                ("fine-tune lr 3e-5", plan.bits, qat, 3e-5),
+                ("fine-tune lr 1e-4, twice as long", plan.bits, 2 * qat, 1e-4),
+                ("fine-tune lr 1e-4 bf16", plan.bits, qat, 1e-4),
+                ("fine-tune lr 1e-4, twice as long, bf16", plan.bits, 2 * qat, 1e-4))
+    # e.g. "default fine-tune,fine-tune lr 1e-4": commas without a space after them part the labels
+    chosen = re.split(r",(?! )", sys.argv[4]) if len(sys.argv) > 4 else None
+    for label, kernel_bits, steps, lr in (v for v in variants if chosen is None or v[0] in chosen):
+        with torch.no_grad():
+            for n, p in net.weights.items():
+                p.copy_(fitted[n])
+        start = time.perf_counter()
+        transform = quantiser(plan.bits, kernel_bits)
+        _fine_tune(net, target, dataclasses.replace(schedule, qat_bf16=label.endswith("bf16")), transform, steps=steps,
+                   lr=lr)
+        print(f"  {label}: {decoded_psnr(net, plan.pixels, transform):.3f} dB, "
+              f"payload {payload_bytes(net, plan, plan.bits, kernel_bits)} bytes, {time.perf_counter() - start:.0f} s",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
