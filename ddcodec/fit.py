@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from .model import BatchedDeepDecoder, DeepDecoder, coarse_size, tf32_matmuls, unit_rows
 from .presets import FitSchedule
 from .quant import fake_quant
-from .rounding import hessian_round, round_layer_by_layer
+from .rounding import hessian_round, networks, round_layer_by_layer
 
 Progress = Callable[[int, int, float], None]  # (iterations done, total, current PSNR dB)
 JITTER_DECAY, JITTER_DECAY_STEPS = 0.7, 500  # the reference's input-noise schedule
@@ -325,13 +325,7 @@ def _progressive_rounding(model: DeepDecoder | BatchedDeepDecoder, target: torch
     the float layers above each rounded one. A rounded layer's weights stop taking gradients (Adam skips them), so
     the layers below the next one to round, and the inputs its rounding was computed from, stay as they are."""
     depth = len(model.sizes)
-    if isinstance(model, BatchedDeepDecoder):
-        width = model.z.shape[1] // model.batch
-        rounders = [round_layer_by_layer(model.z[:, b * width:(b + 1) * width],
-                                         {n: p[b] for n, p in model.weights.items()}, model.sizes, model.upsample,
-                                         bits) for b in range(model.batch)]
-    else:
-        rounders = [round_layer_by_layer(model.z, dict(model.weights), model.sizes, model.upsample, bits)]
+    rounders = [round_layer_by_layer(z, weights, model.sizes, model.upsample, bits) for z, weights in networks(model)]
     steps, frozen = schedule.progressive_steps, []
     total = total_steps(schedule, depth)
     try:

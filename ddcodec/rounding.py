@@ -114,14 +114,18 @@ def _round_network(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tupl
         pass
 
 
+def networks(model: DeepDecoder | BatchedDeepDecoder) -> list[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
+    """Each network's fixed input (1, C, h, w) and weights, as views of ``model``'s (a batch's images one by one)."""
+    if isinstance(model, DeepDecoder):
+        return [(model.z, dict(model.weights))]
+    width = model.z.shape[1] // model.batch
+    return [(model.z[:, b * width:(b + 1) * width], {n: p[b] for n, p in model.weights.items()})
+            for b in range(model.batch)]
+
+
 def hessian_round(model: DeepDecoder | BatchedDeepDecoder, bits: int) -> None:
     """Replace each network's hidden convs, depthwise kernels and output conv by their GPTQ-rounded values, in
     place: unit rows of codes / qmax for the convs and kernels, codes times the stored step for the output
     conv, so ``quant.fake_quant`` and ``quant.quantize`` leave them where they are."""
-    if isinstance(model, DeepDecoder):
-        _round_network(model.z, dict(model.weights), model.sizes, model.upsample, bits)
-        return
-    width = model.z.shape[1] // model.batch
-    for b in range(model.batch):
-        weights = {n: p[b] for n, p in model.weights.items()}  # views: rounded in place
-        _round_network(model.z[:, b * width:(b + 1) * width], weights, model.sizes, model.upsample, bits)
+    for z, weights in networks(model):
+        _round_network(z, weights, model.sizes, model.upsample, bits)
