@@ -83,7 +83,8 @@ class FitSchedule:
     # before the fine-tune: progressive quantisation. The layers are GPTQ-rounded one at a time, lowest first
     # (rounding.round_layer_by_layer), and after each the layers above it, still float, are fitted for this many steps
     # (cosine decay from ``progressive_lr``) to make up for what its rounding cost; rounded layers take no more
-    # gradient. 0 is off. The fine-tune (``qat_iters``) follows as before.
+    # gradient. 0 is off. Its steps run in bfloat16 where the fine-tune's would (``qat_bf16``). The fine-tune
+    # (``qat_iters``) follows as before.
     progressive_steps: int = 0
     progressive_lr: float = 1e-4
 

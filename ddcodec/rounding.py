@@ -108,12 +108,6 @@ def round_layer_by_layer(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: lis
     yield depth
 
 
-def _round_network(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[int, int]], upsample: str,
-                   bits: int) -> None:
-    for _ in round_layer_by_layer(z, w, sizes, upsample, bits):
-        pass
-
-
 def networks(model: DeepDecoder | BatchedDeepDecoder) -> list[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
     """Each network's fixed input (1, C, h, w) and weights, as views of ``model``'s (a batch's images one by one)."""
     if isinstance(model, DeepDecoder):
@@ -128,4 +122,5 @@ def hessian_round(model: DeepDecoder | BatchedDeepDecoder, bits: int) -> None:
     place: unit rows of codes / qmax for the convs and kernels, codes times the stored step for the output
     conv, so ``quant.fake_quant`` and ``quant.quantize`` leave them where they are."""
     for z, weights in networks(model):
-        _round_network(z, weights, model.sizes, model.upsample, bits)
+        for _ in round_layer_by_layer(z, weights, model.sizes, model.upsample, bits):
+            pass  # nothing done between layers
