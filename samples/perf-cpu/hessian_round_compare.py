@@ -7,7 +7,8 @@ the zstd payload as the format packs it and its seconds, in quant_loss_split.py'
 
     OMP_NUM_THREADS=1 python samples/perf-cpu/hessian_round_compare.py IMAGE WxH BPP ["VARIANT;VARIANT..."]
 (outputs in hessian_round_*.txt; "progressive N lr LR" is fit._progressive_rounding, N steps per layer; the variants' labels are in the script, the first four by default). With
-MAIN_FIT_DIR=DIR the main fit is saved there, or loaded from there where an earlier run saved it.
+MAIN_FIT_DIR=DIR the main fit is saved there, or loaded from there where an earlier run saved it. BITS=B pins the
+precision as --bits does (rate control then picks the width).
 """
 import dataclasses
 import os
@@ -24,12 +25,13 @@ from quant_loss_split import decoded_psnr, payload_bytes, quantiser
 
 tune_allocator()
 path, size, bpp = sys.argv[1], sys.argv[2], float(sys.argv[3])
-plan, schedule, net, target = planned_network(path, size, bpp)
+bits = int(os.environ["BITS"]) if os.environ.get("BITS") else None
+plan, schedule, net, target = planned_network(path, size, bpp, bits)
 print(f"{path.rsplit('/', 1)[-1]} {size} bpp={bpp}: width {plan.net_width}, {plan.bits} bits, "
       f"kernels {bool(plan.depthwise)}", flush=True)
 start = time.perf_counter()
 saved = os.environ.get("MAIN_FIT_DIR")  # main fits kept there, and reused by later runs of the same plan
-saved = saved and Path(saved) / f"{Path(path).stem}_{size}_{bpp}.pt"
+saved = saved and Path(saved) / f"{Path(path).stem}_{size}_{bpp}{f'_{bits}bits' if bits else ''}.pt"
 if saved and saved.exists():
     with torch.no_grad():
         for n, p in torch.load(saved).items():
@@ -42,7 +44,7 @@ else:
         torch.save({n: p.detach() for n, p in net.weights.items()}, saved)
 fitted = {n: p.detach().clone() for n, p in net.weights.items()}
 transform = quantiser(plan.bits, plan.bits)
-qat = schedule.qat_iters
+qat = schedule.qat_iters or 300  # since 1.9.0 the default has no fine-tune: the variants take 1.8.1's 300 steps
 
 
 def then_gptq(label: str) -> str:

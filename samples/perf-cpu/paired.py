@@ -108,16 +108,17 @@ def split_runs(name: str) -> dict[tuple[str, str], dict[str, dict[str, dict]]]:
     return runs
 
 
-def planned_network(path: str, size: str, bpp: float):
+def planned_network(path: str, size: str, bpp: float, bits: int | None = None):
     """(plan, default schedule, network to fit, target tensor) for one image resized to ``size`` ('WxH') and planned
-    by --bpp rate control as the encoder plans it (seed 0, depth 6, kernels 'auto')."""
+    by --bpp rate control as the encoder plans it (seed 0, depth 6, kernels 'auto'; ``bits`` pins the precision as
+    --bits does)."""
     from PIL import Image
     import torch
 
     width, height = map(int, size.split("x"))
     schedule = codec._schedule("default", None)
     image = Image.open(path).convert("RGB").resize((width, height), Image.LANCZOS)
-    plan = codec._plan(image, 32, bpp, None, 0, 6, schedule, "auto")
+    plan = codec._plan(image, 32, bpp, bits, 0, 6, schedule, "auto")
     h, w, c = plan.pixels.shape
     net = DeepDecoder(h, w, c, plan.net_width, plan.depth, 0, depthwise=plan.depthwise)
     return plan, schedule, net, codec._to_tensor(plan.pixels, torch.device("cpu"))
