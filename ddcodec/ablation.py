@@ -9,7 +9,9 @@ different), fixed_scale (1: the normalisations' scales stay at 1, the presets' c
 fitted), depthwise (auto, on or off: the 3x3 kernel per channel), bf16 (0: the main fit in float32; the
 presets' 1 fits large layers in bfloat16 on a CPU), qat_bf16 (the same for the fine-tune), gptq (1: the fine-tune
 starts from GPTQ rounding, ddcodec/rounding.py), prog (steps per layer of progressive rounding: GPTQ one layer at a
-time, the float layers above it fitted after each; 0 is off), prog_lr (their peak lr). Unset keys keep
+time, the float layers above it fitted after each; 0 is off), prog_lr (their peak lr), prog_low and prog_low_lr (the
+same for plans at 6 bits and fewer, which take these instead: prog=0 alone leaves the default's 50 steps there, so
+turning progressive rounding off at every precision takes prog=0,prog_low=0). Unset keys keep
 the default preset's values. Images are resized to ``--size`` first (CPU runs). One line per (image,
 config): bpp, float PSNR, decoded PSNR, seconds. The README's ablation figures come from this command with
 ``OMP_NUM_THREADS=1`` (fits are deterministic per thread count).
@@ -35,7 +37,8 @@ SCHEDULE_KEYS = {"iters": ("iters", int), "qat": ("qat_iters", int), "lr": ("lr"
                  "fixed_scale": ("fixed_scale", lambda v: bool(int(v))), "bf16": ("bf16", lambda v: bool(int(v))),
                  "qat_bf16": ("qat_bf16", lambda v: bool(int(v))),
                  "gptq": ("hessian_round", lambda v: bool(int(v))), "prog": ("progressive_steps", int),
-                 "prog_lr": ("progressive_lr", float)}
+                 "prog_lr": ("progressive_lr", float), "prog_low": ("low_bits_progressive_steps", int),
+                 "prog_low_lr": ("low_bits_progressive_lr", float)}
 ENCODE_KEYS = {"k": float, "bpp": float, "bits": int, "seed": int, "depth": int, "depthwise": str}
 
 

@@ -84,7 +84,7 @@ def _fit_seconds(schedule: codec.FitSchedule, full: StepSeconds, coarse: StepSec
     its schedule fits in. Progressive rounding's steps are counted as full-size steps, an upper bound: the layers
     already rounded take no gradient, so the later stages' backward passes stop early."""
     n_coarse = round(schedule.iters * schedule.coarse_fraction)
-    after_main = schedule.qat_iters + codec.DEFAULT_DEPTH * schedule.progressive_steps
+    after_main = schedule.qat_iters + codec.DEFAULT_DEPTH * schedule.progressive_for(codec.DEFAULT_BITS)[0]
     return (full.taken(schedule.bf16) * (schedule.iters - n_coarse) + coarse.taken(schedule.bf16) * n_coarse
             + full.taken(schedule.qat_bf16) * after_main)
 

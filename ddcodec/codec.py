@@ -97,10 +97,13 @@ def _schedule(preset: str | FitSchedule, iters: Optional[int]) -> FitSchedule:
         return base
     if not isinstance(iters, int) or iters < 0:
         raise DdcInputError(f"iters must be a non-negative integer, got {iters!r}")
-    # progressive rounding's steps per layer shrink with the main fit (at least 1 where the preset has it)
-    progressive = max(1, round(base.progressive_steps * iters / max(1, base.iters))) if base.progressive_steps else 0
+    def scaled(steps: Optional[int]) -> Optional[int]:
+        """Progressive rounding's steps per layer shrink with the main fit (at least 1 where the preset has some)."""
+        return max(1, round(steps * iters / max(1, base.iters))) if steps else steps
+
     return dataclasses.replace(base, iters=iters, qat_iters=max(1, math.ceil(iters * QAT_FRACTION)),
-                               progressive_steps=progressive)
+                               progressive_steps=scaled(base.progressive_steps),
+                               low_bits_progressive_steps=scaled(base.low_bits_progressive_steps))
 
 
 def _check_options(bits: int, seed: int, tries: int = 1, depth: int = DEFAULT_DEPTH,
@@ -246,7 +249,7 @@ def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, sc
         float_psnr=float_psnr,
         width=plan.net_width, ratio=header.ratio, target_ratio=plan.k, bits=plan.bits, seed=plan.seed, depth=plan.depth,
         image_width=width, image_height=height, channels=channels,
-        iterations=total_steps(schedule, plan.depth), device=str(dev), fit_seconds=fit_seconds,
+        iterations=total_steps(schedule, plan.depth, plan.bits), device=str(dev), fit_seconds=fit_seconds,
         encode_seconds=plan.seconds + fit_seconds + time.perf_counter() - start, batch=batch,
         depthwise=bool(plan.depthwise))
     return data, result

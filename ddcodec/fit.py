@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from .model import BatchedDeepDecoder, DeepDecoder, coarse_size, tf32_matmuls, unit_rows
-from .presets import FitSchedule
+from .presets import DEFAULT_BITS, FitSchedule
 from .quant import fake_quant
 from .rounding import hessian_round, networks, round_layer_by_layer
 
@@ -305,29 +305,30 @@ def _fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule
     def quantised(name: str, w: torch.Tensor) -> torch.Tensor:
         return fake_quant(name, w, bits)
 
-    float_mse = _main_fit(model, target, schedule, progress)
-    if schedule.progressive_steps:
+    float_mse = _main_fit(model, target, schedule, progress, bits)
+    if schedule.progressive_for(bits)[0]:
         _progressive_rounding(model, target, schedule, bits, progress)
     elif schedule.hessian_round:
         hessian_round(model, bits)
-    _fine_tune(model, target, schedule, quantised, progress)
+    _fine_tune(model, target, schedule, quantised, progress, bits=bits)
     return [psnr_from_mse(float(m)) for m in float_mse]
 
 
-def total_steps(schedule: FitSchedule, depth: int) -> int:
-    """Every step a fit of a ``depth``-layer network takes: main fit, progressive rounding's stages, fine-tune."""
-    return schedule.iters + depth * schedule.progressive_steps + max(1, schedule.qat_iters)
+def total_steps(schedule: FitSchedule, depth: int, bits: int = DEFAULT_BITS) -> int:
+    """Every step a fit of a ``depth``-layer network at ``bits`` takes: main fit, progressive rounding's stages,
+    fine-tune."""
+    return schedule.iters + depth * schedule.progressive_for(bits)[0] + max(1, schedule.qat_iters)
 
 
 def _progressive_rounding(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,
                           bits: int, progress: Optional[Progress] = None) -> None:
-    """``FitSchedule.progressive_steps``: round layer by layer (each network of a batch on its own, in step), fitting
+    """``FitSchedule.progressive_for(bits)``: round layer by layer (each network of a batch on its own, in step), fitting
     the float layers above each rounded one. A rounded layer's weights stop taking gradients (Adam skips them), so
     the layers below the next one to round, and the inputs its rounding was computed from, stay as they are."""
     depth = len(model.sizes)
     rounders = [round_layer_by_layer(z, weights, model.sizes, model.upsample, bits) for z, weights in networks(model)]
-    steps, frozen = schedule.progressive_steps, []
-    total = total_steps(schedule, depth)
+    (steps, lr), frozen = schedule.progressive_for(bits), []
+    total = total_steps(schedule, depth, bits)
     try:
         for layer in range(depth + 1):
             for rounder in rounders:
@@ -338,7 +339,7 @@ def _progressive_rounding(model: DeepDecoder | BatchedDeepDecoder, target: torch
                 frozen.append(p)
             if layer < depth:
                 with _scales_fixed(model, schedule.fixed_scale):
-                    _run_phase(model, target, steps, schedule.progressive_lr, lambda s: _cosine(s, steps), None,
+                    _run_phase(model, target, steps, lr, lambda s: _cosine(s, steps), None,
                                progress, schedule.iters + layer * steps, total, weight_l1=schedule.weight_l1,
                                bf16=_bf16_wanted(schedule.qat_bf16, target))
     finally:
@@ -347,12 +348,13 @@ def _progressive_rounding(model: DeepDecoder | BatchedDeepDecoder, target: torch
 
 
 def _main_fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,
-              progress: Optional[Progress] = None) -> torch.Tensor:
-    """The fit before quantisation (one-cycle schedule); returns each image's MSE of the float network."""
+              progress: Optional[Progress] = None, bits: int = DEFAULT_BITS) -> torch.Tensor:
+    """The fit before quantisation (one-cycle schedule); returns each image's MSE of the float network. ``bits``, the
+    precision the fit ends at, only sets the step count its progress reports count to."""
     with _scales_fixed(model, schedule.fixed_scale):
         return _run_phase(model, target, schedule.iters, schedule.lr,
                           lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None, progress, 0,
-                          total_steps(schedule, len(model.sizes)),
+                          total_steps(schedule, len(model.sizes), bits),
                           _row_sampler(target.shape[2], schedule.row_fraction, target.device),
                           round(schedule.iters * schedule.coarse_fraction), schedule.input_jitter, schedule.weight_l1,
                           bf16=_bf16_wanted(schedule.bf16, target))
@@ -360,12 +362,13 @@ def _main_fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, sch
 
 def _fine_tune(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,
                transform: Callable[[str, torch.Tensor], torch.Tensor], progress: Optional[Progress] = None,
-               steps: Optional[int] = None, lr: Optional[float] = None) -> None:
+               steps: Optional[int] = None, lr: Optional[float] = None, bits: int = DEFAULT_BITS) -> None:
     """The quantisation-aware fine-tune through ``transform`` (fake quantisation), cosine decay from the schedule's
-    learning rate over its steps; ``steps`` and ``lr`` override them (samples/perf-cpu/quant_loss_split.py)."""
+    learning rate over its steps; ``steps`` and ``lr`` override them (samples/perf-cpu/quant_loss_split.py); ``bits``
+    only places its steps in the progress count."""
     steps = schedule.qat_iters if steps is None else steps
     with _scales_fixed(model, schedule.fixed_scale):
-        done = schedule.iters + len(model.sizes) * schedule.progressive_steps
+        done = schedule.iters + len(model.sizes) * schedule.progressive_for(bits)[0]
         _run_phase(model, target, max(1, steps), schedule.qat_lr if lr is None else lr,
                    lambda s: _cosine(s, steps), transform, progress, done, done + max(1, steps),
                    weight_l1=schedule.weight_l1 if schedule.qat_weight_l1 is None else schedule.qat_weight_l1,

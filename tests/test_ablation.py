@@ -32,6 +32,9 @@ def test_parse_config_overrides_only_named_keys():
     assert schedule.hessian_round is True and schedule.progressive_steps == codec.PRESETS["default"].progressive_steps
     schedule, _ = parse_config("prog=40,prog_lr=0.001")
     assert (schedule.progressive_steps, schedule.progressive_lr) == (40, 0.001)
+    schedule, _ = parse_config("prog_low=60,prog_low_lr=0.002")
+    assert schedule.progressive_for(6) == (60, 0.002)
+    assert schedule.progressive_for(7) == (codec.PRESETS["default"].progressive_steps, codec.PRESETS["default"].progressive_lr)
     schedule, _ = parse_config("coarse=0.75")
     assert schedule.coarse_fraction == 0.75 and schedule.row_fraction == 1.0
     with pytest.raises(ValueError, match="unknown key 'speed'"):

@@ -89,6 +89,29 @@ def test_seed_is_stored_and_changes_the_file(rgb_odd):
     assert a != b and ddcodec.read_header(b).seed == 2
 
 
+def test_low_bit_plans_round_progressively_with_their_own_steps(rgb_odd):
+    """Plans at 6 bits and fewer take the schedule's low-bits progressive rounding (steps per layer, lr); 7 bits and
+    more the base one. Both show in the steps the encode reports, and unset low-bits fields fall back to the base."""
+    schedule = ddcodec.codec.FitSchedule(iters=60, qat_iters=0, progressive_steps=2, low_bits_progressive_steps=5,
+                                         low_bits_progressive_lr=1e-3)
+    assert schedule.progressive_for(7) == (2, 1e-4) and schedule.progressive_for(8) == (2, 1e-4)
+    assert schedule.progressive_for(6) == (5, 1e-3) and schedule.progressive_for(4) == (5, 1e-3)
+    assert dataclasses.replace(schedule, low_bits_progressive_lr=None).progressive_for(6) == (5, 1e-4)
+    for bits, stages in ((6, 5), (7, 2)):
+        _, result = ddcodec.encode(rgb_odd, k=8, bits=bits, preset=schedule, device="cpu")
+        assert result.iterations == 60 + 6 * stages + 1
+    low, _ = ddcodec.encode(rgb_odd, k=8, bits=6, preset=schedule, device="cpu")
+    base, _ = ddcodec.encode(rgb_odd, k=8, bits=6, device="cpu",
+                             preset=dataclasses.replace(schedule, low_bits_progressive_steps=None,
+                                                        low_bits_progressive_lr=None))
+    assert low != base
+    # --iters scales them as it scales the base steps (the default's 50 per layer at 2,200: 7 at 300)
+    scaled = ddcodec.codec._schedule("default", 300)
+    assert scaled.progressive_for(6)[0] == 7 and scaled.progressive_for(7)[0] == 3
+    with pytest.raises(ValueError, match="low_bits_progressive_steps must be >= 0"):
+        ddcodec.codec.FitSchedule(iters=1, qat_iters=0, low_bits_progressive_steps=-1)
+
+
 @pytest.mark.parametrize("bits", [4, 12])
 def test_other_bit_depths_round_trip(rgb_odd, bits):
     data, result = ddcodec.encode(rgb_odd, k=8, bits=bits, iters=100, device="cpu")

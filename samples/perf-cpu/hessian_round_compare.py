@@ -80,8 +80,9 @@ for label, first, steps, after in (v for v in variants if v[0] in chosen):
     start = time.perf_counter()
     if label.startswith("progressive"):
         stage_steps, lr, final = PROGRESSIVE[label]
-        _progressive_rounding(net, target, dataclasses.replace(schedule, progressive_steps=stage_steps,
-                                                               progressive_lr=lr), plan.bits)
+        _progressive_rounding(net, target, dataclasses.replace(schedule, progressive_steps=stage_steps, progressive_lr=lr,
+                                                               low_bits_progressive_steps=None,
+                                                               low_bits_progressive_lr=None), plan.bits)
         if final:
             _fine_tune(net, target, schedule, transform, steps=final)
     if first:
