@@ -131,3 +131,13 @@ def test_implied_preset_times_use_bf16_steps_where_the_fits_take_them(tmp_path, 
     assert timed["encode_s_default"] != pytest.approx(bench._fit_seconds(ddcodec.PRESETS["default"],
                                                                          bench.StepSeconds(full.float32),
                                                                          bench.StepSeconds(half.float32)))
+
+
+def test_allocator_settings_fit_a_c_int():
+    """mallopt takes C ints: a larger value would reach glibc truncated (1 << 34 arrived as 0, "trim at every free")."""
+    import ctypes
+
+    from ddcodec.fit import MALLOC_SETTINGS
+
+    for param, value in MALLOC_SETTINGS.items():
+        assert ctypes.c_int(param).value == param and ctypes.c_int(value).value == value > 0
