@@ -373,7 +373,7 @@ def _fine_tune(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, sc
     only places its steps in the progress count."""
     steps = schedule.qat_iters if steps is None else steps
     with _scales_fixed(model, schedule.fixed_scale):
-        done = schedule.iters + len(model.sizes) * schedule.progressive_for(bits)[0]
+        done = total_steps(schedule, len(model.sizes), bits) - max(1, schedule.qat_iters)  # main fit and stages
         _run_phase(model, target, max(1, steps), schedule.qat_lr if lr is None else lr,
                    lambda s: _cosine(s, steps), transform, progress, done, done + max(1, steps),
                    weight_l1=schedule.weight_l1 if schedule.qat_weight_l1 is None else schedule.qat_weight_l1,

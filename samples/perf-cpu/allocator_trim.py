@@ -4,13 +4,17 @@ PSNR, minor page faults and system / user CPU seconds. Output of two alternating
 
     python samples/perf-cpu/allocator_trim.py old|new
 """
-import resource, sys, time
+import resource
+import sys
+import time
+from pathlib import Path
+
 import ddcodec.fit as fit
 if sys.argv[1] == "old":
     fit.MALLOC_SETTINGS[-1] = 0  # what 1 << 34 reached glibc as
 import ddcodec
 from PIL import Image
-img = Image.open(str(__import__("pathlib").Path(__file__).resolve().parents[3] / "shared/data/kodak/kodim01.png")).convert("RGB")
+img = Image.open(Path(__file__).resolve().parents[3] / "shared/data/kodak/kodim01.png").convert("RGB")
 s = time.perf_counter()
 data, r = ddcodec.encode(img, k=32, iters=300, device="cpu")
 ru = resource.getrusage(resource.RUSAGE_SELF)

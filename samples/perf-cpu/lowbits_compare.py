@@ -4,42 +4,31 @@ without it; main fits saved per plan, so the variants of one plan share theirs).
 
     python samples/perf-cpu/lowbits_compare.py [OUTPUT...]   (default: lowbits_progressive_*.txt in this folder)
 
-For each image size and rate it prints every (precision, variant) against one base per image: the run at the
-highest precision measured for it (rate control's pick: 7 bits at 0.5 bpp, 8 at 0.25 at 384x256; at 0.125 bpp
-6 bits is its pick and the only one run) rounded the 1.9.0 default's way (progressive, 25 steps per layer at
-lr 1e-4). Differences are at equal rate along the local slope of a saved 12-image RD sweep at that size (0.25 to
+For each image size and rate it prints every (precision, variant) against the same precision rounded the 1.9.0
+default's way (progressive, 25 steps per layer at lr 1e-4), then, for images fitted at several precisions, against
+the highest one measured (rate control's pick: 7 bits at 0.5 bpp; at 0.125 bpp 6 bits is its pick and the only one
+run), rounded that way. Differences are at equal rate along the local slope of a saved 12-image RD sweep at that size (0.25 to
 0.5 bpp), so the files' sizes, which differ by a few tenths of a percent, are accounted for.
 """
 import math
-import re
 import statistics as st
 import sys
 from pathlib import Path
 
-from paired import FOLDER, HEADER_BYTES, local_slope, se, sweep
+from paired import FOLDER, local_slope, se, split_runs, sweep
 
 DEFAULT = "progressive 25 lr 0.0001"
-HEAD = re.compile(r"(\S+) (\d+)x(\d+) bpp=([\d.]+): width (\d+), (\d+) bits")
-ROW = re.compile(r"  (.+): ([\d.]+) dB, payload (\d+) bytes, (\d+) s")
 SWEEPS = {"384x256": "rd-kodak-384x256-1.4.0", "768x512": "rd-kodak-768x512"}
 
 
 def read(paths: list[Path]) -> dict:
-    """(size, bpp) -> image -> bits -> variant -> {psnr, bpp, seconds, width}."""
+    """(size, bpp) -> image -> bits -> variant -> {psnr, bpp, seconds}, over all ``paths``."""
     runs: dict = {}
-    current = None
     for path in paths:
-        for line in path.read_text().splitlines():
-            head = HEAD.match(line)
-            if head:
-                image, w, h, bpp, width, bits = head.groups()
-                pixels = int(w) * int(h)
-                current = runs.setdefault((f"{w}x{h}", bpp), {}).setdefault(image, {}).setdefault(int(bits), {})
-                continue
-            row = ROW.match(line)
-            if row and current is not None:
-                current[row[1]] = {"psnr": float(row[2]), "bpp": (int(row[3]) + HEADER_BYTES) * 8 / pixels,
-                                   "seconds": float(row[4]), "width": int(width)}
+        for key, images in split_runs(path.resolve(), by_bits=True).items():
+            for image, precisions in images.items():
+                for bits, variants in precisions.items():
+                    runs.setdefault(key, {}).setdefault(image, {}).setdefault(bits, {}).update(variants)
     return runs
 
 

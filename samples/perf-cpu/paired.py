@@ -90,15 +90,19 @@ def model_error(row: dict, pixels: int, fixed_scale: bool = True, penalised: boo
     return row["bpp"] * pixels / 8 / predicted - 1
 
 
-def split_runs(name: str) -> dict[tuple[str, str], dict[str, dict[str, dict]]]:
+def split_runs(name: str | Path, by_bits: bool = False) -> dict[tuple[str, str], dict[str, dict[str, dict]]]:
     """(image size 'WxH', bpp) -> image -> variant -> {psnr, bpp, seconds} from quant_loss_split.py's output in this
-    folder; a variant's bpp counts its payload and the file around it (``HEADER_BYTES``)."""
+    folder (or at a path); a variant's bpp counts its payload and the file around it (``HEADER_BYTES``). With
+    ``by_bits`` each image's variants sit one level lower, under the plan's precision (image -> bits -> variant),
+    for outputs that fit one image at several."""
     runs: dict = {}
     current, pixels = None, 0
     for line in (FOLDER / name).read_text().splitlines():
-        head = re.match(r"(\S+\.png) ((\d+)x(\d+)) bpp=(\S+):", line)
+        head = re.match(r"(\S+\.png) ((\d+)x(\d+)) bpp=([^:]+):(?:.*?(\d+) bits)?", line)
         if head:
             current = runs.setdefault((head[2], head[5]), {}).setdefault(head[1], {})
+            if by_bits:
+                current = current.setdefault(int(head[6]), {})
             pixels = int(head[3]) * int(head[4])
             continue
         row = re.match(r"  (.+): ([\d.]+) dB, payload (\d+) bytes, (\d+) s", line)
