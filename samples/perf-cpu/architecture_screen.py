@@ -13,12 +13,19 @@ The variants have the base network's parameter count (scales excluded, as the en
             quantised as a unit row (max-abs 1, no stored step)
   dw_last2  the same on the last two layers only (width 22)
   up, down  widths growing (17..31) or shrinking (28..15) from the first layer to the last
+  shuffle   (session 28) dw_all's network at half the image's size, its output conv drawing the four pixels of
+            each 2x2 block (12 rows, pixel shuffle): no layer at full size
+  dw5_all, dw5_last2  (session 28) 5x5 depthwise kernels on every layer, or on the last two (3x3 below)
+--quarter F (session 28) fits the first fraction F of the steps at quarter size (two upsamplings skipped), before
+--coarse's half-size steps.
 With --qat the packed size is ddcodec.format.compress_codes of all codes, the format's payload (the fixed
 scales, a repeated code each, left out).
 
 Run from the repository root with one thread per process, e.g. (the kept outputs' commands):
   OMP_NUM_THREADS=1 python samples/perf-cpu/architecture_screen.py IMAGES --iters 2200 --coarse 0.5 --variants base,dw_all
   OMP_NUM_THREADS=1 python samples/perf-cpu/architecture_screen.py IMAGES --iters 2200 --coarse 0.5 --l1 0.0003 --qat 300 --seed 1 --variants base,dw_all
+  OMP_NUM_THREADS=1 python samples/perf-cpu/architecture_screen.py IMAGES --iters 2200 --coarse 0.5 --base 37 --variants dw_all,dw5_all,dw5_last2
+  OMP_NUM_THREADS=1 python samples/perf-cpu/architecture_screen.py IMAGES --iters 2200 --quarter 0.25 --coarse 0.25 --base 23 --variants dw_all
   python samples/perf-cpu/architecture_screen.py --summarize OUTPUT...
   python samples/perf-cpu/architecture_screen.py --shares 11 19 49 86
 """
@@ -41,24 +48,31 @@ from paired import compare, se, slopes
 
 
 
-def params(widths, dw_layers, channels=3):
-    """Stored parameters: convs, shifts, depthwise kernels, output conv (the fixed scales left out)."""
+def _size(dw_layers, i):
+    """Layer i's kernel size: ``dw_layers`` is a tuple of layers with 3x3 kernels or a dict layer -> size."""
+    return dw_layers[i] if isinstance(dw_layers, dict) else 3
+
+
+def params(widths, dw_layers, channels=3, shuffle=False):
+    """Stored parameters: convs, shifts, depthwise kernels, output conv (the fixed scales left out); with
+    ``shuffle`` the output conv draws the four pixels of each 2x2 block (4 x channels rows)."""
     n, prev = 0, widths[0]
     for i, w in enumerate(widths):
         n += prev * w + w  # conv + shift (scale fixed)
         if i in dw_layers:
-            n += 9 * w
+            n += _size(dw_layers, i) ** 2 * w
         prev = w
-    return n + prev * channels
+    return n + prev * channels * (4 if shuffle else 1)
 
 
 class Net(torch.nn.Module):
     """The network of one variant; its fixed input and initial weights drawn from torch's generator."""
 
-    def __init__(self, h, w, widths, dw_layers, seed=0):
+    def __init__(self, h, w, widths, dw_layers, seed=0, shuffle=False):
         super().__init__()
         depth = len(widths)
-        self.sizes = layer_sizes(h, w, depth)
+        self.shuffle = shuffle
+        self.sizes = layer_sizes(h // 2, w // 2, depth) if shuffle else layer_sizes(h, w, depth)
         g = torch.Generator().manual_seed(seed)
         self.z = (torch.rand(1, widths[0], *self.sizes[0], generator=g) * 0.1).contiguous(memory_format=torch.channels_last)
         self.convs = torch.nn.ParameterList()
@@ -70,12 +84,13 @@ class Net(torch.nn.Module):
             self.convs.append(torch.nn.Parameter((torch.rand(c, prev, generator=g) * 2 - 1) * b))
             self.shifts.append(torch.nn.Parameter(torch.zeros(c)))
             if i in dw_layers:
-                k = torch.zeros(c, 1, 3, 3); k[:, 0, 1, 1] = 1
-                k += (torch.rand(c, 1, 3, 3, generator=g) * 2 - 1) * 0.1
+                n = _size(dw_layers, i)
+                k = torch.zeros(c, 1, n, n); k[:, 0, n // 2, n // 2] = 1
+                k += (torch.rand(c, 1, n, n, generator=g) * 2 - 1) * 0.1
                 self.dw[str(i)] = torch.nn.Parameter(k)
             prev = c
         b = 1 / math.sqrt(prev)
-        self.out = torch.nn.Parameter((torch.rand(3, prev, generator=g) * 2 - 1) * b)
+        self.out = torch.nn.Parameter((torch.rand(12 if shuffle else 3, prev, generator=g) * 2 - 1) * b)
 
     def quantised_weights(self) -> list[tuple[str, torch.nn.Parameter]]:
         """Every stored weight with the ddcodec.quant name kind that quantises it: hidden convs and depthwise
@@ -92,12 +107,19 @@ class Net(torch.nn.Module):
         n = len(self.sizes)
         for i in range(n):
             x = F.conv2d(x, unit_rows(w(self.convs[i]))[:, :, None, None])
-            if i + 1 < n and not (coarse and i + 2 == n):
+            if i + 1 < n and not (coarse and i + 1 + coarse >= n):  # coarse: the last ``coarse`` upsamplings skipped
                 x = F.interpolate(x, size=self.sizes[i + 1], mode="bilinear", align_corners=False)
             if str(i) in self.dw:
-                x = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), w(self.dw[str(i)]), groups=x.shape[1])
+                r = self.dw[str(i)].shape[-1] // 2
+                x = F.conv2d(F.pad(x, (r, r, r, r), mode="replicate"), w(self.dw[str(i)]), groups=x.shape[1])
             x = F.batch_norm(F.relu(x), None, None, None, w(self.shifts[i]), training=True, eps=1e-5)
-        return torch.sigmoid(F.conv2d(x, w(self.out)[:, :, None, None]))
+        x = F.conv2d(x, w(self.out)[:, :, None, None])
+        return torch.sigmoid(F.pixel_shuffle(x, 2) if self.shuffle else x)
+
+    def coarse_size(self, levels=1):
+        """The size forward(coarse=levels) draws."""
+        h, w = self.sizes[-1 - levels]
+        return (2 * h, 2 * w) if self.shuffle else (h, w)
 
 
 def _fake_quant(kind: str, p: torch.Tensor, bits: int) -> torch.Tensor:
@@ -124,18 +146,21 @@ def penalty(net):
     return sum(unit_rows(c).abs().mean() for c in net.convs)
 
 
-def fit(img, widths, dw, iters, lr=0.03, coarse=0.0, l1=0.0, qat=0, bits=7, seed=0):
-    """(best float PSNR, best quantised PSNR, packed bytes); the last two None without a fine-tune."""
-    net = Net(img.shape[2], img.shape[3], widths, dw, seed)
-    small = F.interpolate(img, size=net.sizes[-2], mode="area")
-    n_coarse = int(iters * coarse)
+def fit(img, widths, dw, iters, lr=0.03, coarse=0.0, l1=0.0, qat=0, bits=7, seed=0, shuffle=False, quarter=0.0):
+    """(best float PSNR, best quantised PSNR, packed bytes); the last two None without a fine-tune.
+    The first ``quarter`` of the steps fit the quarter-size image, the next ``coarse`` the half-size one."""
+    net = Net(img.shape[2], img.shape[3], widths, dw, seed, shuffle)
+    targets = {0: img, 1: F.interpolate(img, size=net.coarse_size(1), mode="area"),
+               2: F.interpolate(img, size=net.coarse_size(2), mode="area")}
+    n_quarter = int(iters * quarter)
+    n_coarse = n_quarter + int(iters * coarse)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     warm = int(iters * 0.05)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: (s + 1) / warm if s < warm else 0.5 * (1 + math.cos(math.pi * (s - warm) / (iters - warm))))
     best = 1e9
     for s in range(iters):
-        c = s < n_coarse
-        mse = F.mse_loss(net(coarse=c), small if c else img)
+        c = 2 if s < n_quarter else 1 if s < n_coarse else 0
+        mse = F.mse_loss(net(coarse=c), targets[c])
         loss = mse + l1 * penalty(net) if l1 else mse
         opt.zero_grad(); loss.backward(); opt.step(); sched.step()
         if not c and mse.item() < best:
@@ -160,12 +185,12 @@ def fit(img, widths, dw, iters, lr=0.03, coarse=0.0, l1=0.0, qat=0, bits=7, seed
     return float_psnr, 10 * math.log10(1 / best[0]), len(compress_codes(codes(net, bits), bits))
 
 
-def solve(base_params, depth, dw, shape):
+def solve(base_params, depth, dw, shape, shuffle=False):
     """Widths of the given shape scaled to the nearest parameter count to base_params."""
     best = None
-    for s in np.arange(5, 60, 0.25):
+    for s in np.arange(5, 90, 0.25):
         widths = [max(2, round(s * f)) for f in shape(depth)]
-        p = params(widths, dw)
+        p = params(widths, dw, shuffle=shuffle)
         if best is None or abs(p - base_params) < abs(best[1] - base_params):
             best = (widths, p)
     return best
@@ -173,7 +198,12 @@ def solve(base_params, depth, dw, shape):
 
 SHAPES = {"flat": lambda d: [1] * d, "up": lambda d: np.linspace(0.7, 1.3, d), "down": lambda d: np.linspace(1.3, 0.7, d)}
 VARIANTS = {"base": ("flat", ()), "dw_all": ("flat", (0, 1, 2, 3, 4, 5)), "dw_last2": ("flat", (4, 5)),
-            "dw_last": ("flat", (5,)), "up": ("up", ()), "down": ("down", ())}
+            "dw_last": ("flat", (5,)), "up": ("up", ()), "down": ("down", ()),
+            # session 28: the network at half size, its output conv drawing each 2x2 block (pixel shuffle)
+            "shuffle": ("flat", (0, 1, 2, 3, 4, 5)),
+            # session 28: 5x5 kernels (a dict: layer -> kernel size) on every layer, or on the last two (3x3 below)
+            "dw5_all": ("flat", {i: 5 for i in range(6)}), "dw5_last2": ("flat", {0: 3, 1: 3, 2: 3, 3: 3, 4: 5, 5: 5})}
+SHUFFLED = {"shuffle"}
 
 
 def summarize(paths: list[str]) -> None:
@@ -212,6 +242,7 @@ if __name__ == "__main__":
     ap.add_argument("--iters", type=int, default=1500)
     ap.add_argument("--base", type=int, default=23)
     ap.add_argument("--coarse", type=float, default=0.0)
+    ap.add_argument("--quarter", type=float, default=0.0, help="fraction of the steps at quarter size, before --coarse's")
     ap.add_argument("--l1", type=float, default=0.0)
     ap.add_argument("--qat", type=int, default=0)
     ap.add_argument("--bits", type=int, default=7)
@@ -234,8 +265,10 @@ if __name__ == "__main__":
         img = torch.from_numpy(np.asarray(im, np.float32) / 255).permute(2, 0, 1)[None].contiguous(memory_format=torch.channels_last)
         for v in a.variants.split(","):
             shape, dw = VARIANTS[v]
-            widths, p = solve(base_params, 6, dw, SHAPES[shape])
+            shuffle = v in SHUFFLED
+            widths, p = solve(base_params, 6, dw, SHAPES[shape], shuffle)
             t = time.time()
-            fp, qp, size = fit(img, widths, dw, a.iters, coarse=a.coarse, l1=a.l1, qat=a.qat, bits=a.bits, seed=a.seed)
+            fp, qp, size = fit(img, widths, dw, a.iters, coarse=a.coarse, l1=a.l1, qat=a.qat, bits=a.bits, seed=a.seed,
+                               shuffle=shuffle, quarter=a.quarter)
             quant = f" psnr={qp:.2f} bytes={size} bpp={8 * size / (W * H):.4f}" if a.qat else ""
             print(f"{path.split('/')[-1]:>12} {v:<9} widths={','.join(map(str, widths)):<20} params={p:<5} float={fp:.2f}{quant} {time.time() - t:.0f}s", flush=True)
