@@ -2,7 +2,8 @@
 
 Each ``--config`` is comma-separated ``key=value`` pairs: k (or bpp), bits, seed, depth, iters, qat
 (fine-tuning iterations), lr (one-cycle peak), qat_lr, rows (fraction of full-resolution
-rows each main-fit step renders), coarse (fraction of main-fit steps fitted at half size first),
+rows each main-fit step renders), coarse (fraction of main-fit steps fitted at half size first), quarter (fraction
+fitted at quarter size before those),
 jitter (std of the noise added to the fixed input in the main fit; the reference's 0.005), l1 (weight of
 the penalty on the hidden convs' mean weight magnitude, both phases), qat_l1 (the fine-tune's own, if
 different), fixed_scale (1: the normalisations' scales stay at 1, the presets' choice; 0: they are
@@ -33,6 +34,7 @@ from .fit import FitSchedule
 # config key -> (FitSchedule field, type); keys not given keep the default preset's values
 SCHEDULE_KEYS = {"iters": ("iters", int), "qat": ("qat_iters", int), "lr": ("lr", float), "qat_lr": ("qat_lr", float),
                  "rows": ("row_fraction", float), "coarse": ("coarse_fraction", float),
+                 "quarter": ("quarter_fraction", float),
                  "jitter": ("input_jitter", float), "l1": ("weight_l1", float), "qat_l1": ("qat_weight_l1", float),
                  "fixed_scale": ("fixed_scale", lambda v: bool(int(v))), "bf16": ("bf16", lambda v: bool(int(v))),
                  "qat_bf16": ("qat_bf16", lambda v: bool(int(v))),

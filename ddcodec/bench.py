@@ -29,6 +29,9 @@ from .model import DeepDecoder, coarse_size, layer_sizes
 from .parallel import default_threads
 
 
+# the steps a fit takes: full size, half size, quarter size (upsamplings skipped; FitSchedule.coarse_fraction and
+# quarter_fraction)
+COARSE_LEVELS = (0, 1, 2)
 PHOTO = "../shared/data/kodak/kodim23.png"  # relative to the working directory: run from the repository root
 
 
@@ -45,10 +48,10 @@ def _photo(width: int, height: int) -> tuple[Image.Image, str]:
 
 
 def time_iterations(height: int, width: int, net_width: int, device: torch.device, iters: int,
-                    batch: int = 1, coarse: bool = False, depthwise: int = 0, bf16: bool = False) -> float:
+                    batch: int = 1, coarse: int = 0, depthwise: int = 0, bf16: bool = False) -> float:
     """Seconds per fitting iteration (forward, backward, Adam step) of ``batch`` images fitted
     together, after warm-up steps, run as the fit runs it: on CUDA fused, and replayed as a CUDA
-    graph unless ``DDCODEC_CUDA_GRAPHS=0``; ``coarse``: a coarse-to-fine fit's half-size step;
+    graph unless ``DDCODEC_CUDA_GRAPHS=0``; ``coarse``: a coarse-to-fine fit's half-size step (2: quarter-size);
     ``depthwise``: the network's kernels (a format.weight_shapes mask); ``bf16``: under CPU bfloat16 autocast."""
     if device.type == "cuda" and cuda_graphs_enabled():
         return stepbench.graphed_ms(height, width, net_width, iters, batch=batch, coarse=coarse,
@@ -70,22 +73,27 @@ class StepSeconds(NamedTuple):
 
 
 def time_steps(height: int, width: int, net_width: int, device: torch.device, iters: int, batch: int = 1,
-               coarse: bool = False, depthwise: int = 0) -> StepSeconds:
+               coarse: int = 0, depthwise: int = 0) -> StepSeconds:
     """``time_iterations`` in float32 and, where a fit would take it, in bfloat16."""
     args = (height, width, net_width, device, iters, batch, coarse, depthwise)
     sizes = layer_sizes(height, width, codec.DEFAULT_DEPTH)
     takes_bf16 = (device.type == "cpu" and bf16_supported()
-                  and bf16_layer_pays(batch * net_width, coarse_size(sizes) if coarse else (height, width)))
+                  and bf16_layer_pays(batch * net_width, coarse_size(sizes, coarse) if coarse else (height, width)))
     return StepSeconds(time_iterations(*args), time_iterations(*args, bf16=True) if takes_bf16 else None)
 
 
-def _fit_seconds(schedule: codec.FitSchedule, full: StepSeconds, coarse: StepSeconds) -> float:
-    """A preset's fitting time implied by the timed full-size and half-size steps, each phase at the precision
-    its schedule fits in. Progressive rounding's steps are counted as full-size steps, an upper bound: the layers
+def _fit_seconds(schedule: codec.FitSchedule, full: StepSeconds, coarse: StepSeconds,
+                 quarter: Optional[StepSeconds] = None) -> float:
+    """A preset's fitting time implied by the timed full-size, half-size and quarter-size steps (``quarter``: needed
+    only where the schedule has such steps), each phase at the precision its schedule fits in. Progressive rounding's steps are counted as full-size steps, an upper bound: the layers
     already rounded take no gradient, so the later stages' backward passes stop early."""
     n_coarse = round(schedule.iters * schedule.coarse_fraction)
+    n_quarter = round(schedule.iters * schedule.quarter_fraction)
+    if n_quarter and quarter is None:
+        raise ValueError("a schedule with quarter-size steps needs their timing")
     after_main = schedule.qat_iters + codec.DEFAULT_DEPTH * schedule.progressive_for(codec.DEFAULT_BITS)[0]
-    return (full.taken(schedule.bf16) * (schedule.iters - n_coarse) + coarse.taken(schedule.bf16) * n_coarse
+    return (full.taken(schedule.bf16) * (schedule.iters - n_coarse - n_quarter) + coarse.taken(schedule.bf16) * n_coarse
+            + (quarter.taken(schedule.bf16) * n_quarter if n_quarter else 0.0)
             + full.taken(schedule.qat_bf16) * after_main)
 
 
@@ -93,15 +101,15 @@ def _timing_worker(barrier, results, threads: int, args: tuple, depthwise: int) 
     torch.set_num_threads(threads)
     tune_allocator()
     timed = []
-    for coarse in (False, True):
+    for coarse in COARSE_LEVELS:
         barrier.wait()  # every worker times the same kind of step at the same time
         timed.append(time_steps(*args, coarse=coarse, depthwise=depthwise))
     results.put(timed)
 
 
 def time_iterations_in_workers(jobs: int, height: int, width: int, net_width: int, iters: int,
-                               depthwise: int = 0) -> tuple[StepSeconds, StepSeconds]:
-    """Seconds per full-size and per half-size fitting step while ``jobs`` worker processes
+                               depthwise: int = 0) -> tuple[StepSeconds, ...]:
+    """Seconds per full-size, half-size and quarter-size fitting step while ``jobs`` worker processes
     (``ddcodec encode --jobs``, the CPU's cores shared among them) each fit an image at once;
     the slowest worker's figures."""
     ctx = multiprocessing.get_context("spawn")
@@ -117,7 +125,8 @@ def time_iterations_in_workers(jobs: int, height: int, width: int, net_width: in
     for w in workers:
         w.join()
     return tuple(StepSeconds(max(t[i].float32 for t in timed),
-                             None if timed[0][i].bf16 is None else max(t[i].bf16 for t in timed)) for i in (0, 1))
+                             None if timed[0][i].bf16 is None else max(t[i].bf16 for t in timed))
+                 for i in range(len(COARSE_LEVELS)))
 
 
 def time_call(func, repeats: int) -> float:
@@ -204,19 +213,21 @@ def run(device_name: str, width: int, height: int, k: float, iters: int, repeats
         "fit_iters_per_s": 1 / full.float32,
         "decode_ms": 1000 * decode_s,
     }
-    coarse = time_steps(height, width, net_width, device, iters, coarse=True, depthwise=mask)
+    coarse = time_steps(height, width, net_width, device, iters, coarse=1, depthwise=mask)
+    quarter = time_steps(height, width, net_width, device, iters, coarse=2, depthwise=mask)
     out["fit_coarse_iters_per_s"] = 1 / coarse.float32
-    for name, steps in (("fit_bf16_iters_per_s", full), ("fit_bf16_coarse_iters_per_s", coarse)):
+    out["fit_quarter_iters_per_s"] = 1 / quarter.float32
+    for name, steps in (("fit_bf16_iters_per_s", full), ("fit_bf16_coarse_iters_per_s", coarse),
+                        ("fit_bf16_quarter_iters_per_s", quarter)):
         if steps.bf16 is not None:  # the steps a preset's bf16 takes: its implied times below use them
             out[name] = 1 / steps.bf16
     for preset, schedule in codec.PRESETS.items():
-        out[f"encode_s_{preset}"] = _fit_seconds(schedule, full, coarse)
+        out[f"encode_s_{preset}"] = _fit_seconds(schedule, full, coarse, quarter)
     out["single_images_per_s_default"] = 1 / out["encode_s_default"]
     if batch > 1:
         batch_s = _fit_seconds(codec.PRESETS["default"],
-                               time_steps(height, width, net_width, device, iters, batch, depthwise=mask),
-                               time_steps(height, width, net_width, device, iters, batch, coarse=True,
-                                          depthwise=mask))
+                               *(time_steps(height, width, net_width, device, iters, batch, coarse=level, depthwise=mask)
+                                 for level in COARSE_LEVELS))
         out[f"batch{batch}_images_per_s_default"] = batch / batch_s
     if jobs > 1 and device.type == "cpu":
         jobs_s = _fit_seconds(codec.PRESETS["default"],

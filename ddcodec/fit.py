@@ -70,9 +70,9 @@ def psnr_from_mse(mse: float) -> float:
 
 
 def per_image_mse(model: torch.nn.Module, target: torch.Tensor, transform,
-                  rows: Optional[torch.Tensor] = None, coarse: bool = False) -> torch.Tensor:
+                  rows: Optional[torch.Tensor] = None, coarse: int = 0) -> torch.Tensor:
     """MSE of each image (B,); their sum is the loss, so each network gets its own gradient.
-    With ``coarse``, ``target`` is the half-size image."""
+    With ``coarse``, ``target`` is the image at ``coarse_size(sizes, coarse)``."""
     if rows is not None:
         target = target[:, :, rows]
     return F.mse_loss(model(transform, rows=rows, coarse=coarse), target, reduction="none").mean(dim=(1, 2, 3))
@@ -119,9 +119,9 @@ def _bf16_pays(model: torch.nn.Module, size: tuple[int, int]) -> bool:
     return bf16_layer_pays(model.z.shape[1], size)
 
 
-def _coarse_target(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor) -> torch.Tensor:
-    """The image at the coarse size, each pixel the mean of the pixels it covers."""
-    return F.interpolate(target, size=coarse_size(model.sizes), mode="area")
+def _coarse_target(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, levels: int) -> torch.Tensor:
+    """The image at the coarse size ``levels`` upsamplings down, each pixel the mean of the pixels it covers."""
+    return F.interpolate(target, size=coarse_size(model.sizes, levels), mode="area")
 
 
 def _row_sampler(height: int, fraction: float, device: torch.device) -> Optional[Callable[[], torch.Tensor]]:
@@ -172,12 +172,14 @@ def _use_graphs(target: torch.Tensor, sample_rows, jitter: float) -> bool:
 def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: float,
                lr_factor: Callable[[int], float], transform, progress: Optional[Progress],
                done: int, total: int, sample_rows: Optional[Callable[[], torch.Tensor]] = None,
-               coarse_steps: int = 0, jitter: float = 0.0, weight_l1: float = 0.0, bf16: bool = False) -> torch.Tensor:
+               coarse_steps: int = 0, jitter: float = 0.0, weight_l1: float = 0.0, bf16: bool = False,
+               quarter_steps: int = 0) -> torch.Tensor:
     """Adam for ``iters`` steps; leaves each network at its best iterate seen and returns their MSEs (B,).
 
     With ``sample_rows`` each step sees a row subset: its loss says little about the whole
     image, so no best iterate is tracked and the last one is kept. The first
-    ``coarse_steps`` steps fit the half-size image; best iterates are tracked after them.
+    ``quarter_steps`` steps fit the quarter-size image, the next ``coarse_steps`` the half-size one; best iterates
+    are tracked after them.
     With ``jitter`` each step's fixed input gets fresh Gaussian noise (std decaying x0.7 every
     ``JITTER_DECAY_STEPS``); the best iterate is still judged by its loss on the noisy input,
     as the reference does, and the final check uses the clean one. With ``weight_l1`` the loss
@@ -195,9 +197,15 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
     sched = None if graphs else torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     best_loss = torch.full((target.shape[0],), math.inf, dtype=torch.float64, device=target.device)
     best = {n: p.detach().clone() for n, p in model.weights.items()}
-    small = _coarse_target(model, target) if coarse_steps else None
-    bf16_full = bf16 and _bf16_pays(model, tuple(target.shape[2:]))
-    bf16_coarse = bf16 and _bf16_pays(model, coarse_size(model.sizes))
+    fine_from = quarter_steps + coarse_steps  # the first step at full size
+
+    def level(step: int) -> int:
+        """Upsamplings skipped at ``step``."""
+        return 2 if step < quarter_steps else 1 if step < fine_from else 0
+
+    levels = {level(s) for s in (0, quarter_steps, fine_from) if s < iters}
+    targets = {lv: _coarse_target(model, target, lv) if lv else target for lv in levels}
+    bf16_at = {lv: bf16 and _bf16_pays(model, tuple(t.shape[2:])) for lv, t in targets.items()}
     if jitter:
         clean_z = model.z.clone()
         noise_gen = torch.Generator().manual_seed(0)  # files stay deterministic
@@ -208,13 +216,14 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
             std = jitter * JITTER_DECAY ** (step // JITTER_DECAY_STEPS)
             noise = torch.randn(clean_z.shape, generator=noise_gen).to(clean_z.device) * std
             model.z.copy_(clean_z + noise)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_coarse if step < coarse_steps else bf16_full):
-            if step < coarse_steps:
-                losses = per_image_mse(model, small, transform, coarse=True)
+        lv = level(step)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_at[lv]):
+            if lv:
+                losses = per_image_mse(model, targets[lv], transform, coarse=lv)
             else:
                 losses = per_image_mse(model, target, transform, None if sample_rows is None else sample_rows())
         values = losses.detach().double()
-        if sample_rows is None and step >= coarse_steps:
+        if sample_rows is None and not lv:
             improved = values < best_loss
             best_loss.copy_(torch.where(improved, values, best_loss))
             _copy_where(best, dict(model.weights), improved, batched)
@@ -227,11 +236,11 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
 
     def report(step: int, values: torch.Tensor) -> None:
         if progress is not None and (not on_gpu or (step + 1) % PROGRESS_EVERY_ON_GPU == 0 or step + 1 == iters):
-            shown = values if sample_rows is not None or step < coarse_steps else best_loss
+            shown = values if sample_rows is not None or level(step) else best_loss
             progress(done + step + 1, total, psnr_from_mse(float(shown.mean())))
 
     step, values = 0, None
-    for end in ((coarse_steps, iters) if 0 < coarse_steps < iters else (iters,)):  # runs of identical steps
+    for end in sorted({b for b in (quarter_steps, fine_from) if 0 < b < iters} | {iters}):  # runs of identical steps
         graph, capture = None, graphs and end - step >= MIN_GRAPH_STEPS
         side = torch.cuda.Stream() if capture else None
         if capture:
@@ -362,7 +371,8 @@ def _main_fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, sch
                           total_steps(schedule, len(model.sizes), bits),
                           _row_sampler(target.shape[2], schedule.row_fraction, target.device),
                           round(schedule.iters * schedule.coarse_fraction), schedule.input_jitter, schedule.weight_l1,
-                          bf16=_bf16_wanted(schedule.bf16, target))
+                          bf16=_bf16_wanted(schedule.bf16, target),
+                          quarter_steps=round(schedule.iters * schedule.quarter_fraction))
 
 
 def _fine_tune(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,

@@ -188,9 +188,10 @@ class DeepDecoder(torch.nn.Module):
             {name: torch.nn.Parameter(torch.from_numpy(value)) for name, value in init.items()})
 
     def forward(self, transform: Optional[Transform] = None, rows: Optional[torch.Tensor] = None,
-                coarse: bool = False) -> torch.Tensor:
+                coarse: int = 0) -> torch.Tensor:
         """Render the image (1, C, H, W) in [0, 1]; ``transform`` maps each weight (e.g. fake
-        quantisation); ``rows`` renders only those rows, ``coarse`` renders at half size (see ``run_layers``)."""
+        quantisation); ``rows`` renders only those rows, ``coarse`` renders at half size, 2 at quarter size (see
+        ``run_layers``)."""
         w = {n: (transform(n, p) if transform else p) for n, p in self.weights.items()}
         return run_layers(self.z, w, self.sizes, self.upsample, rows=rows, coarse=coarse)
 
@@ -223,7 +224,7 @@ class BatchedDeepDecoder(torch.nn.Module):
         return {n: p[index].detach() for n, p in self.weights.items()}
 
     def forward(self, transform: Optional[Transform] = None, rows: Optional[torch.Tensor] = None,
-                coarse: bool = False) -> torch.Tensor:
+                coarse: int = 0) -> torch.Tensor:
         """Render all images (B, C, H, W); ``transform`` is applied to each network's weights separately."""
         w = {n: (torch.stack([transform(n, p[b]) for b in range(self.batch)]) if transform else p)
              for n, p in self.weights.items()}
@@ -243,9 +244,9 @@ def upsample_rows(x: torch.Tensor, size: tuple[int, int], rows: torch.Tensor, mo
     return out.contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
 
 
-def coarse_size(sizes: list[tuple[int, int]]) -> tuple[int, int]:
-    """The image size ``run_layers(coarse=True)`` renders: the last hidden layer's input size."""
-    return sizes[-2] if len(sizes) > 1 else sizes[-1]
+def coarse_size(sizes: list[tuple[int, int]], levels: int = 1) -> tuple[int, int]:
+    """The image size ``run_layers(coarse=levels)`` renders: the size ``levels`` upsamplings below the image."""
+    return sizes[max(0, len(sizes) - 1 - levels)]
 
 
 def stacked_layout(device: torch.device) -> bool:
@@ -340,7 +341,7 @@ class _ReplicateDepthwise(torch.autograd.Function):
 
 
 def run_layers(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[int, int]], upsample: str,
-               groups: int = 1, rows: Optional[torch.Tensor] = None, coarse: bool = False,
+               groups: int = 1, rows: Optional[torch.Tensor] = None, coarse: int = 0,
                stacked: Optional[bool] = None) -> torch.Tensor:
     """The network on ``groups`` stacked images: weights (out, in) or (groups, out, in) -> (groups, C, H, W).
 
@@ -350,7 +351,8 @@ def run_layers(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[in
     rows alone: the cheap approximation that fitting with ``row_fraction`` < 1 trades for speed.
     With ``coarse`` the last upsampling is skipped, so the last two layers run at
     ``coarse_size(sizes)``, a quarter of the work: the same weights draw a half-size image,
-    which coarse-to-fine fitting (``FitSchedule.coarse_fraction``) fits first.
+    which coarse-to-fine fitting (``FitSchedule.coarse_fraction``) fits first. ``coarse=2`` skips the
+    last two, for a quarter-size image (``FitSchedule.quarter_fraction``).
     Hidden layer i has a depthwise kernel where ``w`` has ``dw{i}``. A kernel reads its neighbours'
     rows, so with kernels ``rows`` renders every row (statistics of the whole image) and returns the
     asked ones: none of the saving.
@@ -362,7 +364,7 @@ def run_layers(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[in
     x = z if stacked else z.reshape(groups, -1, *z.shape[2:]).contiguous()
     for i in range(len(sizes)):
         x = _conv1x1(x, unit_rows(w[f"conv{i}"]), groups, stacked)
-        if i + 1 < len(sizes) and not (coarse and i + 2 == len(sizes)):
+        if i + 1 < len(sizes) and not (coarse and i + 1 + coarse >= len(sizes)):
             if rows is not None and i + 2 == len(sizes):
                 x = upsample_rows(x, sizes[i + 1], rows, upsample)
             else:

@@ -21,15 +21,15 @@ from .model import BatchedDeepDecoder, DeepDecoder, coarse_size, tf32_matmuls
 from .presets import DEFAULT_DEPTH
 
 
-def _model_and_target(height: int, width: int, net_width: int, batch: int, coarse: bool, device: torch.device,
+def _model_and_target(height: int, width: int, net_width: int, batch: int, coarse: int, device: torch.device,
                       depthwise: int = 0):
     nets = [DeepDecoder(height, width, 3, net_width, DEFAULT_DEPTH, seed, depthwise=depthwise) for seed in range(batch)]
     model = (nets[0] if batch == 1 else BatchedDeepDecoder(nets)).to(device)
-    size = coarse_size(model.sizes) if coarse else (height, width)
+    size = coarse_size(model.sizes, coarse) if coarse else (height, width)
     return model, torch.rand(batch, 3, *size, device=device)
 
 
-def _step(model: torch.nn.Module, target: torch.Tensor, opt: torch.optim.Optimizer, coarse: bool,
+def _step(model: torch.nn.Module, target: torch.Tensor, opt: torch.optim.Optimizer, coarse: int,
           read_loss: bool = False, bf16: bool = False) -> torch.Tensor:
     """One step as the fit takes it (each image's MSE summed, TF32 matrix products allowed), gradients
     already cleared; the losses. ``read_loss``: the host reads them before the backward pass, as the fit
@@ -61,7 +61,7 @@ def _time(step: Callable[[], None], device: torch.device, steps: int, warmup: in
 
 
 def eager_ms(height: int, width: int, net_width: int, device: torch.device, steps: int, *, batch: int = 1,
-             coarse: bool = False, read_loss: bool = False, fused: bool = False, depthwise: int = 0,
+             coarse: int = 0, read_loss: bool = False, fused: bool = False, depthwise: int = 0,
              bf16: bool = False) -> float:
     """Milliseconds per step launched op by op; ``read_loss``: the host reads the losses every step;
     ``depthwise``: the network's kernels (a format.weight_shapes mask); ``bf16``: under CPU bfloat16 autocast."""
@@ -74,7 +74,7 @@ def eager_ms(height: int, width: int, net_width: int, device: torch.device, step
     return _time(step, device, steps)
 
 
-def graphed_ms(height: int, width: int, net_width: int, steps: int, *, batch: int = 1, coarse: bool = False,
+def graphed_ms(height: int, width: int, net_width: int, steps: int, *, batch: int = 1, coarse: int = 0,
                depthwise: int = 0) -> float:
     """Milliseconds per step captured once as a CUDA graph and replayed (fused, capturable Adam)."""
     device = torch.device("cuda")

@@ -35,8 +35,12 @@ def test_parse_config_overrides_only_named_keys():
     schedule, _ = parse_config("prog_low=60,prog_low_lr=0.002")
     assert schedule.progressive_for(6) == (60, 0.002)
     assert schedule.progressive_for(7) == (codec.PRESETS["default"].progressive_steps, codec.PRESETS["default"].progressive_lr)
-    schedule, _ = parse_config("coarse=0.75")
-    assert schedule.coarse_fraction == 0.75 and schedule.row_fraction == 1.0
+    schedule, _ = parse_config("coarse=0.75,quarter=0")
+    assert schedule.coarse_fraction == 0.75 and schedule.quarter_fraction == 0 and schedule.row_fraction == 1.0
+    schedule, _ = parse_config("quarter=0,coarse=0.5")  # 1.10.0's main fit
+    assert (schedule.quarter_fraction, schedule.coarse_fraction) == (0, 0.5)
+    with pytest.raises(ValueError, match="quarter_fraction"):
+        parse_config("coarse=0.75")  # with the default's quarter at quarter size, no full-size steps are left
     with pytest.raises(ValueError, match="unknown key 'speed'"):
         parse_config("speed=3")
 

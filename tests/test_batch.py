@@ -9,7 +9,7 @@ import torch.nn.functional as F
 import ddcodec
 from ddcodec.imageio import psnr
 from ddcodec.fit import weight_magnitude
-from ddcodec.model import BatchedDeepDecoder, DeepDecoder
+from ddcodec.model import BatchedDeepDecoder, DeepDecoder, coarse_size
 from conftest import smooth_image
 
 SHORT = 24  # fits are chaotic: float rounding alone (even the thread count) moves a tiny fit by
@@ -43,12 +43,14 @@ def test_batched_network_equals_separate_networks_with_their_gradients():
             assert torch.equal(w, m.weights[name].detach())
 
 
-def test_batched_coarse_render_equals_separate_coarse_renders():
+@pytest.mark.parametrize("levels, size", [(1, (10, 12)), (2, (5, 6))])
+def test_batched_coarse_render_equals_separate_coarse_renders(levels, size):
     models = _perturbed(2)
+    assert coarse_size(models[0].sizes, levels) == size
     with torch.no_grad():
-        out = BatchedDeepDecoder(models)(coarse=True)
-        assert out.shape == (2, 3, 10, 12)
-        torch.testing.assert_close(out, torch.cat([m(coarse=True) for m in models]), rtol=0, atol=1e-5)
+        out = BatchedDeepDecoder(models)(coarse=levels)
+        assert out.shape == (2, 3, *size)
+        torch.testing.assert_close(out, torch.cat([m(coarse=levels) for m in models]), rtol=0, atol=1e-5)
 
 
 def test_weight_penalty_of_a_batch_is_the_sum_of_its_networks_with_their_gradients():

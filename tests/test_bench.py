@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 import ddcodec
 from ddcodec import bench
 from ddcodec.codec import choose_net_width
@@ -39,6 +41,11 @@ def test_preset_time_counts_half_size_steps_at_their_own_rate():
     # progressive rounding: 10 steps after each of the 6 hidden layers, counted as full-size steps
     progressive = dataclasses.replace(schedule, progressive_steps=10)
     assert bench._fit_seconds(progressive, full, half) == 70 + 12.5 + 6 * 10
+    # 20 of the main fit's steps at quarter size first, at their own rate; they need it timed
+    quarter = dataclasses.replace(schedule, quarter_fraction=0.2, coarse_fraction=0.3)
+    assert bench._fit_seconds(quarter, full, half, bench.StepSeconds(0.125)) == 70 + 7.5 + 2.5
+    with pytest.raises(ValueError, match="quarter-size"):
+        bench._fit_seconds(quarter, full, half)
 
 
 def test_preset_time_takes_bf16_steps_only_in_the_phases_that_fit_in_bf16():
@@ -103,7 +110,6 @@ def test_step_anatomy_times_every_variant_and_graphs_only_on_cuda():
 def test_implied_preset_times_use_bf16_steps_where_the_fits_take_them(tmp_path, monkeypatch):
     import json
 
-    import pytest
 
     from ddcodec import fit
 
@@ -117,7 +123,8 @@ def test_implied_preset_times_use_bf16_steps_where_the_fits_take_them(tmp_path, 
     plain = bench_json("plain.json")
     assert not any("bf16" in key for key in plain)
     full, half = bench.StepSeconds(1 / plain["fit_iters_per_s"]), bench.StepSeconds(1 / plain["fit_coarse_iters_per_s"])
-    assert plain["encode_s_default"] == pytest.approx(bench._fit_seconds(ddcodec.PRESETS["default"], full, half))
+    quarter = bench.StepSeconds(1 / plain["fit_quarter_iters_per_s"])
+    assert plain["encode_s_default"] == pytest.approx(bench._fit_seconds(ddcodec.PRESETS["default"], full, half, quarter))
     monkeypatch.undo()
     if not fit.bf16_supported():
         pytest.skip("this CPU has no native bfloat16: the bench times no bfloat16 steps")
@@ -126,11 +133,13 @@ def test_implied_preset_times_use_bf16_steps_where_the_fits_take_them(tmp_path, 
     timed = bench_json("bf16.json")
     full = bench.StepSeconds(1 / timed["fit_iters_per_s"], 1 / timed["fit_bf16_iters_per_s"])
     half = bench.StepSeconds(1 / timed["fit_coarse_iters_per_s"], 1 / timed["fit_bf16_coarse_iters_per_s"])
+    quarter = bench.StepSeconds(1 / timed["fit_quarter_iters_per_s"], 1 / timed["fit_bf16_quarter_iters_per_s"])
     for preset, schedule in ddcodec.PRESETS.items():
-        assert timed[f"encode_s_{preset}"] == pytest.approx(bench._fit_seconds(schedule, full, half))
+        assert timed[f"encode_s_{preset}"] == pytest.approx(bench._fit_seconds(schedule, full, half, quarter))
     assert timed["encode_s_default"] != pytest.approx(bench._fit_seconds(ddcodec.PRESETS["default"],
                                                                          bench.StepSeconds(full.float32),
-                                                                         bench.StepSeconds(half.float32)))
+                                                                         bench.StepSeconds(half.float32),
+                                                                         bench.StepSeconds(quarter.float32)))
 
 
 def test_allocator_settings_fit_a_c_int():

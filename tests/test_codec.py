@@ -214,6 +214,7 @@ def test_row_subsampled_fit_is_deterministic_and_still_fits(rgb_odd):
 
 @pytest.mark.parametrize("option, value, bad_values", [
     ("coarse_fraction", 0.5, (-0.1, 1.0)),  # half the main fit at half size
+    ("quarter_fraction", 0.25, (-0.1, 1.0)),  # a quarter of the main fit at quarter size
     ("input_jitter", 0.005, (-0.1,)),  # noise on the fixed input while fitting, never when decoding
     ("weight_l1", 0.001, (-0.1,)),  # a penalty on the hidden convs' weight magnitudes
     ("fixed_scale", True, ()),  # the normalisations' scales stay at 1
