@@ -85,8 +85,9 @@ def time_steps(height: int, width: int, net_width: int, device: torch.device, it
 def _fit_seconds(schedule: codec.FitSchedule, full: StepSeconds, coarse: StepSeconds,
                  quarter: Optional[StepSeconds] = None) -> float:
     """A preset's fitting time implied by the timed full-size, half-size and quarter-size steps (``quarter``: needed
-    only where the schedule has such steps), each phase at the precision its schedule fits in. Progressive rounding's steps are counted as full-size steps, an upper bound: the layers
-    already rounded take no gradient, so the later stages' backward passes stop early."""
+    only where the schedule has such steps), each phase at the precision its schedule fits in. Progressive rounding's
+    steps are counted as full-size steps, an upper bound: the layers already rounded take no gradient, so the later
+    stages' backward passes stop early."""
     n_coarse = round(schedule.iters * schedule.coarse_fraction)
     n_quarter = round(schedule.iters * schedule.quarter_fraction)
     if n_quarter and quarter is None:
