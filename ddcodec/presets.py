@@ -53,11 +53,12 @@ class FitSchedule:
     # main fit only: each step renders a random row_fraction of the image's rows at full
     # resolution (the fine-tune always sees whole images)
     row_fraction: float = 1.0
-    # main fit only: this fraction of its steps comes first and fits a half-size image (the
-    # last upsampling skipped, a quarter of the work), the rest fits the full image
+    # main fit only: this fraction of its steps comes first (after quarter_fraction's) and fits a half-size image
+    # (the last upsampling skipped, a quarter of the work), the rest fits the full image
     coarse_fraction: float = 0.0
     # main fit only: this fraction of its steps comes before those and fits a quarter-size image (the last two
-    # upsamplings skipped, a sixteenth of the work)
+    # upsamplings skipped; at 768x512 such a step took about half a half-size step's time, the small layers' fixed
+    # costs dominating: README, "A quarter-size first stage")
     quarter_fraction: float = 0.0
     # main fit only: the reference's regulariser, Gaussian noise of this std added to the fixed
     # input at each step, its std times 0.7 every 500 steps (the reference: 0.005); 0 is off
@@ -143,9 +144,9 @@ WEIGHT_L1 = 3e-4
 # float32 fine-tune's time (a tenth of the encode) for -0.017 dB at equal rate at 0.125 to 0.5 bpp (eight files),
 # but -0.05 and -0.07 dB at 0.75 bpp (width 82), over the 0.05 dB a speed-up may cost (README, "bfloat16 fitting")
 PRESETS: dict[str, FitSchedule] = {
-    # coarse-to-fine: half the main fit at half size, where a step costs about a third; for
-    # about the time of the plain presets they replace (500 + 100, 1,500 + 300), both fitted
-    # better (README, "What the encoder's settings are worth")
+    # coarse-to-fine: half the main fit at half size (the default since 1.11.0: a quarter at quarter size, a quarter
+    # at half size), where a step costs about a third; for about the time of the plain presets they replace
+    # (500 + 100, 1,500 + 300), both fitted better (README, "What the encoder's settings are worth")
     "fast": FitSchedule(iters=700, qat_iters=100, coarse_fraction=0.5, weight_l1=WEIGHT_L1, fixed_scale=True,
                         bf16=True),
     # since 1.9.0 its 300-step fine-tune is replaced by progressive rounding, 25 steps after each layer (then one
