@@ -1,6 +1,7 @@
 """Ablations of the encoder's settings: ``python -m ddcodec.ablation IMAGE... --config SPEC ...``.
 
-Each ``--config`` is comma-separated ``key=value`` pairs: k (or bpp), bits, seed, depth, iters, qat
+Each ``--config`` is comma-separated ``key=value`` pairs: preset (the preset the other keys change; default:
+default), k (or bpp), bits, seed, depth, iters, qat
 (fine-tuning iterations), lr (one-cycle peak), qat_lr, rows (fraction of full-resolution
 rows each main-fit step renders), coarse (fraction of main-fit steps fitted at half size first), quarter (fraction
 fitted at quarter size before those),
@@ -13,7 +14,7 @@ starts from GPTQ rounding, ddcodec/rounding.py), prog (steps per layer of progre
 time, the float layers above it fitted after each; 0 is off), prog_lr (their peak lr), prog_low and prog_low_lr (the
 same for plans at 6 bits and fewer, which take these instead: prog=0 alone leaves the default's 50 steps there, so
 turning progressive rounding off at every precision takes prog=0,prog_low=0). Unset keys keep
-the default preset's values. Images are resized to ``--size`` first (CPU runs). One line per (image,
+the preset's values. Images are resized to ``--size`` first (CPU runs). One line per (image,
 config): bpp, float PSNR, decoded PSNR, seconds. The README's ablation figures come from this command with
 ``OMP_NUM_THREADS=1`` (fits are deterministic per thread count).
 ``--summarize OUTPUT...`` reads saved outputs instead and prints each config's means.
@@ -31,7 +32,7 @@ from PIL import Image
 from . import codec
 from .fit import FitSchedule
 
-# config key -> (FitSchedule field, type); keys not given keep the default preset's values
+# config key -> (FitSchedule field, type); keys not given keep the preset's values
 SCHEDULE_KEYS = {"iters": ("iters", int), "qat": ("qat_iters", int), "lr": ("lr", float), "qat_lr": ("qat_lr", float),
                  "rows": ("row_fraction", float), "coarse": ("coarse_fraction", float),
                  "quarter": ("quarter_fraction", float),
@@ -48,16 +49,21 @@ def parse_config(spec: str) -> tuple[FitSchedule, dict]:
     """'k=28,bits=7,lr=0.03' -> (schedule, encode keyword arguments)."""
     changes: dict = {}
     kwargs: dict = {}
+    preset = "default"
     for item in filter(None, (p.strip() for p in spec.split(","))):
         key, _, value = item.partition("=")
-        if key in SCHEDULE_KEYS:
+        if key == "preset":
+            if value not in codec.PRESETS:
+                raise ValueError(f"unknown preset {value!r} in config {spec!r} (one of {', '.join(codec.PRESETS)})")
+            preset = value
+        elif key in SCHEDULE_KEYS:
             field, kind = SCHEDULE_KEYS[key]
             changes[field] = kind(value)
         elif key in ENCODE_KEYS:
             kwargs[key] = ENCODE_KEYS[key](value)
         else:
             raise ValueError(f"unknown key {key!r} in config {spec!r}")
-    fit = dataclasses.replace(codec.PRESETS["default"], **changes)
+    fit = dataclasses.replace(codec.PRESETS[preset], **changes)
     return fit, kwargs
 
 

@@ -1,4 +1,6 @@
 """The ablation command's config parsing and one tiny run."""
+import dataclasses
+
 import pytest
 from PIL import Image
 
@@ -43,6 +45,14 @@ def test_parse_config_overrides_only_named_keys():
         parse_config("coarse=0.75")  # with the default's quarter at quarter size, no full-size steps are left
     with pytest.raises(ValueError, match="unknown key 'speed'"):
         parse_config("speed=3")
+
+
+def test_parse_config_starts_from_the_named_preset():
+    schedule, _ = parse_config("preset=fast,quarter=0.25,coarse=0.25")
+    assert schedule == dataclasses.replace(codec.PRESETS["fast"], quarter_fraction=0.25, coarse_fraction=0.25)
+    assert parse_config("preset=best")[0] == codec.PRESETS["best"]
+    with pytest.raises(ValueError, match="unknown preset 'quick'"):
+        parse_config("preset=quick")
 
 
 def test_run_reports_each_image_and_config(tmp_path):
