@@ -48,8 +48,9 @@ def test_parse_config_overrides_only_named_keys():
 
 
 def test_parse_config_starts_from_the_named_preset():
-    schedule, _ = parse_config("preset=fast,quarter=0.25,coarse=0.25")
-    assert schedule == dataclasses.replace(codec.PRESETS["fast"], quarter_fraction=0.25, coarse_fraction=0.25)
+    schedule, _ = parse_config("preset=fast,quarter=0,coarse=0.5")  # 1.11.0's fast main fit
+    assert schedule == dataclasses.replace(codec.PRESETS["fast"], quarter_fraction=0, coarse_fraction=0.5)
+    assert schedule.iters == codec.PRESETS["fast"].iters != codec.PRESETS["default"].iters
     assert parse_config("preset=best")[0] == codec.PRESETS["best"]
     with pytest.raises(ValueError, match="unknown preset 'quick'"):
         parse_config("preset=quick")
