@@ -13,8 +13,10 @@ level's upsampled ReLU output stays in the buffer the next conv then overwrites 
 written by the matrix product straight over rows already read), so no level is upsampled
 twice and no band is copied (README, "Performance"). The others are recomputed band by band
 from the highest kept layer below. The last level, which is never upsampled, takes its ReLU
-and statistics in the same pass that computes it. Statistics are summed
-per image row (float32, one row at a time, the same whatever the band) and the rows reduced
+and statistics in the same pass that computes it. On a CPU, where every level is kept, the last upsampling is an
+exact doubling and the last two layers have kernels, those two levels are computed as the four parity planes of
+the full-size image instead (polyphase.py): the doubling and the kernel after it become one kernel per parity.
+Statistics are summed per image row (float32, one row at a time, the same whatever the band) and the rows reduced
 once in float64, so the result does not depend on the band height: a one-band render and a
 many-band render give bit-identical pixels on CPU (up to the matrix library's choice of kernel
 for another band height, which was seen to move a rare pixel by one level).
@@ -28,6 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from .model import NORM_EPS, fixed_input, layer_sizes, run_layers, source_index, unit_rows
+from .polyphase import convolve_planes, doubled_kernels
 
 DEFAULT_CACHE_BYTES = 1 << 29  # 512 MiB of kept activations; a 768x512 image at k=32 needs ~160 MiB
 # ... unless keeping every level costs at most this: then every level is kept. Otherwise the last level is
@@ -46,6 +49,11 @@ BAND_BYTES = 1 << 22  # 4 MiB bands stay in cache: 176 ms against 393 ms with 32
 # only (samples/perf-cpu/decode_pad_limit_768x512.txt).
 CHANNEL_MULTIPLE = 8
 PAD_LIMIT = 0.1
+# CPU only: the last two levels as parity planes where they allow it (polyphase.py); False takes the general path
+POLYPHASE = True
+# ... in bands of this many bytes (four planes' half rows): at 768x512, k=32, 8 and 16 MiB decoded 8 to 11% faster
+# than the general path, 4 and 32 MiB about as fast as it (samples/perf-cpu/decode_planes.txt)
+PLANE_BAND_BYTES = 1 << 23
 MIN_BAND_ROWS = 8  # thinner bands would recompute the layer below twice over for their halo rows
 # GPU only: images whose widest activation (width x H x W floats) is at most this render in one pass
 WHOLE_IMAGE_BYTES = 1 << 30
@@ -115,27 +123,28 @@ def _interpolate(src: torch.Tensor, dim: int, index: tuple, o0: int, o1: int, s0
 
 def _convolve_channels_first(padded: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
     """(C, rows, W): each channel of ``padded`` (C, rows + 2, W), halo rows included, convolved with its
-    3x3 kernel (``taps`` (C, 9), row-major), the edge columns replicated.
+    3x3 kernel (``taps`` (C, 9), row-major), the edge columns replicated. Taps (K, C, 9) give (K, C, rows, W):
+    K kernels per channel over the same band, each op serving all K (fewer, larger ops).
 
     Nine multiply-adds over the band, each along whole contiguous rows: on 2 cores, 0.65 ns per output
     value for an 18-row band of 72 channels at 768 columns, where torch's depthwise convolution took 1.24
     channels-first and 8.5 on a channels-last view (samples/perf-cpu/depthwise_timing.py). The band stays
     in cache between them."""
     rows = padded.shape[1] - 2
-    out = torch.mul(padded[:, 1:rows + 1], taps[:, 4, None, None])
+    out = torch.mul(padded[:, 1:rows + 1], taps[..., 4, None, None])
     for dy in range(3):
         src = padded[:, dy:dy + rows]
         for dx in range(3):
-            weight = taps[:, 3 * dy + dx, None, None]
+            weight = taps[..., 3 * dy + dx, None, None]
             if dx == 1:
                 if dy != 1:
                     out.addcmul_(src, weight)
             elif dx == 0:  # the left neighbour; the first column's is itself
-                out[:, :, 1:].addcmul_(src[:, :, :-1], weight)
-                out[:, :, :1].addcmul_(src[:, :, :1], weight)
+                out[..., 1:].addcmul_(src[..., :-1], weight)
+                out[..., :1].addcmul_(src[..., :1], weight)
             else:
-                out[:, :, :-1].addcmul_(src[:, :, 1:], weight)
-                out[:, :, -1:].addcmul_(src[:, :, -1:], weight)
+                out[..., :-1].addcmul_(src[..., 1:], weight)
+                out[..., -1:].addcmul_(src[..., -1:], weight)
     return out
 
 
@@ -203,9 +212,13 @@ class BandRenderer:
         self.upsampled: dict[int, torch.Tensor] = {}
         self._buffers: dict[int, torch.Tensor] = {}
         top = depth - 1
+        # On a CPU the last two levels are computed as parity planes (polyphase.py) where the last upsampling is
+        # an exact doubling and both have kernels; the planes, one row longer each, take the last level's buffer
+        polyphase = (POLYPHASE and not gpu and depth >= 2 and self.kernels[top] is not None
+                     and self.kernels[top - 1] is not None and all(index[-1] for index in self.index[top - 1]))
         # a last level with a kernel may be written one row above the level below (_fill_top_kernel)
         leads = [self._lead(i) for i in range(depth)]
-        buffer_rows = [h + max(lead, int(i == top and self.kernels[i] is not None))
+        buffer_rows = [h + max(lead, int(i == top and self.kernels[i] is not None), 2 * int(i == top and polyphase))
                        for i, ((h, _), lead) in enumerate(zip(self.in_size, leads))]
         every_level = sum(4 * net_width * rows * self.in_size[i][1] for i, rows in enumerate(buffer_rows))
         budget = max(cache_bytes, every_level) if default_cache and every_level <= FULL_CACHE_BYTES else cache_bytes
@@ -232,10 +245,17 @@ class BandRenderer:
         # is dear (a first decode faults it in page by page: 24 to 41 ms for 113 MB on 2 cores,
         # samples/perf-cpu/first_touch.txt), so the two levels share it. Otherwise it goes the general way: the kernel's rows are computed for
         # the statistics, and again for the image.
+        # The planes (4, C, H/2 + 1, W/2) of parity p = 2 py + px: level top - 1 in rows 1 on, then the last level
+        # written over it one row higher, band by band, over rows already read (_fill_top_planes)
+        self.planes: Optional[torch.Tensor] = None
+        if polyphase and self.fully_cached:
+            hh, wh = self.in_size[top - 1]
+            self.planes = self._buffers[top].view(-1)[:4 * net_width * (hh + 1) * wh].view(4, net_width, hh + 1, wh)
+            self.doubled = doubled_kernels(self.kernels[top - 1])
         h, wd = self.in_size[top]
         self.top_channels_first: Optional[torch.Tensor] = None
         self.upsampled_first: Optional[torch.Tensor] = None  # level top - 1, channels-first
-        if self.kernels[top] is not None and self.fully_cached:
+        if self.kernels[top] is not None and self.fully_cached and self.planes is None:
             if top and self.kernels[top - 1] is not None:
                 planes = self._buffers[top].view(-1)[:net_width * (h + 1) * wd].view(net_width, h + 1, wd)
                 self.top_channels_first, self.upsampled_first = planes[:, :h], planes[:, 1:]
@@ -369,6 +389,94 @@ class BandRenderer:
         self._up_ready.discard(i - 1)
         return sums, squares
 
+    def _plane_band(self, rows: int) -> int:
+        """Half rows per band of the planes (four planes of half rows take the bytes of two full rows); a
+        ``band_rows`` asked for counts half rows here."""
+        if self.band_rows is not None:
+            return self.band_rows
+        return min(rows, max(MIN_BAND_ROWS, PLANE_BAND_BYTES // (16 * self.net_width * self.planes.shape[-1])))
+
+    def _fill_doubled_planes(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Level i (the last but one) as parity planes, into rows 1 on of ``planes``, band by band: conv i of the
+        band's half rows and one halo row each side (channels-first, the edge rows repeated), each parity's
+        composite kernel (``self.doubled``: the doubling and the level's kernel in one), ReLU, per-row statistics."""
+        hh, wh = self.in_size[i]
+        sums, squares = self._new_statistics(4 * hh)
+        step = self._plane_band(hh)
+        padded = torch.empty((self.net_width, step + 2, wh), device=self.z.device)
+        for j0 in range(0, hh, step):
+            j1 = min(hh, j0 + step)
+            a, b = max(0, j0 - 1), min(hh, j1 + 1)
+            x = self.z[a:b] if i == 0 else self.rows(i - 1, a, b)
+            pre = padded[:, :j1 - j0 + 2]
+            self._product(i, x.reshape(-1, x.shape[-1]).t(), pre[:, a - j0 + 1:b - j0 + 1])
+            if a == j0:  # at the image's top or bottom edge the edge row is repeated
+                pre[:, 0].copy_(pre[:, 1])
+            if b == j1:
+                pre[:, -1].copy_(pre[:, -2])
+            band = _convolve_channels_first(pre, self.doubled).relu_()  # (4, C, rows, W/2): every parity at once
+            self.planes[:, :, 1 + j0:1 + j1].copy_(band)  # in cache, then copied (writing there directly was no faster)
+            torch.sum(band, dim=3, out=sums.view(4, hh, -1)[:, j0:j1].transpose(1, 2))
+            torch.sum(band.square_(), dim=3, out=squares.view(4, hh, -1)[:, j0:j1].transpose(1, 2))
+        return sums, squares
+
+    def _fill_top_planes(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The last level as parity planes, band by band, written over the level below one row higher: the last
+        conv of each plane's band and the one row it needs beyond it (``polyphase.convolve_planes``), then each
+        output parity's kernel, ReLU and per-row statistics. Band j0..j1 reads level rows j0 - 1..j1 (plane rows
+        j0..j1 + 1) before it writes plane rows j0..j1 - 1, and no later band reads those."""
+        hh, wh = self.in_size[i - 1]
+        c = self.net_width
+        sums, squares = self._new_statistics(4 * hh)
+        step = self._plane_band(hh)
+        buffers = torch.empty((4, c, step + 1, wh), device=self.z.device)
+        outputs = torch.empty((4, c, step, wh), device=self.z.device)
+        for j0 in range(0, hh, step):
+            j1 = min(hh, j0 + step)
+            rows = j1 - j0
+            pre = list(buffers[:, :, :rows + 1])
+            for q in range(4):
+                t0 = j0 - q // 2  # plane q's first half row: j0 for even rows, j0 - 1 for odd ones
+                lo, hi = max(0, t0), min(hh, t0 + rows + 1)
+                self._product(i, self.planes[q, :, 1 + lo:1 + hi].reshape(c, -1), pre[q][:, lo - t0:hi - t0])
+            if j0 == 0:  # full row -1 is full row 0: the even planes' first row
+                for q in (2, 3):
+                    pre[q][:, 0].copy_(pre[q - 2][:, 0])
+            if j1 == hh:  # full row H is full row H - 1: the odd planes' last row
+                for q in (0, 1):
+                    pre[q][:, rows].copy_(pre[q + 2][:, rows])
+            band = outputs[:, :, :rows]
+            for p in range(4):
+                convolve_planes(pre, self.kernels[i], p, rows, out=band[p])
+            band.relu_()
+            self.planes[:, :, j0:j1].copy_(band)
+            torch.sum(band, dim=3, out=sums.view(4, hh, -1)[:, j0:j1].transpose(1, 2))
+            torch.sum(band.square_(), dim=3, out=squares.view(4, hh, -1)[:, j0:j1].transpose(1, 2))
+        self._ready.add(i)
+        return sums, squares
+
+    def _product(self, i: int, flat: torch.Tensor, out: torch.Tensor) -> None:
+        """Conv i (normalisation below folded in) of ``flat`` (C, pixels), channels-first, written into ``out``
+        (C, rows, columns: whole rows of a larger buffer) by the matrix product itself."""
+        target = out.view(out.shape[0], -1)
+        if self.bias[i] is None:
+            torch.mm(self.conv[i], flat, out=target)
+        else:
+            torch.addmm(self.bias[i][:, None], self.conv[i], flat, out=target)
+
+    def _render_planes(self, out: np.ndarray) -> None:
+        """The output conv on each parity plane of the last level, interleaved into the 8-bit image."""
+        hh, wh = self.in_size[self.depth - 2]
+        step = self._plane_band(hh)
+        for j0 in range(0, hh, step):
+            j1 = min(hh, j0 + step)
+            for p in range(4):
+                py, px = divmod(p, 2)
+                flat = self.planes[p, :, j0:j1].reshape(self.net_width, -1)
+                image = torch.sigmoid(torch.addmm(self.bias[-1][:, None], self.conv[-1], flat))
+                pixels = torch.round(image.clamp(0, 1) * 255).to(torch.uint8).view(-1, j1 - j0, wh)
+                out[2 * j0 + py:2 * j1:2, px::2] = pixels.permute(1, 2, 0).numpy()
+
     def _new_statistics(self, rows: int) -> tuple[torch.Tensor, torch.Tensor]:
         # preallocated: small tensors kept alive between the bands' big temporaries pinned the
         # heap and fragmented it (a 1536x1536 decode grew to 3.6 GB)
@@ -385,7 +493,12 @@ class BandRenderer:
 
     def _fold_statistics(self, i: int) -> None:
         """One pass over level i: its statistics, folded into the conv that reads it."""
-        stats = self._fill_cache(i) if i in self.kept else None
+        if self.planes is not None and i == self.depth - 2:
+            stats = self._fill_doubled_planes(i)
+        elif self.planes is not None and i == self.depth - 1:
+            stats = self._fill_top_planes(i)
+        else:
+            stats = self._fill_cache(i) if i in self.kept else None
         h, wd = self.out_size[i]
         if stats is not None:
             sums, squares = stats
@@ -421,6 +534,9 @@ class BandRenderer:
         for i in range(self.depth):
             self._fold_statistics(i)
         out = np.empty((self.height, self.width, self.channels), np.uint8)
+        if self.planes is not None:
+            self._render_planes(out)
+            return out
         step = self._band(self.height, self.width)
         for y0 in range(0, self.height, step):
             y1 = min(self.height, y0 + step)
