@@ -3,9 +3,10 @@ upsampling, kernel, ReLU and statistics; a kept level is computed in its own pas
 whose remainder is the output conv. Six decodes of one file; medians of the last five, and the first.
 
     python -m ddcodec encode IMAGE -k 32 --iters 2 -o k32.ddc [--depthwise off]      (weights do not matter here)
-    OMP_NUM_THREADS=2 python samples/perf-cpu/decode_phases.py k32.ddc 2 [profile]    (output in decode_phases.txt)
+    OMP_NUM_THREADS=2 python samples/perf-cpu/decode_phases.py k32.ddc 2 [profile] [general]    (decode_phases.txt)
 
-With "profile", torch's profiler then sums three more warm decodes by op (self CPU time).
+With "profile", torch's profiler then sums three more warm decodes by op (self CPU time). With "general" (session 29)
+the last two levels take the general path, not the parity planes (render.POLYPHASE).
 """
 import statistics as st
 import sys
@@ -18,6 +19,7 @@ from ddcodec import format as fmt, render
 
 path, threads = sys.argv[1], int(sys.argv[2])
 torch.set_num_threads(threads)
+render.POLYPHASE = "general" not in sys.argv[3:]
 data = open(path, "rb").read()
 times: dict[str, list[float]] = {}
 
@@ -42,7 +44,7 @@ for _ in range(6):
     times.setdefault("decode_pixels", []).append(time.perf_counter() - start)
 for label, values in times.items():
     print(f"  {label:16s} median {st.median(values[1:]) * 1000:6.1f} ms, first {values[0] * 1000:6.1f} ms")
-if sys.argv[3:] == ["profile"]:
+if "profile" in sys.argv[3:]:
     from torch.profiler import ProfilerActivity, profile
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(3):
