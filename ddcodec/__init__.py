@@ -9,7 +9,7 @@ The torch-based parts load on first use, so header inspection stays light.
 from .errors import DdcError, DdcFormatError, DdcInputError
 from .format import DdcHeader, read_header
 
-__version__ = "1.11.0"
+__version__ = "1.12.0"
 _LAZY = {name: "codec" for name in ("encode", "encode_batch", "decode", "decode_pixels", "EncodeResult", "PRESETS")}
 _LAZY["encode_in_processes"] = "parallel"
 __all__ = [*_LAZY, "read_header", "DdcHeader", "DdcError", "DdcFormatError", "DdcInputError", "__version__"]
