@@ -23,9 +23,10 @@ DOUBLING = (((0.75, 0.25, 0.0), (0.25, 0.75, 0.75), (0.0, 0.0, 0.25)),
 def doubled_kernels(taps: torch.Tensor) -> torch.Tensor:
     """(4, C, 9): for parity p = 2 py + px, the 3x3 kernel (row-major, over the half-size layer with its edges
     replicated) equal to a bilinear doubling followed by ``taps`` (C, 9) with replicated edges. Computed in
-    float64, so each differs from the two steps only by the rounding of one product."""
+    float64 and rounded once: against the two steps in float32, only the rounding differs (a pixel may move by one
+    level, rarely: tests/test_polyphase.py)."""
     m = torch.tensor(DOUBLING, dtype=torch.float64, device=taps.device)
-    k = taps.double().view(-1, 3, 3)
+    k = taps.double().reshape(-1, 3, 3)
     out = [m[py] @ k @ m[px].t() for py in (0, 1) for px in (0, 1)]
     return torch.stack(out).view(4, -1, 9).to(taps.dtype)
 
