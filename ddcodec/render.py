@@ -248,6 +248,7 @@ class BandRenderer:
         # The planes (4, C, H/2 + 1, W/2) of parity p = 2 py + px: level top - 1 in rows 1 on, then the last level
         # written over it one row higher, band by band, over rows already read (_fill_top_planes)
         self.planes: Optional[torch.Tensor] = None
+        self.doubled: Optional[torch.Tensor] = None  # (4, C, 9): level top - 1's doubling and kernel per parity
         if polyphase and self.fully_cached:
             hh, wh = self.in_size[top - 1]
             self.planes = self._buffers[top].view(-1)[:4 * net_width * (hh + 1) * wh].view(4, net_width, hh + 1, wh)
