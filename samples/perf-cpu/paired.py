@@ -82,6 +82,22 @@ def compare(label: str, base: dict[str, dict], new: dict[str, dict], slope: floa
           f"(SE {se(e):.3f}; slope {slope:.2f} dB per doubling)")
 
 
+def compare_configs(name: str, base_config: str, new_config: str, label: str, k: int = 32) -> None:
+    """``compare`` of two configs of one saved ablation output in this folder (their common images), then per image:
+    the difference at equal rate, the float PSNR's, and the encode times' (at 384x256 with the 1.2.0 default's slope
+    at ``k``). Session 29: what the compare scripts of sessions 28 and 29 printed, each written out alike before."""
+    base, new = load(name, base_config), load(name, new_config)
+    images = sorted(set(base) & set(new))
+    slope = slopes()[k]
+    compare(label, {i: base[i] for i in images}, {i: new[i] for i in images}, slope)
+    print("  per image at equal rate: " + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in
+                                                   zip(images, equal_rate(base, new, slope, images))))
+    print("  float PSNR: " + " ".join(f"{i[:-4]} {new[i]['float_psnr'] - base[i]['float_psnr']:+.2f}" for i in images))
+    print(f"  encode seconds (single thread, the other core busy): {mean(base, 'seconds', images):.0f} -> "
+          f"{mean(new, 'seconds', images):.0f} ({mean(new, 'seconds', images) / mean(base, 'seconds', images) - 1:+.0%}); "
+          "per image " + " ".join(f"{i[:-4]} {new[i]['seconds'] / base[i]['seconds'] - 1:+.0%}" for i in images))
+
+
 def model_error(row: dict, pixels: int, fixed_scale: bool = True, penalised: bool = False, depthwise: int = 0) -> float:
     """A real file (a row's width, bits and bpp; ``depthwise``: its kernels' mask) over --bpp's size model's
     prediction, less 1."""
