@@ -11,4 +11,5 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from paired import compare_configs  # noqa: E402
 
-compare_configs("fast_quarter_384x256.txt", "preset=fast,k=32", "preset=fast,k=32,quarter=0.25,coarse=0.25", "384x256, -k 32, fast preset, quarter stage against half at half size")
+compare_configs("fast_quarter_384x256.txt", "preset=fast,k=32", "preset=fast,k=32,quarter=0.25,coarse=0.25",
+                "384x256, -k 32, fast preset, quarter stage against half at half size")

@@ -93,8 +93,8 @@ def compare_configs(name: str, base_config: str, new_config: str, label: str, k:
     print("  per image at equal rate: " + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in
                                                    zip(images, equal_rate(base, new, slope, images))))
     print("  float PSNR: " + " ".join(f"{i[:-4]} {new[i]['float_psnr'] - base[i]['float_psnr']:+.2f}" for i in images))
-    print(f"  encode seconds (single thread, the other core busy): {mean(base, 'seconds', images):.0f} -> "
-          f"{mean(new, 'seconds', images):.0f} ({mean(new, 'seconds', images) / mean(base, 'seconds', images) - 1:+.0%}); "
+    before, after = mean(base, 'seconds', images), mean(new, 'seconds', images)
+    print(f"  encode seconds (single thread, the other core busy): {before:.0f} -> {after:.0f} ({after / before - 1:+.0%}); "
           "per image " + " ".join(f"{i[:-4]} {new[i]['seconds'] / base[i]['seconds'] - 1:+.0%}" for i in images))
 
 

@@ -11,4 +11,5 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from paired import compare_configs  # noqa: E402
 
-compare_configs("quarter_stage_384x256.txt", "k=32", "k=32,quarter=0.25,coarse=0.25", "384x256, -k 32, quarter stage against the default")
+compare_configs("quarter_stage_384x256.txt", "k=32", "k=32,quarter=0.25,coarse=0.25",
+                "384x256, -k 32, quarter stage against the default")
