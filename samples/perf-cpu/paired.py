@@ -94,8 +94,8 @@ def compare_configs(name: str, base_config: str, new_config: str, label: str, k:
                                                    zip(images, equal_rate(base, new, slope, images))))
     print("  float PSNR: " + " ".join(f"{i[:-4]} {new[i]['float_psnr'] - base[i]['float_psnr']:+.2f}" for i in images))
     before, after = mean(base, 'seconds', images), mean(new, 'seconds', images)
-    print(f"  encode seconds (single thread, the other core busy): {before:.0f} -> {after:.0f} ({after / before - 1:+.0%}); "
-          "per image " + " ".join(f"{i[:-4]} {new[i]['seconds'] / base[i]['seconds'] - 1:+.0%}" for i in images))
+    print(f"  encode seconds (single thread, the other core busy): {before:.0f} -> {after:.0f} "
+          f"({after / before - 1:+.0%}); per image " + " ".join(f"{i[:-4]} {new[i]['seconds'] / base[i]['seconds'] - 1:+.0%}" for i in images))
 
 
 def model_error(row: dict, pixels: int, fixed_scale: bool = True, penalised: bool = False, depthwise: int = 0) -> float:
