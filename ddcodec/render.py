@@ -378,8 +378,7 @@ class BandRenderer:
             else:
                 x = self.z[a:b] if i == 0 else self.rows(i - 1, a, b)
                 flat = x.reshape(-1, x.shape[-1]).t()
-            pre = (torch.mm(self.conv[i], flat) if self.bias[i] is None
-                   else torch.addmm(self.bias[i][:, None], self.conv[i], flat)).view(-1, b - a, wd)
+            pre = self._product(i, flat).view(-1, b - a, wd)
             if a == y0 or b == y1:  # at the image's top or bottom edge the edge row is repeated
                 pre = torch.cat([pre[:, :1]] * (a == y0) + [pre] + [pre[:, -1:]] * (b == y1), dim=1)
             band = _convolve_channels_first(pre, self.kernels[i]).relu_()  # in cache, then copied: faster than
@@ -456,14 +455,13 @@ class BandRenderer:
         self._ready.add(i)
         return sums, squares
 
-    def _product(self, i: int, flat: torch.Tensor, out: torch.Tensor) -> None:
-        """Conv i (normalisation below folded in) of ``flat`` (C, pixels), channels-first, written into ``out``
-        (C, rows, columns: whole rows of a larger buffer) by the matrix product itself."""
-        target = out.view(out.shape[0], -1)
+    def _product(self, i: int, flat: torch.Tensor, out: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Conv i (normalisation below folded in) of ``flat`` (C, pixels), channels-first (C, pixels); with ``out``
+        (C, rows, columns: whole rows of a larger buffer) written there by the matrix product itself."""
+        target = None if out is None else out.view(out.shape[0], -1)
         if self.bias[i] is None:
-            torch.mm(self.conv[i], flat, out=target)
-        else:
-            torch.addmm(self.bias[i][:, None], self.conv[i], flat, out=target)
+            return torch.mm(self.conv[i], flat, out=target)
+        return torch.addmm(self.bias[i][:, None], self.conv[i], flat, out=target)
 
     def _render_planes(self, out: np.ndarray) -> None:
         """The output conv on each parity plane of the last level, interleaved into the 8-bit image."""
