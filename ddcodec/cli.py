@@ -1,13 +1,15 @@
 """The ``ddcodec`` command: a thin click layer over ``ddcodec.codec``.
 
 Every expected failure becomes one line on stderr and a non-zero exit; outputs are
-written atomically and never over an existing file unless ``--force``.
+written atomically and never over an existing file unless ``--force``. As in other command-line
+codecs, ``-`` as the input reads standard input and ``-o -`` writes standard output.
 """
 from __future__ import annotations
 
 import functools
 import io
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -17,8 +19,8 @@ import click
 from PIL import Image
 
 from . import format as fmt, presets
-from .errors import DdcError, DdcInputError, os_error_message
-from .imageio import images_in, require_file
+from .errors import DdcError, DdcFormatError, DdcInputError, os_error_message
+from .imageio import image_from_bytes, images_in, require_file
 from .outputs import check_output, write_atomic
 
 if TYPE_CHECKING:
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
+STDIO = Path("-")  # as an input: standard input; as -o: standard output
 
 RATIO_HELP = (
     "Compression ratio k = (H*W*C) / (network parameters), as in the Deep Decoder paper. "
@@ -46,6 +49,11 @@ def _friendly_errors(func: Callable) -> Callable:
             return func(*args, **kwargs)
         except DdcError as exc:
             _fail(str(exc))
+        except BrokenPipeError:
+            # the reader went away (`ddcodec info a.ddc | head -1`): stop quietly, as other command-line tools do,
+            # and keep Python's exit-time flush from reporting the closed pipe
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_ERROR)
         except OSError as exc:
             _fail(os_error_message(exc))
         except KeyboardInterrupt:
@@ -63,8 +71,40 @@ def _one_line_warnings(message, category, filename, lineno, file=None, line=None
 
 
 def _read_bytes(path: Path) -> bytes:
+    """A file's bytes, or standard input's for ``-``."""
+    if path == STDIO:
+        data = sys.stdin.buffer.read()
+        if not data:
+            raise DdcInputError("-: standard input is empty")
+        return data
     require_file(path)
     return path.read_bytes()
+
+
+def _read_ddc(path: Path) -> bytes:
+    """The bytes of a .ddc file whose header checks out (magic, version, CRC), or one line naming the file."""
+    data = _read_bytes(path)
+    try:
+        fmt.read_header(data)
+    except DdcFormatError as exc:
+        raise DdcFormatError(f"{path}: {exc}") from None
+    return data
+
+
+def _check_stdout(output: Path) -> None:
+    """``-o -`` is refused on a terminal, where binary data would only garble it."""
+    if output == STDIO and sys.stdout.isatty():
+        raise DdcInputError("-o -: standard output is a terminal; redirect or pipe it, or give a file name")
+
+
+def _write(output: Path, data: bytes, force: bool) -> None:
+    """Atomically to a file, or to standard output for ``-``."""
+    if output == STDIO:
+        stream = sys.stdout.buffer
+        stream.write(data)
+        stream.flush()
+    else:
+        write_atomic(output, data, force)
 
 
 class _ProgressBar:
@@ -103,6 +143,8 @@ def main() -> None:
 
 def _expand_inputs(inputs: tuple[Path, ...]) -> list[Path]:
     """Files as given; folders contribute their image files (by extension), sorted."""
+    if STDIO in inputs and len(inputs) > 1:
+        raise DdcInputError("- (standard input) must be the only input")
     files: list[Path] = []
     for path in inputs:
         if path.is_dir():
@@ -118,6 +160,8 @@ def _expand_inputs(inputs: tuple[Path, ...]) -> list[Path]:
 def _plan_outputs(files: list[Path], output: Optional[Path], several: bool) -> list[Path]:
     """One output per input: -o is a file for one input, a folder for several."""
     if not several:
+        if output is None and files[0] == STDIO:
+            raise DdcInputError("reading standard input needs -o (a file, or - for standard output)")
         return [output or files[0].with_suffix(".ddc")]
     if output is not None and not output.is_dir():
         raise DdcInputError(f"{output}: with several inputs, -o must be an existing folder")
@@ -144,7 +188,8 @@ def _summary(output: Path, result: EncodeResult) -> str:
 @click.option("--psnr", type=float, help="Target quality in dB instead of -k: the smallest file reaching it "
               "(a search costing about log2(width) + 1 encodes).")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Output file [default: INPUT with .ddc]; a folder when there are several inputs.")
+              help="Output file [default: INPUT with .ddc]; a folder when there are several inputs; - for "
+              "standard output.")
 @click.option("--device", default="auto", show_default=True, help="auto (GPU when present), cpu or cuda.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fixed network input (stored in the file).")
 @click.option("--iters", type=int, help="Fitting iterations, overriding the preset (fine-tuning adds 20%; the default preset's "
@@ -174,6 +219,7 @@ def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], p
            preset: str, depth: int, depthwise: str, as_json: bool, quiet: bool, force: bool, batch: Optional[int],
            jobs: int) -> None:
     """Encode images (PNG, JPEG, ... anything Pillow reads; or folders of them) to .ddc files.
+    INPUTS - reads one image from standard input.
 
     With several inputs, each is encoded in turn (on a GPU, same-size images are fitted
     in batches; on a CPU, --jobs encodes several at once); a failing one is reported in one
@@ -186,9 +232,12 @@ def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], p
     several = len(files) > 1 or any(p.is_dir() for p in inputs)
     outputs = _plan_outputs(files, output, several)
     for source, target in zip(files, outputs):
-        if not several:
+        if not several and source != STDIO:
             require_file(source)
-        check_output(target, [source], force)
+        if target == STDIO:
+            _check_stdout(target)
+        else:
+            check_output(target, [source], force)
     options = dict(k=k, bpp=bpp, bits=bits, preset=preset, seed=seed, iters=iters, device=device, depth=depth,
                    depthwise=depthwise)
     if psnr is not None or tries > 1:
@@ -227,10 +276,11 @@ class _Reporter:
         return _ProgressBar(enabled=not self.quiet and not self.as_json, label=label)
 
     def __call__(self, source: Path, target: Path, result: EncodeResult) -> None:
+        to_stderr = target == STDIO  # standard output holds the file
         if self.as_json:
-            click.echo(json.dumps({"input": str(source), "output": str(target), **result.as_dict()}))
+            click.echo(json.dumps({"input": str(source), "output": str(target), **result.as_dict()}), err=to_stderr)
         elif not self.quiet:
-            click.echo(_summary(target, result))
+            click.echo(_summary(target, result), err=to_stderr)
 
 
 def _encode_batched(pending: list[tuple[Path, Path]], batch: int, options: dict, report: _Reporter,
@@ -270,14 +320,18 @@ def _encode_each(pending: list[tuple[Path, Path]], options: dict, report: _Repor
     for source, target in pending:
         bar = report.bar(f"fitting {source.name}")
         try:
-            require_file(source)
+            if source == STDIO:
+                image = image_from_bytes(_read_bytes(source), "-")
+            else:
+                require_file(source)
+                image = source
             from . import codec  # torch loads here, not for `info`
 
-            data, result = codec.encode(source, **options, progress=bar)
-            write_atomic(target, data, force)
+            data, result = codec.encode(image, **options, progress=bar)
+            _write(target, data, force)
         except DdcError as exc:
             if not several:
-                raise
+                raise type(exc)(_named(source, exc)) from None
             failures += 1
             _report_failure(source, exc)
             continue
@@ -287,11 +341,14 @@ def _encode_each(pending: list[tuple[Path, Path]], options: dict, report: _Repor
     return failures
 
 
-def _report_failure(source: Path, exc: DdcError) -> None:
-    """One line naming the file (library messages about a path already start with it)."""
+def _named(source: Path, exc: DdcError) -> str:
+    """The error's message naming the file (library messages about a path already start with it)."""
     message = str(exc)
-    click.echo(f"ddcodec: error: {message if message.startswith(str(source)) else f'{source}: {message}'}",
-               err=True)
+    return message if message.startswith(f"{source}:") else f"{source}: {message}"
+
+
+def _report_failure(source: Path, exc: DdcError) -> None:
+    click.echo(f"ddcodec: error: {_named(source, exc)}", err=True)
 
 
 def _encode_in_processes(pending: list[tuple[Path, Path]], jobs: int, options: dict, report: _Reporter,
@@ -321,24 +378,39 @@ def _encode_in_processes(pending: list[tuple[Path, Path]], jobs: int, options: d
 @main.command()
 @click.argument("input", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Output image; the format follows its extension [default: INPUT with .png].")
+              help="Output image; the format follows its extension [default: INPUT with .png]; - writes PNG "
+              "to standard output.")
 @click.option("--device", default="auto", show_default=True, help="auto (GPU when present), cpu or cuda.")
 @click.option("-f", "--force", is_flag=True, help="Overwrite an existing output file.")
 @_friendly_errors
 def decode(input: Path, output: Optional[Path], device: str, force: bool) -> None:
-    """Decode a .ddc file to an image (PNG by default)."""
-    require_file(input)
+    """Decode a .ddc file to an image (PNG by default). INPUT - reads standard input."""
+    data = _read_ddc(input)
+    if output is None and input == STDIO:
+        raise DdcInputError("reading standard input needs -o (a file, or - for standard output)")
     output = output or input.with_suffix(".png")
-    check_output(output, [input], force)
-    ext = output.suffix.lower()
-    if ext not in Image.registered_extensions():
-        raise DdcInputError(f"{output}: unknown image extension {ext or '(none)'!r}")
+    if output == STDIO:
+        _check_stdout(output)
+        image_format = "PNG"
+    else:
+        check_output(output, [input], force)
+        ext = output.suffix.lower()
+        if ext not in Image.registered_extensions():
+            raise DdcInputError(f"{output}: unknown image extension {ext or '(none)'!r}")
+        image_format = Image.registered_extensions()[ext]
     from . import codec
 
-    image = codec.decode(_read_bytes(input), device=device)
+    try:
+        image = codec.decode(data, device=device)
+    except DdcFormatError as exc:
+        raise DdcFormatError(f"{input}: {exc}") from None
     buffer = io.BytesIO()
-    image.save(buffer, format=Image.registered_extensions()[ext])
-    write_atomic(output, buffer.getvalue(), force)
+    try:
+        image.save(buffer, format=image_format)
+    except (OSError, ValueError, KeyError) as exc:  # JPEG has no alpha, for one
+        raise DdcInputError(f"{output}: {image_format} cannot hold this {image.mode} image ({exc}); "
+                            "PNG, WebP and TIFF can") from None
+    _write(output, buffer.getvalue(), force)
 
 
 @main.command()
@@ -347,8 +419,8 @@ def decode(input: Path, output: Optional[Path], device: str, force: bool) -> Non
 @click.option("--stats", is_flag=True, help="Also unpack the weights: their entropy and zstd's bits per weight.")
 @_friendly_errors
 def info(input: Path, as_json: bool, stats: bool) -> None:
-    """Show a .ddc file's header without decoding it."""
-    data = _read_bytes(input)
+    """Show a .ddc file's header without decoding it. INPUT - reads standard input."""
+    data = _read_ddc(input)
     fields = fmt.header_dict(fmt.read_header(data), len(data))
     order = ["version", "width", "height", "channels", "bytes", "bpp", "ratio", "target_ratio",
              "net_width", "depth", "depthwise_layers", "params", "bits", "seed", "upsample", "norm", "quant"]

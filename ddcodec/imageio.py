@@ -9,6 +9,7 @@ Channel policy (decided for version 1, documented in the README):
 """
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from pathlib import Path
@@ -46,14 +47,26 @@ def require_file(path: Path) -> None:
 
 def _open(path: Path) -> Image.Image:
     require_file(path)
+    return _opened(path, str(path))
+
+
+def _opened(source: Union[Path, io.BytesIO], name: str) -> Image.Image:
+    """Pillow's image, loaded, or one line naming ``name`` and what is wrong."""
     try:
-        img = Image.open(path)
+        img = Image.open(source)
         img.load()
     except UnidentifiedImageError:
-        raise DdcInputError(f"{path}: not an image Pillow can read") from None
+        raise DdcInputError(f"{name}: not an image Pillow can read") from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise DdcInputError(f"{path}: cannot read image ({exc})") from None
+        raise DdcInputError(f"{name}: cannot read image ({exc})") from None
     return img
+
+
+def image_from_bytes(data: bytes, name: str) -> Image.Image:
+    """An image file's bytes (from standard input, say) opened as ``load_pixels`` opens a path."""
+    if not data:
+        raise DdcInputError(f"{name}: empty input")
+    return _opened(io.BytesIO(data), name)
 
 
 def _from_pil(img: Image.Image) -> np.ndarray:

@@ -1,8 +1,11 @@
 """The command line through click's CliRunner: the user's three commands and every bad input."""
 from __future__ import annotations
 
+import io
 import json
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -17,8 +20,8 @@ from ddcodec.imageio import psnr
 from conftest import smooth_image
 
 
-def run(*args: str):
-    return CliRunner().invoke(main, [str(a) for a in args])
+def run(*args: str, stdin: bytes | None = None):
+    return CliRunner().invoke(main, [str(a) for a in args], input=stdin)
 
 
 def assert_one_line_error(result, fragment: str, code: int = 1) -> None:
@@ -91,6 +94,54 @@ def test_decode_to_other_format(ddc, tmp_path):
     assert_one_line_error(run("decode", ddc, "-o", tmp_path / "x.nope"), "unknown image extension")
 
 
+def test_standard_input_and_output(png, ddc, rgb_encoded):
+    encoded = run("encode", "-", "-o", "-", "-k", "8", "--iters", "5", "--device", "cpu", stdin=png.read_bytes())
+    assert encoded.exit_code == 0, encoded.output
+    assert encoded.stdout_bytes.startswith(b"\x89DDC")  # the file alone: the summary went to stderr
+    assert encoded.stderr.startswith("-: ") and " bpp, PSNR " in encoded.stderr
+    assert ddcodec.read_header(encoded.stdout_bytes).target_ratio == 8.0
+    assert json.loads(run("info", "-", "--json", stdin=encoded.stdout_bytes).stdout)["width"] == 47
+    decoded = run("decode", "-", "-o", "-", "--device", "cpu", stdin=ddc.read_bytes())
+    assert decoded.exit_code == 0, decoded.output
+    with Image.open(io.BytesIO(decoded.stdout_bytes)) as image:
+        assert image.format == "PNG"
+        np.testing.assert_array_equal(np.asarray(image), np.asarray(ddcodec.decode(rgb_encoded[0], device="cpu")))
+    assert only_files(png.parent) == {"photo.png", "stored.ddc"}
+
+
+def test_standard_input_misuse(png, tmp_path):
+    assert_one_line_error(run("encode", "-", stdin=png.read_bytes()), "reading standard input needs -o")
+    assert_one_line_error(run("decode", "-", stdin=b"GIF89a, not a .ddc"), "-: not a .ddc file")
+    assert_one_line_error(run("encode", "-", png, "-o", tmp_path), "- (standard input) must be the only input")
+    assert_one_line_error(run("encode", "-", "-o", tmp_path / "e.ddc", stdin=b""), "-: standard input is empty")
+    assert_one_line_error(run("encode", "-", "-o", tmp_path / "e.ddc", stdin=b"no image"),
+                          "-: not an image Pillow can read")
+    assert not (tmp_path / "e.ddc").exists()
+
+
+def test_decode_names_a_file_that_is_not_ddc(png):
+    # not "output path is the same as the input", though photo.png would decode to photo.png
+    assert_one_line_error(run("decode", png), f"{png}: not a .ddc file (wrong magic bytes)")
+    assert_one_line_error(run("info", png), f"{png}: not a .ddc file (wrong magic bytes)")
+
+
+def test_decode_to_a_format_without_alpha_is_one_line(tmp_path):
+    data, _ = ddcodec.encode(smooth_image(20, 24, 4), k=4, iters=2, device="cpu")
+    (tmp_path / "alpha.ddc").write_bytes(data)
+    assert_one_line_error(run("decode", tmp_path / "alpha.ddc", "-o", tmp_path / "alpha.jpg"),
+                          "JPEG cannot hold this RGBA image")
+    assert only_files(tmp_path) == {"alpha.ddc"}
+
+
+def test_a_closed_pipe_stops_quietly(ddc):
+    # `ddcodec info a.ddc | head -1`: the reader is gone before the header is written
+    process = subprocess.Popen([sys.executable, "-c", "from ddcodec.cli import main; main()", "info", str(ddc)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait() == 1 and stderr == ""
+
+
 def test_info_text_and_json(ddc, rgb_encoded):
     text = run("info", ddc)
     assert text.exit_code == 0
@@ -152,7 +203,7 @@ def test_absurd_size_header(ddc, tmp_path):
 def test_image_too_small_for_ratio(tmp_path):
     path = tmp_path / "tiny.png"
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(path)
-    assert_one_line_error(run("encode", path, "-k", "32"), "too small for ratio k=32: use k <= 3.55")
+    assert_one_line_error(run("encode", path, "-k", "32"), f"{path}: image 8x8 is too small for ratio k=32: use k <= 3.55")
 
 
 def test_existing_output_needs_force(png, ddc, tmp_path):

@@ -205,7 +205,7 @@ def test_cli_psnr(tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["psnr"] >= 22.0
     far = CliRunner().invoke(main, ["encode", str(path), "--psnr", "60", "--iters", "2", "-f"])
-    assert far.exit_code == 1 and far.output.startswith("ddcodec: error: PSNR 60 dB is out of reach")
+    assert far.exit_code == 1 and far.output.startswith(f"ddcodec: error: {path}: PSNR 60 dB is out of reach")
 
 
 def test_calibrated_size_model_predicts_real_penalised_files(monkeypatch):
