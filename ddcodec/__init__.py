@@ -3,11 +3,15 @@
     data, result = ddcodec.encode("photo.png", k=32)   # .ddc bytes + EncodeResult
     image = ddcodec.decode(data)                       # PIL image
     header = ddcodec.read_header(data)                 # cheap: no torch import
+    PIL.Image.open("photo.ddc")                        # Pillow opens and saves .ddc once ddcodec is imported
 
 The torch-based parts load on first use, so header inspection stays light.
 """
 from .errors import DdcError, DdcFormatError, DdcInputError
 from .format import DdcHeader, read_header
+from .pillow_plugin import register as _register_pillow_plugin
+
+_register_pillow_plugin()
 
 __version__ = "1.12.0"
 _LAZY = {name: "codec" for name in ("encode", "encode_batch", "decode", "decode_pixels", "EncodeResult", "PRESETS")}

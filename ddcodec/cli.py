@@ -22,6 +22,7 @@ from . import format as fmt, presets
 from .errors import DdcError, DdcFormatError, DdcInputError, os_error_message
 from .imageio import image_from_bytes, images_in, require_file
 from .outputs import check_output, write_atomic
+from .pillow_plugin import FORMAT as PILLOW_FORMAT
 
 if TYPE_CHECKING:
     from .codec import EncodeResult
@@ -398,6 +399,8 @@ def decode(input: Path, output: Optional[Path], device: str, force: bool) -> Non
         if ext not in Image.registered_extensions():
             raise DdcInputError(f"{output}: unknown image extension {ext or '(none)'!r}")
         image_format = Image.registered_extensions()[ext]
+        if image_format == PILLOW_FORMAT:  # our own Pillow plugin would encode again
+            raise DdcInputError(f"{output}: decode writes an image; .ddc files come from ddcodec encode")
     from . import codec
 
     try:
