@@ -135,11 +135,19 @@ def test_decode_to_a_format_without_alpha_is_one_line(tmp_path):
 
 def test_a_closed_pipe_stops_quietly(ddc):
     # `ddcodec info a.ddc | head -1`: the reader is gone before the header is written
-    process = subprocess.Popen([sys.executable, "-c", "from ddcodec.cli import main; main()", "info", str(ddc)],
+    process = subprocess.Popen([sys.executable, "-m", "ddcodec", "info", str(ddc)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     process.stdout.close()
     stderr = process.stderr.read().decode()
     assert process.wait() == 1 and stderr == ""
+
+
+def test_python_dash_m_runs_the_command(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "ddcodec", "info", str(tmp_path / "none.ddc")],
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and done.stderr == f"ddcodec: error: {tmp_path / 'none.ddc'}: no such file\n"
+    version = subprocess.run([sys.executable, "-m", "ddcodec", "--version"], capture_output=True, text=True)
+    assert version.stdout.startswith("ddcodec, version ")
 
 
 def test_info_text_and_json(ddc, rgb_encoded):
