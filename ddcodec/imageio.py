@@ -5,7 +5,8 @@ Channel policy (decided for version 1, documented in the README):
 - RGB, and palette / CMYK / YCbCr / LAB / HSV converted to RGB -> 3 channels;
 - RGBA, and palette with transparency -> 4 channels: alpha is kept as a fourth channel
   and fitted like the others;
-- 16-bit and 32-bit grayscale, and 16-bit arrays, are reduced to 8 bits with a warning.
+- 16-bit and 32-bit grayscale, and 16-bit arrays, are reduced to 8 bits with a warning;
+- of an animation or a multi-page file, the current frame is encoded, with a warning.
 """
 from __future__ import annotations
 
@@ -70,6 +71,9 @@ def image_from_bytes(data: bytes, name: str) -> Image.Image:
 
 
 def _from_pil(img: Image.Image) -> np.ndarray:
+    if getattr(img, "n_frames", 1) > 1:
+        warnings.warn(f"image has {img.n_frames} frames: only the current one (the first, unless seeked) is encoded",
+                      UserWarning, stacklevel=3)
     img = ImageOps.exif_transpose(img)
     mode = img.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):

@@ -259,6 +259,18 @@ def test_sixteen_bit_png_warns_in_one_line(tmp_path):
     assert "ddcodec: warning: I;16 image reduced to 8-bit grayscale" in result.output
 
 
+def test_animation_encodes_its_first_frame_with_a_warning(tmp_path):
+    first, second = smooth_image(24, 30, seed=1), smooth_image(24, 30, seed=2)
+    path = tmp_path / "anim.png"
+    Image.fromarray(first).save(path, save_all=True, append_images=[Image.fromarray(second)])
+    result = run("encode", path, "-k", "2", "--iters", "60", "--device", "cpu", "-q")
+    assert result.exit_code == 0, result.output
+    assert "ddcodec: warning: image has 2 frames: only the current one (the first, unless seeked) is encoded" \
+        in result.output
+    decoded = np.asarray(ddcodec.decode(path.with_suffix(".ddc").read_bytes(), device="cpu"))
+    assert psnr(decoded, first) > psnr(decoded, second) + 3
+
+
 def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
     from ddcodec.cli import _ProgressBar
     monkeypatch.setattr("sys.stderr.isatty", lambda: True)
