@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
 STDIO = Path("-")  # as an input: standard input; as -o: standard output
+STDIN_NEEDS_OUTPUT = "reading standard input needs -o (a file, or - for standard output)"
 
 RATIO_HELP = (
     "Compression ratio k = (H*W*C) / (network parameters), as in the Deep Decoder paper. "
@@ -162,7 +163,7 @@ def _plan_outputs(files: list[Path], output: Optional[Path], several: bool) -> l
     """One output per input: -o is a file for one input, a folder for several."""
     if not several:
         if output is None and files[0] == STDIO:
-            raise DdcInputError("reading standard input needs -o (a file, or - for standard output)")
+            raise DdcInputError(STDIN_NEEDS_OUTPUT)
         return [output or files[0].with_suffix(".ddc")]
     if output is not None and not output.is_dir():
         raise DdcInputError(f"{output}: with several inputs, -o must be an existing folder")
@@ -388,7 +389,7 @@ def decode(input: Path, output: Optional[Path], device: str, force: bool) -> Non
     """Decode a .ddc file to an image (PNG by default). INPUT - reads standard input."""
     data = _read_ddc(input)
     if output is None and input == STDIO:
-        raise DdcInputError("reading standard input needs -o (a file, or - for standard output)")
+        raise DdcInputError(STDIN_NEEDS_OUTPUT)
     output = output or input.with_suffix(".png")
     if output == STDIO:
         _check_stdout(output)
