@@ -26,7 +26,7 @@ ImageLike = Union[str, os.PathLike, Image.Image, np.ndarray]
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".pgm", ".pnm", ".tif", ".tiff",
                             ".webp", ".gif", ".avif"})
 
-_MODE_OF_CHANNELS = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+MODE_OF_CHANNELS = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 _KEEP = {"L": "L", "LA": "LA", "RGB": "RGB", "RGBA": "RGBA", "1": "L", "PA": "RGBA", "La": "LA",
          "RGBa": "RGBA", "RGBX": "RGB"}
 
@@ -94,7 +94,7 @@ def _from_pil(img: Image.Image) -> np.ndarray:
 def _from_array(arr: np.ndarray) -> np.ndarray:
     if arr.ndim == 2:
         arr = arr[:, :, None]
-    if arr.ndim != 3 or arr.shape[2] not in _MODE_OF_CHANNELS:
+    if arr.ndim != 3 or arr.shape[2] not in MODE_OF_CHANNELS:
         raise DdcInputError(
             f"array of shape {arr.shape} is not an image: expected (H, W) or (H, W, C) with C in 1..4")
     if arr.dtype == np.uint8:
@@ -130,7 +130,7 @@ def load_pixels(image: ImageLike) -> np.ndarray:
 def to_pil(pixels: np.ndarray) -> Image.Image:
     """A PIL image of the mode that matches the channel count."""
     channels = pixels.shape[2]
-    return Image.fromarray(pixels[:, :, 0] if channels == 1 else pixels, _MODE_OF_CHANNELS[channels])
+    return Image.fromarray(pixels[:, :, 0] if channels == 1 else pixels, MODE_OF_CHANNELS[channels])
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:

@@ -17,9 +17,9 @@ from typing import IO
 from PIL import Image, ImageFile
 
 from . import format as fmt
+from .imageio import MODE_OF_CHANNELS
 
 FORMAT = "DDC"
-_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 # Image.save(..., **params) keys passed on to ddcodec.encode; Pillow's convention is to ignore the others
 SAVE_OPTIONS = ("k", "bpp", "psnr", "bits", "preset", "seed", "iters", "device", "tries", "depth", "depthwise")
 
@@ -35,7 +35,7 @@ class DdcImageFile(ImageFile.ImageFile):
     def _open(self) -> None:
         header = fmt.read_header(self.fp.read())
         self._size = (header.width, header.height)
-        self._mode = _MODES[header.channels]
+        self._mode = MODE_OF_CHANNELS[header.channels]
         self.info["ddc"] = fmt.header_dict(header)
         tile = (FORMAT, (0, 0) + self.size, 0, None)
         self.tile = [ImageFile._Tile(*tile) if hasattr(ImageFile, "_Tile") else tile]  # Pillow >= 11 names them
