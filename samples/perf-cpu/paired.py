@@ -93,6 +93,9 @@ def compare_configs(name: str, base_config: str, new_config: str, label: str, k:
     print("  per image at equal rate: " + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in
                                                    zip(images, equal_rate(base, new, slope, images))))
     print("  float PSNR: " + " ".join(f"{i[:-4]} {new[i]['float_psnr'] - base[i]['float_psnr']:+.2f}" for i in images))
+    print("  means, float PSNR and rounding cost (float minus decoded): " + "; ".join(
+        f"{mean(r, 'float_psnr', images):.2f} and {mean(r, 'float_psnr', images) - mean(r, 'psnr', images):.2f} dB"
+        for r in (base, new)))
     before, after = mean(base, 'seconds', images), mean(new, 'seconds', images)
     print(f"  encode seconds (single thread, the other core busy): {before:.0f} -> {after:.0f} "
           f"({after / before - 1:+.0%}); per image " + " ".join(f"{i[:-4]} {new[i]['seconds'] / base[i]['seconds'] - 1:+.0%}" for i in images))

@@ -7,13 +7,20 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import compare, slopes, sweep  # noqa: E402
+from paired import compare, equal_rate, mean, slopes, sweep  # noqa: E402
 from ddcodec.rd.bd import bd_psnr, bd_rate  # noqa: E402
 
 SAMPLES = Path(__file__).parent.parent
 OLD, NEW = "rd-kodak-384x256-1.12.0", "rd-kodak-384x256-1.13.0"
 for setting in ("bpp=0.125", "bpp=0.25", "bpp=0.5"):
-    compare(f"{setting}: 1.13.0 against 1.12.0", sweep(OLD, setting), sweep(NEW, setting), slopes()[32])
+    before, after = sweep(OLD, setting), sweep(NEW, setting)
+    images, target = sorted(after), float(setting[4:])
+    compare(f"{setting}: 1.13.0 against 1.12.0", before, after, slopes()[32])
+    print("  per image at equal rate: " + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in
+                                                   zip(images, equal_rate(before, after, slopes()[32], images))))
+    print(f"  encode seconds {mean(before, 'seconds', images):.0f} -> {mean(after, 'seconds', images):.0f}; 1.13.0's "
+          f"files {min(after[i]['bpp'] for i in images) / target - 1:+.1%} to "
+          f"{max(after[i]['bpp'] for i in images) / target - 1:+.1%} of the target")
 
 
 def curve(folder: str, codec: str) -> dict:
