@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import math
 import os
 import sys
 import warnings
@@ -36,6 +37,27 @@ RATIO_HELP = (
     "Compression ratio k = (H*W*C) / (network parameters), as in the Deep Decoder paper. "
     "The file then holds about 3*bits/k bits per pixel for RGB (21/k at the default 7 bits) "
     "plus a ~90-byte header. Larger k = smaller file, lower quality.")
+
+
+class ByteSize(click.ParamType):
+    """A file size: whole bytes, or with a unit as cwebp and du write them (20000, 20k, 20kB, 20KiB, 1.5M)."""
+
+    name = "size"
+    UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2}
+
+    def convert(self, value, param, ctx) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        number = text.rstrip("bBiIkKmM")
+        unit = self.UNITS.get(text[len(number):].lower())
+        try:
+            size = float(number) * unit if unit else None
+        except ValueError:
+            size = None
+        if size is None or not (math.isfinite(size) and size >= 1):
+            self.fail(f"{value!r} is not a file size (bytes, or with a unit: 20k, 20kB, 20KiB, 1.5M)", param, ctx)
+        return round(size)
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> None:
@@ -189,6 +211,10 @@ def _summary(output: Path, result: EncodeResult) -> str:
               "(unless --bits is given) the precision whose file is nearest that size.")
 @click.option("--psnr", type=float, help="Target quality in dB instead of -k: the smallest file reaching it "
               "(a search costing about log2(width) + 1 encodes).")
+@click.option("--size", "target_bytes", type=ByteSize(),
+              help="Target file size instead of -k, in bytes or with a unit (20000, 20k = 20kB = 20,000 bytes, "
+              "20KiB = 20,480): the --bpp that size makes at each image's size, so a folder's files all come out "
+              "near it.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output file [default: INPUT with .ddc]; a folder when there are several inputs; - for "
               "standard output.")
@@ -217,7 +243,7 @@ def _summary(output: Path, result: EncodeResult) -> str:
               "below, slower at 768x512 (README, 'Encoding a folder on a CPU').")
 @_friendly_errors
 def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], psnr: Optional[float],
-           output: Optional[Path], device: str, seed: int, iters: Optional[int], tries: int, bits: Optional[int],
+           target_bytes: Optional[int], output: Optional[Path], device: str, seed: int, iters: Optional[int], tries: int, bits: Optional[int],
            preset: str, depth: int, depthwise: str, as_json: bool, quiet: bool, force: bool, batch: Optional[int],
            jobs: int) -> None:
     """Encode images (PNG, JPEG, ... anything Pillow reads; or folders of them) to .ddc files.
@@ -227,8 +253,8 @@ def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], p
     in batches; on a CPU, --jobs encodes several at once); a failing one is reported in one
     line, the others still run, and the exit status is then 1.
     """
-    if sum(v is not None for v in (k, bpp, psnr)) > 1:
-        raise DdcInputError("give only one of -k, --bpp and --psnr")
+    if sum(v is not None for v in (k, bpp, psnr, target_bytes)) > 1:
+        raise DdcInputError("give only one of -k, --bpp, --psnr and --size")
     k = 32.0 if k is None else k
     files = _expand_inputs(inputs)
     several = len(files) > 1 or any(p.is_dir() for p in inputs)
@@ -240,7 +266,7 @@ def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], p
             _check_stdout(target)
         else:
             check_output(target, [source], force)
-    options = dict(k=k, bpp=bpp, bits=bits, preset=preset, seed=seed, iters=iters, device=device, depth=depth,
+    options = dict(k=k, bpp=bpp, target_bytes=target_bytes, bits=bits, preset=preset, seed=seed, iters=iters, device=device, depth=depth,
                    depthwise=depthwise)
     if psnr is not None or tries > 1:
         options.update(psnr=psnr, tries=tries)

@@ -51,7 +51,7 @@ class EncodeResult:
     batch: int = 1  # images fitted together (encode_batch); fit_seconds is this image's share
     depthwise: bool = False  # the network has depthwise kernels (format version 2)
     tries: int = 1  # fits with seeds seed, seed+1, ...; this is the best, encode_seconds covers all
-    refits: int = 0  # --bpp: fits one width narrower after a file came out over the target (encode_seconds covers all)
+    refits: int = 0  # --bpp or --size: fits one width narrower after a file came out over the target (encode_seconds covers all)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -166,6 +166,7 @@ class _Plan:
     seed: int
     depth: int
     depthwise: int = 0  # format.weight_shapes mask
+    target_bpp: Optional[float] = None  # --bpp or --size: the rate the file must stay within RATE_TOLERANCE over
 
     @property
     def shape_key(self) -> tuple:
@@ -213,17 +214,21 @@ def plan_network(height: int, width: int, channels: int, k: float = 32.0, bpp: O
 
 
 def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int], seed: int,
-          depth: int, schedule: Optional[FitSchedule] = None, depthwise: str = "auto") -> _Plan:
-    """The image's pixels and the network to fit them (``plan_network``)."""
+          depth: int, schedule: Optional[FitSchedule] = None, depthwise: str = "auto",
+          target_bytes: Optional[int] = None) -> _Plan:
+    """The image's pixels and the network to fit them (``plan_network``). A ``target_bytes`` file size
+    is the bpp target it makes at this image's size: the header is part of both."""
     start = time.perf_counter()
     pixels = load_pixels(image)
     height, width, channels = pixels.shape
     if height * width > fmt.MAX_PIXELS:
         raise DdcInputError(f"image {width}x{height} exceeds the limit of {fmt.MAX_PIXELS} pixels")
+    if target_bytes is not None:
+        bpp = 8 * target_bytes / (height * width)
     net_width, bits, mask = plan_network(height, width, channels, k, bpp, bits, depth, schedule, depthwise)
     if bpp is not None:
         k = _ratio(pixels, net_width, depth, mask)
-    return _Plan(pixels, net_width, bits, float(k), time.perf_counter() - start, seed, depth, mask)
+    return _Plan(pixels, net_width, bits, float(k), time.perf_counter() - start, seed, depth, mask, bpp)
 
 
 def pack(weights: dict[str, torch.Tensor], height: int, width: int, channels: int, net_width: int, bits: int,
@@ -256,15 +261,17 @@ def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, sc
 
 
 def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, psnr: Optional[float] = None,
-           bits: Optional[int] = None, preset: str | FitSchedule = "default", seed: int = 0,
-           iters: Optional[int] = None, device: str = "auto", tries: int = 1, depth: int = DEFAULT_DEPTH,
-           depthwise: str = "auto", progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
+           target_bytes: Optional[int] = None, bits: Optional[int] = None, preset: str | FitSchedule = "default",
+           seed: int = 0, iters: Optional[int] = None, device: str = "auto", tries: int = 1,
+           depth: int = DEFAULT_DEPTH, depthwise: str = "auto",
+           progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
     """Fit a Deep Decoder to ``image`` and return the .ddc bytes and a record.
 
     The size is set by the compression ratio ``k`` = (H * W * C) / (number of network
     parameters): the file holds about C * bits / k bits per pixel (21 / k for RGB at
     the default 7 bits). Or by ``bpp``, a target bits per pixel, which overrides ``k``
-    and picks the width and (unless ``bits`` is given) the precision that hit it. Or by
+    and picks the width and (unless ``bits`` is given) the precision that hit it; or by
+    ``target_bytes``, a file size, which is the same as the bpp it makes at the image's size. Or by
     ``psnr``, a target quality in dB: the smallest file reaching it (see ``encode_to_psnr``).
     ``preset`` names one of ``PRESETS`` or is a ``FitSchedule`` of its own. ``tries`` > 1
     fits with seeds ``seed``, ``seed + 1``, ... and keeps the best file: the seed costs nothing
@@ -273,30 +280,39 @@ def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, ps
     ``depthwise`` ("auto", "on", "off") gives every hidden layer a learnt 3x3 kernel per channel
     (format version 2); "auto" does where the network is at least ``DEPTHWISE_MIN_WIDTH`` wide.
     """
+    _check_rate_target(bpp, psnr, target_bytes)
     if psnr is not None:
-        if bpp is not None:
-            raise DdcInputError("give either a bpp or a PSNR target, not both")
         return encode_to_psnr(image, psnr, bits=bits, preset=preset, seed=seed, iters=iters, device=device,
                               tries=tries, depth=depth, depthwise=depthwise, progress=progress)
     _check_options(DEFAULT_BITS if bits is None else bits, seed, tries, depth, depthwise)
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
-    plan = _plan(image, k, bpp, bits, seed, depth, schedule, depthwise)
+    plan = _plan(image, k, bpp, bits, seed, depth, schedule, depthwise, target_bytes)
     encoded = _encode_tries(plan, tries, schedule, dev, progress)
-    if bpp is None:
-        return encoded
-    return _within_rate(plan, encoded, bpp, lambda narrower: _encode_tries(narrower, tries, schedule, dev, progress))
+    return _within_rate(plan, encoded, lambda narrower: _encode_tries(narrower, tries, schedule, dev, progress))
 
 
-def _within_rate(plan: _Plan, encoded: tuple[bytes, EncodeResult], bpp: float,
+def _check_rate_target(bpp: Optional[float], psnr: Optional[float], target_bytes: Optional[int]) -> None:
+    """At most one of the targets that override ``k``; a file size in whole bytes."""
+    given = [name for name, value in (("bpp", bpp), ("PSNR", psnr), ("file size", target_bytes)) if value is not None]
+    if len(given) > 1:
+        raise DdcInputError(f"give only one of a {', a '.join(given[:-1])} and a {given[-1]} target")
+    if target_bytes is not None and (isinstance(target_bytes, bool) or not isinstance(target_bytes, int)
+                                     or target_bytes < 1):
+        raise DdcInputError(f"target file size must be a positive whole number of bytes, got {target_bytes!r}")
+
+
+def _within_rate(plan: _Plan, encoded: tuple[bytes, EncodeResult],
                  refit: Callable[[_Plan], tuple[bytes, EncodeResult]]) -> tuple[bytes, EncodeResult]:
-    """Keep a --bpp file within ``RATE_TOLERANCE`` over its target: while it is over, fit one width
+    """Keep a --bpp or --size file within ``RATE_TOLERANCE`` over its target: while it is over, fit one width
     narrower (``refit``), with the same kernels (even below ``DEPTHWISE_MIN_WIDTH``). Rate control plans from a
     size model that is right on average; a single file can stray past the tolerance (1 in 12 at 768x512,
     0.25 bpp), and its bytes are known only after the fit. A width step is a few per cent of a file at
     768x512, so one refit should usually land inside; files under the target are kept."""
+    if plan.target_bpp is None:
+        return encoded
     height, width, _ = plan.pixels.shape
-    limit = bpp * height * width / 8 * (1 + RATE_TOLERANCE)
+    limit = plan.target_bpp * height * width / 8 * (1 + RATE_TOLERANCE)
     spent, refits = 0.0, 0
     data, result = encoded
     while len(data) > limit and plan.net_width > MIN_NET_WIDTH:
@@ -370,7 +386,7 @@ def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = Non
 
 
 def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[float] = None,
-                 bits: Optional[int] = None, preset: str | FitSchedule = "default", seed: int = 0,
+                 target_bytes: Optional[int] = None, bits: Optional[int] = None, preset: str | FitSchedule = "default", seed: int = 0,
                  iters: Optional[int] = None, device: str = "auto", progress: Optional[Progress] = None,
                  batch_size: int = 1, depth: int = DEFAULT_DEPTH,
                  depthwise: str = "auto") -> list[tuple[bytes, EncodeResult]]:
@@ -385,14 +401,13 @@ def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise DdcInputError(f"batch size must be a positive integer, got {batch_size!r}")
+    _check_rate_target(bpp, None, target_bytes)
     _check_options(DEFAULT_BITS if bits is None else bits, seed, depth=depth, depthwise=depthwise)
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
-    plans = [_plan(image, k, bpp, bits, seed, depth, schedule, depthwise) for image in images]
+    plans = [_plan(image, k, bpp, bits, seed, depth, schedule, depthwise, target_bytes) for image in images]
     encoded = _encode_plans(plans, schedule, dev, progress, batch_size)
-    if bpp is None:
-        return encoded
-    return [_within_rate(plan, item, bpp, lambda narrower: _encode_plans([narrower], schedule, dev, progress)[0])
+    return [_within_rate(plan, item, lambda narrower: _encode_plans([narrower], schedule, dev, progress)[0])
             for plan, item in zip(plans, encoded)]
 
 

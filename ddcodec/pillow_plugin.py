@@ -21,7 +21,8 @@ from .imageio import MODE_OF_CHANNELS
 
 FORMAT = "DDC"
 # Image.save(..., **params) keys passed on to ddcodec.encode; Pillow's convention is to ignore the others
-SAVE_OPTIONS = ("k", "bpp", "psnr", "bits", "preset", "seed", "iters", "device", "tries", "depth", "depthwise")
+SAVE_OPTIONS = ("k", "bpp", "psnr", "target_bytes", "bits", "preset", "seed", "iters", "device", "tries", "depth",
+                "depthwise")
 
 
 def _accept(prefix: bytes) -> bool:

@@ -143,8 +143,8 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
                    for b in bits_choices)
     if target_bytes < smallest * 0.97:
         raise DdcInputError(
-            f"{target_bpp:g} bpp is below the smallest file for a {width}x{height} image "
-            f"({8 * smallest / (height * width):.3f} bpp); ask for more")
+            f"{target_bpp:g} bpp ({target_bytes:.0f} bytes) is below the smallest file for a {width}x{height} "
+            f"image ({8 * smallest / (height * width):.3f} bpp, {smallest:.0f} bytes); ask for more")
 
     def nearest(candidates: list) -> tuple:
         return min(candidates, key=lambda p: (abs(p[0]), p[2]))

@@ -1,6 +1,7 @@
 """The Pillow plugin: .ddc files open, load and save through PIL.Image like any other format."""
 from __future__ import annotations
 
+import inspect
 import io
 import subprocess
 import sys
@@ -69,3 +70,11 @@ def test_cli_decode_does_not_write_ddc(tmp_path, rgb_encoded):
     result = CliRunner().invoke(main, ["decode", str(tmp_path / "a.ddc"), "-o", str(tmp_path / "b.ddc")])
     assert result.exit_code == 1 and "decode writes an image; .ddc files come from ddcodec encode" in result.output
     assert not (tmp_path / "b.ddc").exists()
+
+
+def test_save_options_are_encode_s_keywords():
+    """Every option of ``encode`` but the image and the progress callback can be given to ``Image.save``."""
+    from ddcodec.pillow_plugin import SAVE_OPTIONS
+
+    keywords = set(inspect.signature(ddcodec.encode).parameters) - {"image", "progress"}
+    assert sorted(SAVE_OPTIONS) == sorted(keywords)

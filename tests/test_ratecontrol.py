@@ -11,11 +11,18 @@ from PIL import Image
 
 import ddcodec
 from ddcodec import codec, format as fmt
-from ddcodec.cli import main
+from ddcodec.cli import ByteSize, main
 from ddcodec.ratecontrol import bytes_per_weight, plan_for_bpp, predicted_bytes
 from conftest import smooth_image
 
 PHOTO = smooth_image(96, 128, 3, seed=11)
+
+
+@pytest.fixture
+def photo_png(tmp_path):
+    path = tmp_path / "p.png"
+    Image.fromarray(PHOTO).save(path)
+    return path
 
 
 # The default preset without its weight_l1 penalty: 30 steps are too few for the penalty to shape the
@@ -60,18 +67,16 @@ def test_a_file_over_the_target_is_fitted_again_narrower_until_within_the_tolera
     assert ddcodec.decode_pixels(data, device="cpu").shape == PHOTO.shape
 
 
-def test_batched_and_cli_encodes_are_fitted_again_too(monkeypatch, tmp_path):
+def test_batched_and_cli_encodes_are_fitted_again_too(monkeypatch, photo_png):
     _plans_too_wide(monkeypatch, 3)
     other = smooth_image(96, 128, 3, seed=12)
     encoded = ddcodec.encode_batch([PHOTO, other], bpp=0.8, bits=7, iters=5, preset=UNPENALISED, device="cpu")
     for data, result in encoded:
         assert result.refits >= 1 and 8 * len(data) / (96 * 128) <= 0.8 * 1.03
-    path = tmp_path / "p.png"
-    Image.fromarray(PHOTO).save(path)
-    run = CliRunner().invoke(main, ["encode", str(path), "--bpp", "0.8", "--bits", "7", "--iters", "5"])
+    run = CliRunner().invoke(main, ["encode", str(photo_png), "--bpp", "0.8", "--bits", "7", "--iters", "5"])
     assert run.exit_code == 0, run.output
     assert " narrower to stay within 3% of the target, " in run.output
-    assert 8 * (tmp_path / "p.ddc").stat().st_size / (96 * 128) <= 0.8 * 1.03
+    assert 8 * photo_png.with_suffix(".ddc").stat().st_size / (96 * 128) <= 0.8 * 1.03
 
 
 def test_explicit_bits_pin_the_precision():
@@ -160,22 +165,63 @@ def test_size_model_predicts_what_fixed_scales_save():
 @pytest.mark.parametrize("bad, message", [
     (0.0, "target bpp must be a positive number"),
     (float("inf"), "target bpp must be a positive number"),
-    (0.01, "0.01 bpp is below the smallest file for a 128x96 image"),
+    (0.01, r"0.01 bpp \(15 bytes\) is below the smallest file for a 128x96 image \(0.090 bpp, 138 bytes\)"),
 ])
 def test_bad_targets(bad, message):
     with pytest.raises(ddcodec.DdcInputError, match=message):
         ddcodec.encode(PHOTO, bpp=bad, iters=1, device="cpu")
 
 
-def test_cli_bpp_and_exclusive_with_k(tmp_path):
-    path = tmp_path / "p.png"
-    Image.fromarray(PHOTO).save(path)
+def test_cli_bpp_and_exclusive_with_k(photo_png):
     # 1.4 bpp: a plan the penalised model puts near the target even for 5 steps' Gaussian-like weights
-    result = CliRunner().invoke(main, ["encode", str(path), "--bpp", "1.4", "--iters", "5", "--json"])
+    result = CliRunner().invoke(main, ["encode", str(photo_png), "--bpp", "1.4", "--iters", "5", "--json"])
     assert result.exit_code == 0, result.output
     assert abs(json.loads(result.output)["bpp"] - 1.4) / 1.4 < 0.03
-    both = CliRunner().invoke(main, ["encode", str(path), "--bpp", "0.8", "-k", "16", "-f"])
-    assert both.exit_code == 1 and both.output.strip() == "ddcodec: error: give only one of -k, --bpp and --psnr"
+    both = CliRunner().invoke(main, ["encode", str(photo_png), "--bpp", "0.8", "-k", "16", "-f"])
+    assert both.exit_code == 1 and both.output.strip() == "ddcodec: error: give only one of -k, --bpp, --psnr and --size"
+
+
+def test_size_target_is_the_bpp_it_makes_at_the_image_size():
+    target = 2150  # bytes: 1.4 bpp at 128x96, as in the --bpp test above
+    data, result = ddcodec.encode(PHOTO, target_bytes=target, iters=5, device="cpu")
+    same, _ = ddcodec.encode(PHOTO, bpp=8 * target / (96 * 128), iters=5, device="cpu")
+    assert data == same  # fits are deterministic on a CPU
+    assert abs(len(data) - target) / target < 0.03 and result.bytes == len(data)
+    # a folder of two sizes: each image gets the bpp the size makes at its own size, and no file is over
+    small = PHOTO[:64, :96]
+    (_, wide), (data, narrow) = ddcodec.encode_batch([PHOTO, small], target_bytes=1500, iters=5, device="cpu")
+    assert data == ddcodec.encode(small, bpp=8 * 1500 / (64 * 96), iters=5, device="cpu")[0]
+    assert narrow.image_width == 96 and wide.image_width == 128
+    assert all(0.9 < r.bytes / 1500 <= 1 + ddcodec.presets.RATE_TOLERANCE for r in (wide, narrow))
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(target_bytes=0), "target file size must be a positive whole number of bytes, got 0"),
+    (dict(target_bytes=2000.5), "target file size must be a positive whole number of bytes"),
+    (dict(target_bytes=30), r"\(30 bytes\) is below the smallest file for a 128x96 image \(.* bpp, \d+ bytes\)"),
+    (dict(target_bytes=2000, bpp=1.0), "give only one of a bpp and a file size target"),
+    (dict(target_bytes=2000, psnr=30.0), "give only one of a PSNR and a file size target"),
+])
+def test_bad_size_targets(options, message):
+    with pytest.raises(ddcodec.DdcInputError, match=message):
+        ddcodec.encode(PHOTO, iters=1, device="cpu", **options)
+
+
+@pytest.mark.parametrize("given, expected", [("2150", 2150), ("2.15k", 2150), ("2.15kB", 2150), ("2KiB", 2048),
+                                             ("0.002M", 2000), ("2150B", 2150)])
+def test_cli_size_units(given, expected):
+    assert ByteSize().convert(given, None, None) == expected
+
+
+def test_cli_size(photo_png):
+    result = CliRunner().invoke(main, ["encode", str(photo_png), "--size", "2.15k", "--iters", "5", "--json"])
+    assert result.exit_code == 0, result.output
+    assert abs(json.loads(result.output)["bytes"] - 2150) / 2150 < 0.03
+    for bad in ("20q", "-5k", "0", "nan", "k"):
+        refused = CliRunner().invoke(main, ["encode", str(photo_png), "--size", bad, "-f"])
+        assert refused.exit_code == 2 and "is not a file size (bytes, or with a unit" in refused.output, bad
+    both = CliRunner().invoke(main, ["encode", str(photo_png), "--size", "2k", "--bpp", "1", "-f"])
+    assert both.exit_code == 1 and both.output.strip() == "ddcodec: error: give only one of -k, --bpp, --psnr and --size"
 
 
 def test_psnr_target_gives_the_narrowest_network_reaching_it():
@@ -192,20 +238,18 @@ def test_psnr_target_gives_the_narrowest_network_reaching_it():
 def test_psnr_target_out_of_reach_names_what_was_reached():
     with pytest.raises(ddcodec.DdcInputError, match=r"PSNR 60 dB is out of reach: .* \(k=8\) gave \d+\.\d\d dB"):
         ddcodec.encode(PHOTO, psnr=60, iters=3, device="cpu")
-    with pytest.raises(ddcodec.DdcInputError, match="either a bpp or a PSNR"):
+    with pytest.raises(ddcodec.DdcInputError, match="only one of a bpp and a PSNR target"):
         ddcodec.encode(PHOTO, psnr=30, bpp=0.5, iters=3, device="cpu")
     with pytest.raises(ddcodec.DdcInputError, match="PSNR target must be"):
         ddcodec.encode(PHOTO, psnr=-1, iters=3, device="cpu")
 
 
-def test_cli_psnr(tmp_path):
-    path = tmp_path / "p.png"
-    Image.fromarray(PHOTO).save(path)
-    result = CliRunner().invoke(main, ["encode", str(path), "--psnr", "22", "--iters", "30", "--json"])
+def test_cli_psnr(photo_png):
+    result = CliRunner().invoke(main, ["encode", str(photo_png), "--psnr", "22", "--iters", "30", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["psnr"] >= 22.0
-    far = CliRunner().invoke(main, ["encode", str(path), "--psnr", "60", "--iters", "2", "-f"])
-    assert far.exit_code == 1 and far.output.startswith(f"ddcodec: error: {path}: PSNR 60 dB is out of reach")
+    far = CliRunner().invoke(main, ["encode", str(photo_png), "--psnr", "60", "--iters", "2", "-f"])
+    assert far.exit_code == 1 and far.output.startswith(f"ddcodec: error: {photo_png}: PSNR 60 dB is out of reach")
 
 
 def test_calibrated_size_model_predicts_real_penalised_files(monkeypatch):
