@@ -34,7 +34,7 @@ from .fit import FitSchedule
 
 # config key -> (FitSchedule field, type); keys not given keep the preset's values
 SCHEDULE_KEYS = {"iters": ("iters", int), "qat": ("qat_iters", int), "lr": ("lr", float), "qat_lr": ("qat_lr", float),
-                 "beta2": ("beta2", float),
+                 "beta1": ("beta1", float), "beta2": ("beta2", float),
                  "rows": ("row_fraction", float), "coarse": ("coarse_fraction", float),
                  "quarter": ("quarter_fraction", float),
                  "jitter": ("input_jitter", float), "l1": ("weight_l1", float), "qat_l1": ("qat_weight_l1", float),

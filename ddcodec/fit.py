@@ -173,7 +173,8 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
                lr_factor: Callable[[int], float], transform, progress: Optional[Progress],
                done: int, total: int, sample_rows: Optional[Callable[[], torch.Tensor]] = None,
                coarse_steps: int = 0, jitter: float = 0.0, weight_l1: float = 0.0, bf16: bool = False,
-               quarter_steps: int = 0, beta2: float = 0.999) -> torch.Tensor:
+               quarter_steps: int = 0, beta2: float = 0.999,
+               beta1: float = 0.9) -> torch.Tensor:
     """Adam for ``iters`` steps; leaves each network at its best iterate seen and returns their MSEs (B,).
 
     With ``sample_rows`` each step sees a row subset: its loss says little about the whole
@@ -193,7 +194,7 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
     # fused: one kernel for the whole update (the per-tensor kernels took 0.6 ms a step on an H100);
     # a graph replays the update, so its learning rate lives on the device and is set before each step
     lr_now = torch.tensor(lr * lr_factor(0), device=target.device) if graphs else lr
-    opt = torch.optim.Adam(model.parameters(), lr=lr_now, betas=(0.9, beta2), fused=on_gpu or None, capturable=graphs)
+    opt = torch.optim.Adam(model.parameters(), lr=lr_now, betas=(beta1, beta2), fused=on_gpu or None, capturable=graphs)
     sched = None if graphs else torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     best_loss = torch.full((target.shape[0],), math.inf, dtype=torch.float64, device=target.device)
     best = {n: p.detach().clone() for n, p in model.weights.items()}
@@ -372,7 +373,8 @@ def _main_fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, sch
                           _row_sampler(target.shape[2], schedule.row_fraction, target.device),
                           round(schedule.iters * schedule.coarse_fraction), schedule.input_jitter, schedule.weight_l1,
                           bf16=_bf16_wanted(schedule.bf16, target),
-                          quarter_steps=round(schedule.iters * schedule.quarter_fraction), beta2=schedule.beta2)
+                          quarter_steps=round(schedule.iters * schedule.quarter_fraction), beta2=schedule.beta2,
+                          beta1=schedule.beta1)
 
 
 def _fine_tune(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,

@@ -47,6 +47,8 @@ class FitSchedule:
     # main fit only: Adam's second-moment decay (torch's default 0.999). The later phases keep 0.999: at 0.99 they gave
     # the same files (README, "Adam's second-moment decay")
     beta2: float = 0.999
+    # main fit only: Adam's first-moment (momentum) decay, torch's default
+    beta1: float = 0.9
     warmup: float = 0.05
     # the quantisation-aware fine-tune's peak (cosine decay). 1e-4 since 1.6.0: against 1e-3, +0.06 / +0.08 / +0.16 dB
     # at 0.125 / 0.25 / 0.5 bpp on the 12 Kodak images at 384x256 (10, 11 and 12 of 12 better), same rate and time;
@@ -107,6 +109,8 @@ class FitSchedule:
         if not (0 <= self.quarter_fraction < 1 and self.quarter_fraction + self.coarse_fraction < 1):
             raise ValueError(f"quarter_fraction must be in [0, 1) and leave full-size steps after coarse_fraction's, "
                              f"got {self.quarter_fraction!r}")
+        if not 0 <= self.beta1 < 1:
+            raise ValueError(f"beta1 must be in [0, 1), got {self.beta1!r}")
         if not 0 <= self.beta2 < 1:
             raise ValueError(f"beta2 must be in [0, 1), got {self.beta2!r}")
         if not self.input_jitter >= 0:

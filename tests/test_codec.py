@@ -296,14 +296,14 @@ def test_fine_tune_can_have_its_own_weight_penalty(rgb_odd):
         ddcodec.codec.FitSchedule(iters=10, qat_iters=2, qat_weight_l1=-1.0)
 
 
-def test_adam_beta2_reaches_the_main_fit(rgb_odd):
+@pytest.mark.parametrize("beta", ["beta1", "beta2"])
+def test_adam_betas_reach_the_main_fit(rgb_odd, beta):
     schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5)
     _, plain = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
-    _, short_memory = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, beta2=0.9), device="cpu",
-                                     seed=7)
-    assert short_memory.float_psnr != plain.float_psnr  # another main fit
-    with pytest.raises(ValueError, match="beta2 must be in"):
-        ddcodec.codec.FitSchedule(iters=10, qat_iters=2, beta2=1.0)
+    _, other = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, **{beta: 0.8}), device="cpu", seed=7)
+    assert other.float_psnr != plain.float_psnr  # another main fit
+    with pytest.raises(ValueError, match=f"{beta} must be in"):
+        ddcodec.codec.FitSchedule(iters=10, qat_iters=2, **{beta: 1.0})
 
 
 @pytest.mark.parametrize("depth", [3, 8])
