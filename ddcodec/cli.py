@@ -165,31 +165,37 @@ def main() -> None:
     warnings.showwarning = _one_line_warnings
 
 
-def _expand_inputs(inputs: tuple[Path, ...]) -> list[Path]:
-    """Files as given; folders contribute their image files (by extension), sorted."""
+def _ddc_files_in(folder: Path) -> list[Path]:
+    """The .ddc files of a folder (not recursive), sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".ddc" and p.is_file())
+
+
+def _expand_inputs(inputs: tuple[Path, ...], files_in: Callable[[Path], list[Path]] = images_in,
+                   kind: str = "images") -> list[Path]:
+    """Files as given; folders contribute their files of one kind (``files_in``: images by extension), sorted."""
     if STDIO in inputs and len(inputs) > 1:
         raise DdcInputError("- (standard input) must be the only input")
     files: list[Path] = []
     for path in inputs:
         if path.is_dir():
-            found = images_in(path)
+            found = files_in(path)
             if not found:
-                raise DdcInputError(f"{path}: folder holds no images")
+                raise DdcInputError(f"{path}: folder holds no {kind}")
             files += found
         else:
             files.append(path)
     return files
 
 
-def _plan_outputs(files: list[Path], output: Optional[Path], several: bool) -> list[Path]:
-    """One output per input: -o is a file for one input, a folder for several."""
+def _plan_outputs(files: list[Path], output: Optional[Path], several: bool, suffix: str = ".ddc") -> list[Path]:
+    """One output per input: -o is a file for one input, a folder for several (each input's name with ``suffix``)."""
     if not several:
         if output is None and files[0] == STDIO:
             raise DdcInputError(STDIN_NEEDS_OUTPUT)
-        return [output or files[0].with_suffix(".ddc")]
+        return [output or files[0].with_suffix(suffix)]
     if output is not None and not output.is_dir():
         raise DdcInputError(f"{output}: with several inputs, -o must be an existing folder")
-    outputs = [(output / f.with_suffix(".ddc").name) if output else f.with_suffix(".ddc") for f in files]
+    outputs = [(output / f.with_suffix(suffix).name) if output else f.with_suffix(suffix) for f in files]
     if len(set(outputs)) != len(outputs):
         raise DdcInputError("two inputs would write the same output file (same name, different extension?)")
     return outputs
@@ -404,15 +410,42 @@ def _encode_in_processes(pending: list[tuple[Path, Path]], jobs: int, options: d
 
 
 @main.command()
-@click.argument("input", type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output image; the format follows its extension [default: INPUT with .png]; - writes PNG "
-              "to standard output.")
+              "to standard output; a folder (of PNG files) when there are several inputs.")
 @click.option("--device", default="auto", show_default=True, help="auto (GPU when present), cpu or cuda.")
-@click.option("-f", "--force", is_flag=True, help="Overwrite an existing output file.")
+@click.option("-f", "--force", is_flag=True, help="Overwrite existing output files.")
 @_friendly_errors
-def decode(input: Path, output: Optional[Path], device: str, force: bool) -> None:
-    """Decode a .ddc file to an image (PNG by default). INPUT - reads standard input."""
+def decode(inputs: tuple[Path, ...], output: Optional[Path], device: str, force: bool) -> None:
+    """Decode .ddc files (or folders of them) to images (PNG by default). INPUTS - reads standard input.
+
+    With several inputs, each is decoded in turn to a PNG file beside it or in the -o folder; a failing
+    one is reported in one line, the others still run, and the exit status is then 1.
+    """
+    files = _expand_inputs(inputs, _ddc_files_in, ".ddc files")
+    if len(files) == 1 and not any(p.is_dir() for p in inputs):
+        _decode_one(files[0], output, device, force)
+        return
+    outputs = _plan_outputs(files, output, True, ".png")
+    for source, target in zip(files, outputs):
+        check_output(target, [source], force)
+    failures = 0
+    for source, target in zip(files, outputs):
+        try:
+            _decode_one(source, target, device, force)
+        except OSError as exc:
+            failures += 1
+            _report_failure(source, DdcInputError(os_error_message(exc)))
+        except DdcError as exc:
+            failures += 1
+            _report_failure(source, exc)
+    if failures:
+        _fail(f"{failures} of {len(files)} files failed")
+
+
+def _decode_one(input: Path, output: Optional[Path], device: str, force: bool) -> None:
+    """Decode one file; the header is checked before the output, so a wrong input is named as such."""
     data = _read_ddc(input)
     if output is None and input == STDIO:
         raise DdcInputError(STDIN_NEEDS_OUTPUT)
@@ -444,12 +477,33 @@ def decode(input: Path, output: Optional[Path], device: str, force: bool) -> Non
 
 
 @main.command()
-@click.argument("input", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the header as one JSON line.")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the header as one JSON line (per file).")
 @click.option("--stats", is_flag=True, help="Also unpack the weights: their entropy and zstd's bits per weight.")
 @_friendly_errors
-def info(input: Path, as_json: bool, stats: bool) -> None:
-    """Show a .ddc file's header without decoding it. INPUT - reads standard input."""
+def info(inputs: tuple[Path, ...], as_json: bool, stats: bool) -> None:
+    """Show .ddc files' headers without decoding them. INPUTS - reads standard input.
+
+    With several inputs (or folders), each header is headed by its file's name (in JSON, a "file" field);
+    a file that cannot be read is reported in one line, the others still shown, and the exit status is then 1.
+    """
+    files = _expand_inputs(inputs, _ddc_files_in, ".ddc files")
+    if len(files) == 1 and not any(p.is_dir() for p in inputs):
+        _show_info(files[0], as_json, stats, None)
+        return
+    failures = 0
+    for source in files:
+        try:
+            _show_info(source, as_json, stats, source)
+        except DdcError as exc:
+            failures += 1
+            _report_failure(source, exc)
+    if failures:
+        _fail(f"{failures} of {len(files)} files failed")
+
+
+def _show_info(input: Path, as_json: bool, stats: bool, name: Optional[Path]) -> None:
+    """One file's header (and ``stats``), headed by ``name`` where several are shown."""
     data = _read_ddc(input)
     fields = fmt.header_dict(fmt.read_header(data), len(data))
     order = ["version", "width", "height", "channels", "bytes", "bpp", "ratio", "target_ratio",
@@ -459,8 +513,10 @@ def info(input: Path, as_json: bool, stats: bool) -> None:
         fields.update(extra)
         order += [key for key in extra if key not in order]
     if as_json:
-        click.echo(json.dumps(fields))
+        click.echo(json.dumps(fields if name is None else {"file": str(name), **fields}))
         return
+    if name is not None:
+        click.echo(f"{name}:")
     for key in order:
         click.echo(f"{key:>16}: {fields[key]}")
 

@@ -367,3 +367,55 @@ def test_running_out_of_gpu_memory_is_one_line_and_leaves_no_file(png, tmp_path,
     result = run("encode", png, "-k", "8")
     assert_one_line_error(result, "out of memory (CUDA out of memory. Tried to allocate 34.00 GiB): use a larger -k")
     assert only_files(tmp_path) == before
+
+
+def test_decode_several_files_and_folders(tmp_path, rgb_encoded):
+    data = rgb_encoded[0]
+    pixels = np.asarray(ddcodec.decode(data, device="cpu"))
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a.ddc", "b.ddc"):
+        (src / name).write_bytes(data)
+    (src / "notes.txt").write_text("not a .ddc file")  # folders contribute their .ddc files only
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run("decode", src, "-o", out, "--device", "cpu")
+    assert result.exit_code == 0 and result.output == "", result.output
+    assert only_files(out) == {"a.png", "b.png"}
+    for name in ("a.png", "b.png"):
+        np.testing.assert_array_equal(np.asarray(Image.open(out / name)), pixels)
+    # every output is checked before any decode: nothing is written when one exists
+    (out / "b.png").unlink()
+    again = run("decode", src / "a.ddc", src / "b.ddc", "-o", out)
+    assert_one_line_error(again, f"{out / 'a.png'}: already exists (use --force to overwrite)")
+    assert only_files(out) == {"a.png"}
+    # without -o each file is decoded beside its input; a bad one is named, the others still decoded
+    (src / "c.ddc").write_bytes(b"garbage")
+    some = run("decode", src / "a.ddc", src / "c.ddc", src / "b.ddc")
+    assert some.exit_code == 1
+    assert some.output.splitlines() == [f"ddcodec: error: {src / 'c.ddc'}: not a .ddc file (wrong magic bytes)",
+                                        "ddcodec: error: 1 of 3 files failed"]
+    assert only_files(src) == {"a.ddc", "b.ddc", "c.ddc", "a.png", "b.png", "notes.txt"}
+    assert_one_line_error(run("decode", tmp_path / "in", tmp_path / "x.ddc", "-o", tmp_path / "nowhere"),
+                          "with several inputs, -o must be an existing folder")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert_one_line_error(run("decode", empty), f"{empty}: folder holds no .ddc files")
+
+
+def test_info_several_files(tmp_path, rgb_encoded):
+    for name in ("a.ddc", "b.ddc"):
+        (tmp_path / name).write_bytes(rgb_encoded[0])
+    text = run("info", tmp_path / "a.ddc", tmp_path / "b.ddc")
+    assert text.exit_code == 0
+    lines = text.output.splitlines()
+    assert lines[0] == f"{tmp_path / 'a.ddc'}:" and f"{tmp_path / 'b.ddc'}:" in lines
+    assert sum(line.strip().startswith("net_width:") for line in lines) == 2
+    as_json = run("info", tmp_path, "--json")
+    records = [json.loads(line) for line in as_json.output.splitlines()]
+    assert [r["file"] for r in records] == [str(tmp_path / "a.ddc"), str(tmp_path / "b.ddc")]
+    assert records[0]["bytes"] == len(rgb_encoded[0])
+    (tmp_path / "c.ddc").write_bytes(rgb_encoded[0][:40])
+    partly = run("info", tmp_path, "--json")
+    assert partly.exit_code == 1 and len(partly.output.splitlines()) == 4  # two records, the failure, the count
+    assert partly.output.splitlines()[-1] == "ddcodec: error: 1 of 3 files failed"
