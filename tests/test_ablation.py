@@ -44,7 +44,7 @@ def test_parse_config_overrides_only_named_keys():
     with pytest.raises(ValueError, match="quarter_fraction"):
         parse_config("coarse=0.75")  # with the default's quarter at quarter size, no full-size steps are left
     schedule, _ = parse_config("beta2=0.999")  # 1.12.0's main fit
-    assert schedule.beta2 == 0.999 and codec.PRESETS["default"].beta2 == 0.99
+    assert schedule.beta2 == 0.999 and codec.PRESETS["default"].beta2 == codec.PRESETS["fast"].beta2 == 0.99
     with pytest.raises(ValueError, match="unknown key 'speed'"):
         parse_config("speed=3")
 

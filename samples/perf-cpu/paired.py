@@ -101,6 +101,33 @@ def compare_configs(name: str, base_config: str, new_config: str, label: str, k:
           f"({after / before - 1:+.0%}); per image " + " ".join(f"{i[:-4]} {new[i]['seconds'] / base[i]['seconds'] - 1:+.0%}" for i in images))
 
 
+SWEEP_RATES = (0.125, 0.25, 0.5)  # the targets of every saved 384x256 RD sweep
+
+
+def sweep_slope(folder: str, bpp: float) -> float:
+    """A saved sweep's own dB per doubling of rate at one of its targets: the 12-image means' slope to the
+    neighbouring targets (the mean of both sides where there are two)."""
+    rows = {rate: sweep(folder, f"bpp={rate:g}") for rate in SWEEP_RATES}
+    at = SWEEP_RATES.index(bpp)
+    sides = [local_slope(rows[SWEEP_RATES[a]], rows[SWEEP_RATES[b]], sorted(rows[bpp]))
+             for a, b in ((at - 1, at), (at, at + 1)) if 0 <= a and b < len(SWEEP_RATES)]
+    return sum(sides) / len(sides)
+
+
+def compare_to_sweep(name: str, config: str, folder: str, label: str) -> list[float]:
+    """``compare`` of one config of a saved ablation output (``bpp=B,...``) against a saved sweep's files at that
+    target, on their common images, at equal rate along the sweep's own slope; prints per image and returns the
+    equal-rate differences. Single-thread CPU fits repeat exactly, so the sweep's files are the baseline's."""
+    bpp = float(dict(kv.split("=") for kv in config.split(","))["bpp"])
+    new, base = load(name, config), sweep(folder, f"bpp={bpp:g}")
+    images = sorted(set(new) & set(base))
+    slope = sweep_slope(folder, bpp)
+    compare(label, {i: base[i] for i in images}, {i: new[i] for i in images}, slope)
+    diffs = equal_rate(base, new, slope, images)
+    print("  per image at equal rate: " + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in zip(images, diffs)))
+    return diffs
+
+
 def model_error(row: dict, pixels: int, fixed_scale: bool = True, penalised: bool = False, depthwise: int = 0) -> float:
     """A real file (a row's width, bits and bpp; ``depthwise``: its kernels' mask) over --bpp's size model's
     prediction, less 1."""
