@@ -249,7 +249,8 @@ def _summary(output: Path, result: EncodeResult) -> str:
               "below, slower at 768x512 (README, 'Encoding a folder on a CPU').")
 @_friendly_errors
 def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], psnr: Optional[float],
-           target_bytes: Optional[int], output: Optional[Path], device: str, seed: int, iters: Optional[int], tries: int, bits: Optional[int],
+           target_bytes: Optional[int], output: Optional[Path], device: str, seed: int, iters: Optional[int],
+           tries: int, bits: Optional[int],
            preset: str, depth: int, depthwise: str, as_json: bool, quiet: bool, force: bool, batch: Optional[int],
            jobs: int) -> None:
     """Encode images (PNG, JPEG, ... anything Pillow reads; or folders of them) to .ddc files.
@@ -272,8 +273,8 @@ def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], p
             _check_stdout(target)
         else:
             check_output(target, [source], force)
-    options = dict(k=k, bpp=bpp, target_bytes=target_bytes, bits=bits, preset=preset, seed=seed, iters=iters, device=device, depth=depth,
-                   depthwise=depthwise)
+    options = dict(k=k, bpp=bpp, target_bytes=target_bytes, bits=bits, preset=preset, seed=seed, iters=iters,
+                   device=device, depth=depth, depthwise=depthwise)
     if psnr is not None or tries > 1:
         options.update(psnr=psnr, tries=tries)
         batch = 1  # each file is its own search or set of tries

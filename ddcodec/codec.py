@@ -51,7 +51,8 @@ class EncodeResult:
     batch: int = 1  # images fitted together (encode_batch); fit_seconds is this image's share
     depthwise: bool = False  # the network has depthwise kernels (format version 2)
     tries: int = 1  # fits with seeds seed, seed+1, ...; this is the best, encode_seconds covers all
-    refits: int = 0  # --bpp or --size: fits one width narrower after a file came out over the target (encode_seconds covers all)
+    # --bpp or --size: fits one width narrower after a file came out over the target (encode_seconds covers all)
+    refits: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
