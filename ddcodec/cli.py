@@ -428,13 +428,19 @@ def decode(inputs: tuple[Path, ...], output: Optional[Path], device: str, force:
     if len(files) == 1 and not any(p.is_dir() for p in inputs):
         _decode_one(files[0], output, device, force)
         return
-    outputs = _plan_outputs(files, output, True, ".png")
-    for source, target in zip(files, outputs):
+    outputs = dict(zip(files, _plan_outputs(files, output, True, ".png")))
+    for source, target in outputs.items():
         check_output(target, [source], force)
+    _each_file(files, lambda source: _decode_one(source, outputs[source], device, force))
+
+
+def _each_file(files: list[Path], action: Callable[[Path], None]) -> None:
+    """``action`` on every file in turn: one that fails is reported in one line and the others still run; then
+    the exit status is 1 if any failed."""
     failures = 0
-    for source, target in zip(files, outputs):
+    for source in files:
         try:
-            _decode_one(source, target, device, force)
+            action(source)
         except OSError as exc:
             failures += 1
             _report_failure(source, DdcInputError(os_error_message(exc)))
@@ -492,15 +498,7 @@ def info(inputs: tuple[Path, ...], as_json: bool, stats: bool) -> None:
     if len(files) == 1 and not any(p.is_dir() for p in inputs):
         _show_info(files[0], as_json, stats, None)
         return
-    failures = 0
-    for source in files:
-        try:
-            _show_info(source, as_json, stats, source)
-        except DdcError as exc:
-            failures += 1
-            _report_failure(source, exc)
-    if failures:
-        _fail(f"{failures} of {len(files)} files failed")
+    _each_file(files, lambda source: _show_info(source, as_json, stats, source))
 
 
 def _show_info(input: Path, as_json: bool, stats: bool, name: Optional[Path]) -> None:

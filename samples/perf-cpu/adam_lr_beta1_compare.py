@@ -14,12 +14,11 @@ NAME, SWEEP = "adam_lr_beta1_384x256.txt", "rd-kodak-384x256-1.13.0"
 CONFIGS = ["bpp=0.25,lr=0.02", "bpp=0.25,lr=0.045", "bpp=0.25,lr=0.06", "bpp=0.25,beta1=0.8", "bpp=0.25,beta1=0.95",
            "bpp=0.125,lr=0.045", "bpp=0.5,lr=0.045"]
 for config in CONFIGS:
-    if load(NAME, config):
-        compare_to_sweep(NAME, config, SWEEP, f"{config} against 1.13.0")
+    compare_to_sweep(NAME, config, SWEEP, f"{config} against 1.13.0")
 # the two peak learning rates above 0.03 on the images both ran
-both = sorted(set(load(NAME, "bpp=0.25,lr=0.045")) & set(load(NAME, "bpp=0.25,lr=0.06")))
+a, b = load(NAME, "bpp=0.25,lr=0.045"), load(NAME, "bpp=0.25,lr=0.06")
+both = sorted(set(a) & set(b))
 if both:
-    a, b = load(NAME, "bpp=0.25,lr=0.045"), load(NAME, "bpp=0.25,lr=0.06")
     d = [b[i]["psnr"] - a[i]["psnr"] for i in both]
     print(f"lr 0.06 against 0.045 at 0.25 bpp, {len(both)} images: {st.mean(d):+.3f} dB (SE {se(d):.3f}; "
           f"bpp {st.mean(b[i]['bpp'] for i in both) / st.mean(a[i]['bpp'] for i in both) - 1:+.1%})")
