@@ -1,8 +1,8 @@
 """Session 33: the default preset's main fit at one-cycle peak lr 0.06 (and 0.08, screened on six images at 0.25
 bpp) against 1.14.0's 0.045 at 384x256, the 12 Kodak images, 0.125 / 0.25 / 0.5 bpp. The new runs are in
 adam_lr_0.06_384x256.txt; the baseline is 0.045's lines of session 32 (adam_lr_beta1_384x256.txt: the same plans,
-and single-thread fits repeat exactly). Equal rate along the 1.13.0 RD sweep's own slope at each target. Then full size at 0.25 bpp, two images, lr 0.03 /
-0.045 / 0.06 (adam_lr_fullsize_0.25.txt).
+and single-thread fits repeat exactly). Equal rate along the 1.13.0 RD sweep's own slope at each target. Then full
+size at 0.25 bpp, two images, lr 0.03 / 0.045 / 0.06 (adam_lr_fullsize_0.25.txt).
 Run from the repository root: python samples/perf-cpu/adam_lr_0.06_compare.py"""
 import statistics as st
 import sys

@@ -1,6 +1,7 @@
 """Session 33: the fast preset's main fit at peak lr 0.045 and 0.06 against its 0.03 (1.14.0, with beta2 0.99) at
-384x256, 0.25 bpp (0.06 also at 0.125 and 0.5 bpp), the 12 Kodak images (fast_lr_384x256.txt against fast_beta2_rates_384x256.txt's beta2 0.99 lines:
-the same plans, and single-thread fits repeat exactly), at equal rate along the 1.13.0 RD sweep's own slope.
+384x256, 0.25 bpp (0.06 also at 0.125 and 0.5 bpp), the 12 Kodak images (fast_lr_384x256.txt against
+fast_beta2_rates_384x256.txt's beta2 0.99 lines: the same plans, and single-thread fits repeat exactly), at equal rate
+along the 1.13.0 RD sweep's own slope.
 Run from the repository root: python samples/perf-cpu/fast_lr_compare.py"""
 import sys
 from pathlib import Path
