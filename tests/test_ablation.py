@@ -45,7 +45,7 @@ def test_parse_config_overrides_only_named_keys():
         parse_config("coarse=0.75")  # with the default's quarter at quarter size, no full-size steps are left
     schedule, _ = parse_config("beta2=0.999")  # 1.12.0's main fit
     assert schedule.beta2 == 0.999 and codec.PRESETS["default"].beta2 == codec.PRESETS["fast"].beta2 == 0.99
-    assert codec.PRESETS["default"].lr == codec.PRESETS["fast"].lr == schedule.lr == 0.06  # 1.15.0
+    assert codec.PRESETS["default"].lr == schedule.lr == 0.06 and codec.PRESETS["fast"].lr == 0.08  # 1.15.0
     assert codec.PRESETS["best"].lr == 0.03
     with pytest.raises(ValueError, match="unknown key 'speed'"):
         parse_config("speed=3")
