@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import compare, equal_rate, load, mean, se, sweep_slope  # noqa: E402
+from paired import compare_per_image, equal_rate, load, mean, se, sweep_slope  # noqa: E402
 
 NEW, BASE, SWEEP = "adam_lr_0.06_384x256.txt", "adam_lr_beta1_384x256.txt", "rd-kodak-384x256-1.13.0"
 for bpp in (0.125, 0.25, 0.5):
@@ -20,10 +20,7 @@ for bpp in (0.125, 0.25, 0.5):
         images = sorted(set(base) & set(new))
         if not images:
             continue
-        slope = sweep_slope(SWEEP, bpp)
-        compare(f"{bpp} bpp, lr {lr} against 0.045", {i: base[i] for i in images}, {i: new[i] for i in images}, slope)
-        print("  per image at equal rate: " + " ".join(
-            f"{i[:-4]} {x:+.2f}" for i, x in zip(images, equal_rate(base, new, slope, images))))
+        compare_per_image(f"{bpp} bpp, lr {lr} against 0.045", base, new, sweep_slope(SWEEP, bpp))
         print("  means, float PSNR and rounding cost (float minus decoded): " + "; ".join(
             f"{mean(r, 'float_psnr', images):.2f} and {mean(r, 'float_psnr', images) - mean(r, 'psnr', images):.2f} dB"
             for r in (base, new)))

@@ -7,13 +7,15 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import compare, equal_rate, load, sweep_slope  # noqa: E402
+from paired import compare_per_image, load, sweep_slope  # noqa: E402
 
 for bpp, lr in ((0.25, "0.045"), (0.125, "0.06"), (0.25, "0.06"), (0.5, "0.06"), (0.125, "0.08"), (0.25, "0.08"), (0.5, "0.08")):
     base = load("fast_beta2_rates_384x256.txt", f"preset=fast,bpp={bpp},beta2=0.99")
     slope = sweep_slope("rd-kodak-384x256-1.13.0", bpp)
     new = load("fast_lr_384x256.txt", f"preset=fast,bpp={bpp},beta2=0.99,lr={lr}")
-    images = sorted(set(base) & set(new))
-    compare(f"fast, {bpp} bpp, lr {lr} against 0.03", {i: base[i] for i in images}, {i: new[i] for i in images}, slope)
-    print("  per image at equal rate: " + " ".join(
-        f"{i[:-4]} {x:+.2f}" for i, x in zip(images, equal_rate(base, new, slope, images))))
+    compare_per_image(f"fast, {bpp} bpp, lr {lr} against 0.03", base, new, slope)
+# 0.08 (1.15.0) against 0.06 on the same images
+for bpp in (0.125, 0.25, 0.5):
+    rows = {lr: load("fast_lr_384x256.txt", f"preset=fast,bpp={bpp},beta2=0.99,lr={lr}") for lr in ("0.06", "0.08")}
+    compare_per_image(f"fast, {bpp} bpp, lr 0.08 against 0.06", rows["0.06"], rows["0.08"],
+                      sweep_slope("rd-kodak-384x256-1.13.0", bpp))

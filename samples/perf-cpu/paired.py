@@ -119,9 +119,12 @@ def compare_to_sweep(name: str, config: str, folder: str, label: str) -> list[fl
     target, on their common images, at equal rate along the sweep's own slope; prints per image and returns the
     equal-rate differences. Single-thread CPU fits repeat exactly, so the sweep's files are the baseline's."""
     bpp = float(dict(kv.split("=") for kv in config.split(","))["bpp"])
-    new, base = load(name, config), sweep(folder, f"bpp={bpp:g}")
+    return compare_per_image(label, sweep(folder, f"bpp={bpp:g}"), load(name, config), sweep_slope(folder, bpp))
+
+
+def compare_per_image(label: str, base: dict[str, dict], new: dict[str, dict], slope: float) -> list[float]:
+    """``compare`` on the images both have, then each one's difference at equal rate (printed and returned)."""
     images = sorted(set(new) & set(base))
-    slope = sweep_slope(folder, bpp)
     compare(label, {i: base[i] for i in images}, {i: new[i] for i in images}, slope)
     diffs = equal_rate(base, new, slope, images)
     print("  per image at equal rate: " + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in zip(images, diffs)))
