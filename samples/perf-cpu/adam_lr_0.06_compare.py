@@ -2,7 +2,8 @@
 bpp) against 1.14.0's 0.045 at 384x256, the 12 Kodak images, 0.125 / 0.25 / 0.5 bpp. The new runs are in
 adam_lr_0.06_384x256.txt; the baseline is 0.045's lines of session 32 (adam_lr_beta1_384x256.txt: the same plans,
 and single-thread fits repeat exactly). Equal rate along the 1.13.0 RD sweep's own slope at each target. Then full
-size at 0.25 bpp, two images, lr 0.03 / 0.045 / 0.06 (adam_lr_fullsize_0.25.txt).
+size at 0.25 bpp, two images, lr 0.03 / 0.045 / 0.06 (adam_lr_fullsize_0.25.txt). Session 34: Adam beta1 0.8 at
+lr 0.06 (1.15.0's default otherwise), 0.25 bpp, the 12 images, against beta1 0.9 (the lr 0.06 lines of both files).
 Run from the repository root: python samples/perf-cpu/adam_lr_0.06_compare.py"""
 import statistics as st
 import sys
@@ -43,3 +44,6 @@ for low, high in (("0.03", "0.045"), ("0.045", "0.06"), ("0.03", "0.06")):
         f"{i[:-4]} {full[low][i]['psnr']:.2f} dB at {full[low][i]['bpp']:.4f} -> {full[high][i]['psnr']:.2f} at "
         f"{full[high][i]['bpp']:.4f} bpp ({x:+.3f} at equal rate)"
         for i, x in zip(images, equal_rate(full[low], full[high], slope, images))))
+# session 34: beta1 0.8 against 0.9, both at lr 0.06 (1.15.0's default), 0.25 bpp
+base = {**load(BASE, "bpp=0.25,lr=0.06"), **load(NEW, "bpp=0.25,lr=0.06")}
+compare_per_image("0.25 bpp, lr 0.06, beta1 0.8 against 0.9", base, load(NEW, "bpp=0.25,beta1=0.8"), sweep_slope(SWEEP, 0.25))

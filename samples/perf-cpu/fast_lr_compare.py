@@ -1,7 +1,7 @@
 """Session 33: the fast preset's main fit at peak lr 0.045, 0.06 and 0.08 against its 0.03 (1.14.0, with beta2 0.99) at
 384x256, 0.25 bpp (0.06 and 0.08 also at 0.125 and 0.5 bpp), the 12 Kodak images (fast_lr_384x256.txt against
 fast_beta2_rates_384x256.txt's beta2 0.99 lines: the same plans, and single-thread fits repeat exactly), at equal rate
-along the 1.13.0 RD sweep's own slope.
+along the 1.13.0 RD sweep's own slope. Session 34: lr 0.1 against 0.08 (1.15.0) at 0.25 bpp.
 Run from the repository root: python samples/perf-cpu/fast_lr_compare.py"""
 import sys
 from pathlib import Path
@@ -15,7 +15,7 @@ for bpp, lr in ((0.25, "0.045"), (0.125, "0.06"), (0.25, "0.06"), (0.5, "0.06"),
     new = load("fast_lr_384x256.txt", f"preset=fast,bpp={bpp},beta2=0.99,lr={lr}")
     compare_per_image(f"fast, {bpp} bpp, lr {lr} against 0.03", base, new, slope)
 # 0.08 (1.15.0) against 0.06 on the same images
-for bpp in (0.125, 0.25, 0.5):
-    rows = {lr: load("fast_lr_384x256.txt", f"preset=fast,bpp={bpp},beta2=0.99,lr={lr}") for lr in ("0.06", "0.08")}
-    compare_per_image(f"fast, {bpp} bpp, lr 0.08 against 0.06", rows["0.06"], rows["0.08"],
+for bpp, low, high in ((0.125, "0.06", "0.08"), (0.25, "0.06", "0.08"), (0.5, "0.06", "0.08"), (0.25, "0.08", "0.1")):
+    rows = {lr: load("fast_lr_384x256.txt", f"preset=fast,bpp={bpp},beta2=0.99,lr={lr}") for lr in (low, high)}
+    compare_per_image(f"fast, {bpp} bpp, lr {high} against {low}", rows[low], rows[high],
                       sweep_slope("rd-kodak-384x256-1.13.0", bpp))
