@@ -6,7 +6,11 @@ from PIL import Image
 
 from ddcodec import codec
 from ddcodec.ablation import main, parse_config, run, summarize
+from ddcodec.presets import WEIGHT_L1, FitSchedule
 from conftest import smooth_image
+
+# 1.15.0's best preset (plain 6,000 full-size steps at Adam's defaults, then a 1,200-step fine-tune) as an ablation config
+OLD_BEST = "preset=best,quarter=0,coarse=0,beta2=0.999,lr=0.03,prog=0,prog_low=0"
 
 
 def test_parse_config_overrides_only_named_keys():
@@ -46,7 +50,15 @@ def test_parse_config_overrides_only_named_keys():
     schedule, _ = parse_config("beta2=0.999")  # 1.12.0's main fit
     assert schedule.beta2 == 0.999 and codec.PRESETS["default"].beta2 == codec.PRESETS["fast"].beta2 == 0.99
     assert codec.PRESETS["default"].lr == schedule.lr == 0.06 and codec.PRESETS["fast"].lr == 0.08  # 1.15.0
-    assert codec.PRESETS["best"].lr == 0.03
+    # 1.16.0: best is the default's schedule made longer, the config session 34 measured
+    assert parse_config("iters=6000,qat=1200")[0] == codec.PRESETS["best"]
+    assert codec.PRESETS["best"].quarter_fraction == 0.25 and codec.PRESETS["best"].progressive_steps == 25
+    # and 1.15.0's plain best, as README's GPU checklist spells it: no rounding steps at any precision (where the
+    # old preset left the low-bits fields unset)
+    old_best, _ = parse_config(OLD_BEST)
+    assert all(old_best.progressive_for(bits)[0] == 0 for bits in (5, 6, 7, 8))
+    assert dataclasses.replace(old_best, low_bits_progressive_steps=None, low_bits_progressive_lr=None) == FitSchedule(
+        iters=6000, qat_iters=1200, weight_l1=WEIGHT_L1, fixed_scale=True, bf16=True)
     with pytest.raises(ValueError, match="unknown key 'speed'"):
         parse_config("speed=3")
 
