@@ -14,8 +14,8 @@ starts from GPTQ rounding, ddcodec/rounding.py), prog (steps per layer of progre
 time, the float layers above it fitted after each; 0 is off), prog_lr (their peak lr), prog_low and prog_low_lr (the
 same for plans at 6 bits and fewer, which take these instead: prog=0 alone leaves the default's 50 steps there, so
 turning progressive rounding off at every precision takes prog=0,prog_low=0). Unset keys keep
-the preset's values. Images are resized to ``--size`` first (CPU runs). One line per (image,
-config): bpp, float PSNR, decoded PSNR, seconds. The README's ablation figures come from this command with
+the preset's values. Images are resized to ``--size`` first (CPU runs), turned to each image's orientation
+(``oriented``). One line per (image, config): bpp, float PSNR, decoded PSNR, seconds. The README's ablation figures come from this command with
 ``OMP_NUM_THREADS=1`` (fits are deterministic per thread count).
 ``--summarize OUTPUT...`` reads saved outputs instead and prints each config's means.
 """
@@ -73,6 +73,15 @@ def kept_name(image: Path, spec: str) -> str:
     return f"{image.stem}_{'_'.join(re.sub(r'[^A-Za-z0-9.]+', '', item) for item in spec.split(','))}.ddc"
 
 
+def oriented(size: tuple[int, int], image_size: tuple[int, int]) -> tuple[int, int]:
+    """``--size`` turned to the image's orientation: a portrait image (taller than wide) given a landscape size, or the
+    other way round, is resized to the size's transpose. Before 1.16.0 (session 34) it was resized to ``size`` as
+    given, which squashed Kodak's portrait photos (kodim09, 17 and 19 of the 12) to 384x256, where the RD tool's
+    ``--scale 0.5`` gives 256x384: their saved lines are of those squashed images."""
+    (w, h), (iw, ih) = size, image_size
+    return (h, w) if (w - h) * (iw - ih) < 0 else (w, h)
+
+
 def run(images: list[Path], configs: list[str], size: tuple[int, int] | None, device: str,
         keep: Path | None = None) -> list[dict]:
     """Encode every image with every config and print one line each; with ``keep``, also write the files
@@ -81,7 +90,7 @@ def run(images: list[Path], configs: list[str], size: tuple[int, int] | None, de
     for path in images:
         image = Image.open(path).convert("RGB")
         if size:
-            image = image.resize(size, Image.LANCZOS)
+            image = image.resize(oriented(size, image.size), Image.LANCZOS)
         for spec in configs:
             schedule, kwargs = parse_config(spec)
             data, result = codec.encode(image, preset=schedule, device=device, **kwargs)
@@ -135,7 +144,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m ddcodec.ablation", description=__doc__.splitlines()[0])
     parser.add_argument("images", nargs="+", type=Path, help="images; with --summarize, saved outputs of this command")
     parser.add_argument("--config", action="append", help="e.g. k=28,bits=7,lr=0.03")
-    parser.add_argument("--size", default="192x128", help="WxH to resize to, or 'full'")
+    parser.add_argument("--size", default="192x128", help="WxH to resize to (HxW for images of the other orientation), "
+                        "or 'full'")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--keep", type=Path, help="folder to write the encoded files to")
     parser.add_argument("--summarize", action="store_true", help="print each config's means over the images "

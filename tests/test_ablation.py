@@ -127,3 +127,19 @@ def test_keep_writes_each_encode_as_a_file_that_decodes_to_the_reported_psnr(tmp
     decoded = np.asarray(ddcodec.decode(data, device="cpu"), dtype=np.float64) / 255
     assert psnr_from_mse(float(np.mean((decoded - pixels / 255) ** 2))) == pytest.approx(first["psnr"], abs=0.01)
     assert len(data) * 8 / (20 * 24) == pytest.approx(first["bpp"], abs=1e-4)
+
+
+def test_size_is_turned_to_each_images_orientation(tmp_path, capsys):
+    """--size 24x16 gives a portrait image 16x24, as the RD tool's --scale does, not a squashed 24x16 (before 1.16.0)."""
+    import ddcodec
+    from ddcodec.ablation import oriented
+
+    assert oriented((384, 256), (512, 768)) == (256, 384) and oriented((384, 256), (768, 512)) == (384, 256)
+    assert oriented((256, 384), (768, 512)) == (384, 256) and oriented((384, 256), (500, 500)) == (384, 256)
+    for name, (h, w) in (("tall.png", (36, 24)), ("wide.png", (24, 36))):
+        Image.fromarray(smooth_image(h, w)).save(tmp_path / name)
+    main([str(tmp_path / "tall.png"), str(tmp_path / "wide.png"), "--size", "24x16", "--config", "k=4,iters=3,qat=1",
+          "--keep", str(tmp_path / "kept"), "--device", "cpu"])
+    capsys.readouterr()
+    sizes = {p.name: ddcodec.decode(p.read_bytes(), device="cpu").size for p in (tmp_path / "kept").iterdir()}
+    assert sizes == {"tall_k4_iters3_qat1.ddc": (16, 24), "wide_k4_iters3_qat1.ddc": (24, 16)}
