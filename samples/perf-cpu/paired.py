@@ -3,10 +3,13 @@ check --bpp's size model against them (imported from their folder; not a script 
 ddcodec.ablation.read_results. Since session 23 also the set-up of the scripts that fit one image themselves
 (``planned_network``)."""
 import csv
+import json
 import math
+import os
 import re
 import statistics as st
 from pathlib import Path
+from typing import Callable
 
 from ddcodec import codec, format as fmt
 from ddcodec.ablation import read_results
@@ -19,11 +22,23 @@ DEPTH, CHANNELS = 6, 3  # every saved run used the default depth on RGB images
 HEADER_BYTES = len(fmt.MAGIC) + fmt.header_struct_size(2) + 4 * fmt.n_steps(DEPTH, CHANNELS) + 8
 
 
+# Kodak's portrait photos among the 12. Before session 34 `python -m ddcodec.ablation --size 384x256` (or 192x128)
+# squashed them to that landscape size, where the RD tool's --scale keeps them upright (256x384), so the saved
+# ablation lines of these three are of other images than the sweeps' files. With PAIRED_LANDSCAPE_ONLY=1 in the
+# environment, ``load`` and ``sweep`` leave them out: every script here then compares on the other nine.
+PORTRAIT = ("kodim09.png", "kodim17.png", "kodim19.png")
+LANDSCAPE_ONLY = bool(os.environ.get("PAIRED_LANDSCAPE_ONLY"))
+
+
+def _kept(image: str) -> bool:
+    return not (LANDSCAPE_ONLY and image in PORTRAIT)
+
+
 def load(name: str, config: str) -> dict[str, dict]:
     """image -> its row, for one config of one saved output in this folder (empty if the file is missing)."""
     path = FOLDER / name
     lines = path.read_text().splitlines() if path.exists() else []
-    return {r["image"]: r for r in read_results(lines) if r["config"] == config}
+    return {r["image"]: r for r in read_results(lines) if r["config"] == config and _kept(r["image"])}
 
 
 def sweep(folder: str, setting: str) -> dict[str, dict]:
@@ -31,7 +46,7 @@ def sweep(folder: str, setting: str) -> dict[str, dict]:
     ``samples/``."""
     rows = csv.DictReader((FOLDER.parent / folder / "per_image.csv").open())
     return {r["image"]: {"bpp": float(r["bpp"]), "psnr": float(r["psnr"]), "seconds": float(r["encode_s"])}
-            for r in rows if r["codec"] == "ddcodec" and r["setting"] == setting}
+            for r in rows if r["codec"] == "ddcodec" and r["setting"] == setting and _kept(r["image"])}
 
 
 def mean(rows: dict[str, dict], key: str, images) -> float:
@@ -129,6 +144,39 @@ def compare_per_image(label: str, base: dict[str, dict], new: dict[str, dict], s
     diffs = equal_rate(base, new, slope, images)
     print("  per image at equal rate: " + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in zip(images, diffs)))
     return diffs
+
+
+def compare_sweeps(old: str, new: str, slope_at: Callable[[float], float]) -> None:
+    """Two saved RD sweeps at 384x256 (folders in ``samples/``, named ``rd-kodak-384x256-VERSION``), paired by image at
+    each target (the same plans) at equal rate along ``slope_at(target)``, then BD-rate and BD-PSNR (pchip) over their
+    points, the newer against the older and both against JPEG and JPEG 2000 (the newer sweep's classical curves).
+    Session 34: what sweep_1.13.0_compare.py printed, for later sweeps too."""
+    from ddcodec.rd.bd import bd_psnr, bd_rate
+
+    names = old.rsplit("-", 1)[1], new.rsplit("-", 1)[1]
+    for target in SWEEP_RATES:
+        setting = f"bpp={target:g}"
+        before, after = sweep(old, setting), sweep(new, setting)
+        images = sorted(after)
+        compare(f"{setting}: {names[1]} against {names[0]}", before, after, slope_at(target))
+        diffs = equal_rate(before, after, slope_at(target), images)
+        print("  per image at equal rate: " + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in zip(images, diffs)))
+        print(f"  encode seconds {mean(before, 'seconds', images):.0f} -> {mean(after, 'seconds', images):.0f}; "
+              f"{names[1]}'s files {min(after[i]['bpp'] for i in images) / target - 1:+.1%} to "
+              f"{max(after[i]['bpp'] for i in images) / target - 1:+.1%} of the target")
+
+    def curve(folder: str, codec_name: str) -> dict:
+        return json.loads((FOLDER.parent / folder / f"{codec_name}.json").read_text())["results"]
+
+    a, b = curve(old, "ddcodec"), curve(new, "ddcodec")
+    points = a["bpp"], a["psnr-rgb"], b["bpp"], b["psnr-rgb"]
+    print(f"BD-rate {names[1]} against {names[0]} {bd_rate(*points, method='pchip'):+.1f}%, "
+          f"BD-PSNR {bd_psnr(*points, method='pchip'):+.2f} dB")
+    for anchor in ("jpeg", "jpeg2000"):
+        c = curve(new, anchor)
+        print(f"BD-rate against {anchor}: " + ", ".join(
+            f"{name} {bd_rate(c['bpp'], c['psnr-rgb'], d['bpp'], d['psnr-rgb'], method='pchip'):+.1f}%"
+            for name, d in zip(names, (a, b))))
 
 
 def model_error(row: dict, pixels: int, fixed_scale: bool = True, penalised: bool = False, depthwise: int = 0) -> float:
