@@ -4,12 +4,15 @@ at half size; its progressive rounding; then best's 1,200-step fine-tune), whole
 7 bits), kodim01, 05, 15 and 23, paired by image at equal rate along the 1.2.0 default's slope at k=32
 (paired.slopes). The new lines are in best_preset_1.15.0_384x256.txt; the best preset's are session 30's
 (best_preset_384x256.txt, 1.12.0: its code path is unchanged since, checked by a short best-preset fit giving the same
-file at 1.12.0 and 1.15.0). Run from the repository root: python samples/perf-cpu/best_preset_1.15.0_compare.py"""
+file at 1.12.0 and 1.15.0). Then 1.16.0's best preset at 0.25 bpp (width 18, 8 bits) on six images against 1.15.0's
+default there (session 33's lr 0.06 lines; both with the portrait kodim09 and 19 squashed to 384x256, as ablation did
+then), along the 1.13.0 sweep's slope.
+Run from the repository root: python samples/perf-cpu/best_preset_1.15.0_compare.py"""
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import compare_per_image, load, mean, slopes  # noqa: E402
+from paired import compare_per_image, load, mean, slopes, sweep_slope  # noqa: E402
 
 NEW = "best_preset_1.15.0_384x256.txt"
 best = load("best_preset_384x256.txt", "preset=best,k=32")
@@ -24,3 +27,11 @@ for label, base, new in (("1.15.0's default against its best preset (1.12.0's)",
         f"{mean(r, 'float_psnr', images):.2f} and {mean(r, 'float_psnr', images) - mean(r, 'psnr', images):.2f} dB"
         for r in (base, new)) + f"; encode seconds {mean(base, 'seconds', images):.0f} -> "
         f"{mean(new, 'seconds', images):.0f} (single thread, two processes)")
+default_025 = {**load("adam_lr_beta1_384x256.txt", "bpp=0.25,lr=0.06"),
+               **load("adam_lr_0.06_384x256.txt", "bpp=0.25,lr=0.06")}
+best_025 = load(NEW, "preset=best,bpp=0.25")
+compare_per_image("384x256, 0.25 bpp, 1.16.0's best preset against the default", default_025, best_025,
+                  sweep_slope("rd-kodak-384x256-1.13.0", 0.25))
+images = sorted(best_025)
+print(f"  encode seconds {mean(default_025, 'seconds', images):.0f} -> {mean(best_025, 'seconds', images):.0f} "
+      "(single thread, two processes)")
