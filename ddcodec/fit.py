@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from .model import BatchedDeepDecoder, DeepDecoder, coarse_size, tf32_matmuls, unit_rows
 from .presets import DEFAULT_BITS, FitSchedule
-from .quant import fake_quant
+from .quant import fake_quant, noise_quant
 from .rounding import hessian_round, networks, round_layer_by_layer
 
 Progress = Callable[[int, int, float], None]  # (iterations done, total, current PSNR dB)
@@ -174,7 +174,7 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
                done: int, total: int, sample_rows: Optional[Callable[[], torch.Tensor]] = None,
                coarse_steps: int = 0, jitter: float = 0.0, weight_l1: float = 0.0, bf16: bool = False,
                quarter_steps: int = 0, beta2: float = 0.999,
-               beta1: float = 0.9) -> torch.Tensor:
+               beta1: float = 0.9, noise_steps: int = 0, noise_bits: int = DEFAULT_BITS) -> torch.Tensor:
     """Adam for ``iters`` steps; leaves each network at its best iterate seen and returns their MSEs (B,).
 
     With ``sample_rows`` each step sees a row subset: its loss says little about the whole
@@ -186,7 +186,9 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
     as the reference does, and the final check uses the clean one. With ``weight_l1`` the loss
     minimised adds that times ``weight_magnitude``; best iterates are still judged by the MSE. With ``bf16``
     (callers pass it on a CPU only) each step whose layers are large enough (``_bf16_pays``) runs its forward
-    under bfloat16 autocast; the weights, Adam and the final check stay float32.
+    under bfloat16 autocast; the weights, Adam and the final check stay float32. The last ``noise_steps`` (full-size)
+    steps fit through ``noise_quant`` at ``noise_bits``; from the first of them on no best iterate is kept, the last
+    one is.
     """
     batched = isinstance(model, BatchedDeepDecoder)
     on_gpu = target.device.type == "cuda"
@@ -199,6 +201,12 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
     best_loss = torch.full((target.shape[0],), math.inf, dtype=torch.float64, device=target.device)
     best = {n: p.detach().clone() for n, p in model.weights.items()}
     fine_from = quarter_steps + coarse_steps  # the first step at full size
+    noise_from = max(fine_from, iters - noise_steps) if noise_steps else iters
+    if noise_steps:
+        noise_gen = torch.Generator(device=target.device).manual_seed(1)  # files stay deterministic
+
+        def noisy(name: str, w: torch.Tensor) -> torch.Tensor:
+            return noise_quant(name, w, noise_bits, noise_gen)
 
     def level(step: int) -> int:
         """Upsamplings skipped at ``step``."""
@@ -218,13 +226,16 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
             noise = torch.randn(clean_z.shape, generator=noise_gen).to(clean_z.device) * std
             model.z.copy_(clean_z + noise)
         lv = level(step)
+        if step == noise_from:
+            best_loss.fill_(math.inf)  # the noisy steps' last iterate is kept
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_at[lv]):
             if lv:
                 losses = per_image_mse(model, targets[lv], transform, coarse=lv)
             else:
-                losses = per_image_mse(model, target, transform, None if sample_rows is None else sample_rows())
+                losses = per_image_mse(model, target, noisy if step >= noise_from else transform,
+                                       None if sample_rows is None else sample_rows())
         values = losses.detach().double()
-        if sample_rows is None and not lv:
+        if sample_rows is None and not lv and step < noise_from:
             improved = values < best_loss
             best_loss.copy_(torch.where(improved, values, best_loss))
             _copy_where(best, dict(model.weights), improved, batched)
@@ -237,12 +248,13 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
 
     def report(step: int, values: torch.Tensor) -> None:
         if progress is not None and (not on_gpu or (step + 1) % PROGRESS_EVERY_ON_GPU == 0 or step + 1 == iters):
-            shown = values if sample_rows is not None or level(step) else best_loss
+            shown = values if sample_rows is not None or level(step) or step >= noise_from else best_loss
             progress(done + step + 1, total, psnr_from_mse(float(shown.mean())))
 
     step, values = 0, None
-    for end in sorted({b for b in (quarter_steps, fine_from) if 0 < b < iters} | {iters}):  # runs of identical steps
-        graph, capture = None, graphs and end - step >= MIN_GRAPH_STEPS
+    for end in sorted({b for b in (quarter_steps, fine_from, noise_from) if 0 < b < iters} | {iters}):  # runs of
+        # identical steps; the noisy ones draw from their own generator and run eagerly
+        graph, capture = None, graphs and end - step >= MIN_GRAPH_STEPS and step < noise_from
         side = torch.cuda.Stream() if capture else None
         if capture:
             side.wait_stream(torch.cuda.current_stream())
@@ -374,7 +386,8 @@ def _main_fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, sch
                           round(schedule.iters * schedule.coarse_fraction), schedule.input_jitter, schedule.weight_l1,
                           bf16=_bf16_wanted(schedule.bf16, target),
                           quarter_steps=round(schedule.iters * schedule.quarter_fraction), beta2=schedule.beta2,
-                          beta1=schedule.beta1)
+                          beta1=schedule.beta1, noise_steps=round(schedule.iters * schedule.quant_noise),
+                          noise_bits=bits)
 
 
 def _fine_tune(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,

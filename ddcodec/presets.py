@@ -101,6 +101,11 @@ class FitSchedule:
     low_bits_progressive_steps: Optional[int] = None
     low_bits_progressive_lr: Optional[float] = None
 
+    # main fit only: this fraction of its last steps (full-size ones) fits through ``quant.noise_quant``, each weight
+    # plus uniform noise of one rounding step at the plan's precision, so the fit ends where rounding costs little; no
+    # best iterate is kept over those steps (their loss is noisy), the last one is. 0 is off
+    quant_noise: float = 0.0
+
     def __post_init__(self) -> None:
         if not 0 < self.row_fraction <= 1:
             raise ValueError(f"row_fraction must be in (0, 1], got {self.row_fraction!r}")
@@ -113,6 +118,8 @@ class FitSchedule:
             raise ValueError(f"beta1 must be in [0, 1), got {self.beta1!r}")
         if not 0 <= self.beta2 < 1:
             raise ValueError(f"beta2 must be in [0, 1), got {self.beta2!r}")
+        if not 0 <= self.quant_noise < 1:
+            raise ValueError(f"quant_noise must be in [0, 1), got {self.quant_noise!r}")
         if not self.input_jitter >= 0:
             raise ValueError(f"input_jitter must be >= 0, got {self.input_jitter!r}")
         if not self.weight_l1 >= 0:

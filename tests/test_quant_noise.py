@@ -1,0 +1,54 @@
+"""Fitting through quantisation noise (FitSchedule.quant_noise, quant.noise_quant): the noise's size, its gradient,
+and a main fit that ends on its noisy steps' last iterate."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ddcodec.codec import FitSchedule, _to_tensor
+from ddcodec.fit import _main_fit, per_image_mse
+from ddcodec.model import DeepDecoder, unit_rows
+from ddcodec.quant import _steps_of, noise_quant, qmax
+
+from conftest import smooth_image
+
+
+@pytest.mark.parametrize("bits", [6, 8])
+def test_noise_is_within_half_a_rounding_step_and_passes_the_gradient_through(bits):
+    gen = torch.Generator().manual_seed(0)
+    conv = torch.randn(12, 12, generator=gen, requires_grad=True)
+    out = torch.randn(3, 12, generator=gen, requires_grad=True)
+    noisy_conv = noise_quant("conv0", conv, bits, gen)
+    noisy_out = noise_quant("out", out, bits, gen)
+    conv_error = (noisy_conv - unit_rows(conv)).detach()
+    out_error = (noisy_out - out).detach()
+    assert conv_error.abs().max() <= 0.5 / qmax(bits) + 1e-7
+    assert (out_error.abs() <= 0.5 * _steps_of("out", out, bits) + 1e-7).all()
+    # spread over the whole step, not a constant offset or nothing
+    assert conv_error.abs().max() > 0.4 / qmax(bits) and conv_error.std() > 0.2 / qmax(bits)
+    (noisy_conv.sum() + noisy_out.sum()).backward()
+    plain = conv.detach().clone().requires_grad_()
+    unit_rows(plain).sum().backward()
+    torch.testing.assert_close(conv.grad, plain.grad)
+    torch.testing.assert_close(out.grad, torch.ones_like(out))
+
+
+def test_a_fit_with_noise_is_deterministic_and_returns_its_last_clean_loss():
+    target = _to_tensor(smooth_image(40, 48, 3, seed=3), torch.device("cpu"))
+
+    def fitted(noise: float) -> tuple[DeepDecoder, float]:
+        net = DeepDecoder(40, 48, 3, 10, 5, seed=0, depthwise=0b11111)
+        mse = _main_fit(net, target, FitSchedule(iters=120, qat_iters=0, quant_noise=noise), bits=6)
+        return net, float(mse[0])
+
+    (a, mse_a), (b, _), (plain, _) = fitted(0.25), fitted(0.25), fitted(0.0)
+    for name, w in a.weights.items():
+        torch.testing.assert_close(w, b.weights[name], rtol=0, atol=0)
+    assert any(not torch.equal(w, plain.weights[name]) for name, w in a.weights.items())
+    with torch.no_grad():
+        assert mse_a == pytest.approx(float(per_image_mse(a, target, None)[0]), rel=1e-6)
+
+
+def test_the_fraction_is_checked():
+    with pytest.raises(ValueError, match="quant_noise"):
+        FitSchedule(iters=10, qat_iters=1, quant_noise=1.0)
