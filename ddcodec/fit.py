@@ -174,7 +174,8 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
                done: int, total: int, sample_rows: Optional[Callable[[], torch.Tensor]] = None,
                coarse_steps: int = 0, jitter: float = 0.0, weight_l1: float = 0.0, bf16: bool = False,
                quarter_steps: int = 0, beta2: float = 0.999,
-               beta1: float = 0.9, noise_steps: int = 0, noise_bits: int = DEFAULT_BITS) -> torch.Tensor:
+               beta1: float = 0.9, noise_steps: int = 0, noise_bits: int = DEFAULT_BITS,
+               noise_scale: float = 1.0) -> torch.Tensor:
     """Adam for ``iters`` steps; leaves each network at its best iterate seen and returns their MSEs (B,).
 
     With ``sample_rows`` each step sees a row subset: its loss says little about the whole
@@ -187,7 +188,7 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
     minimised adds that times ``weight_magnitude``; best iterates are still judged by the MSE. With ``bf16``
     (callers pass it on a CPU only) each step whose layers are large enough (``_bf16_pays``) runs its forward
     under bfloat16 autocast; the weights, Adam and the final check stay float32. The last ``noise_steps`` (full-size)
-    steps fit through ``noise_quant`` at ``noise_bits``; from the first of them on no best iterate is kept, the last
+    steps fit through ``noise_quant`` at ``noise_bits`` (``noise_scale`` steps wide); from the first of them on no best iterate is kept, the last
     one is.
     """
     batched = isinstance(model, BatchedDeepDecoder)
@@ -206,7 +207,7 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
         noise_gen = torch.Generator(device=target.device).manual_seed(1)  # files stay deterministic
 
         def noisy(name: str, w: torch.Tensor) -> torch.Tensor:
-            return noise_quant(name, w, noise_bits, noise_gen)
+            return noise_quant(name, w, noise_bits, noise_gen, noise_scale)
 
     def level(step: int) -> int:
         """Upsamplings skipped at ``step``."""
@@ -387,7 +388,7 @@ def _main_fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, sch
                           bf16=_bf16_wanted(schedule.bf16, target),
                           quarter_steps=round(schedule.iters * schedule.quarter_fraction), beta2=schedule.beta2,
                           beta1=schedule.beta1, noise_steps=round(schedule.iters * schedule.quant_noise),
-                          noise_bits=bits)
+                          noise_bits=bits, noise_scale=schedule.quant_noise_scale)
 
 
 def _fine_tune(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,

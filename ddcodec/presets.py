@@ -105,6 +105,8 @@ class FitSchedule:
     # plus uniform noise of one rounding step at the plan's precision, so the fit ends where rounding costs little; no
     # best iterate is kept over those steps (their loss is noisy), the last one is. 0 is off
     quant_noise: float = 0.0
+    # the noise's width in rounding steps (1: rounding's own error spread)
+    quant_noise_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if not 0 < self.row_fraction <= 1:
@@ -120,6 +122,8 @@ class FitSchedule:
             raise ValueError(f"beta2 must be in [0, 1), got {self.beta2!r}")
         if not 0 <= self.quant_noise < 1:
             raise ValueError(f"quant_noise must be in [0, 1), got {self.quant_noise!r}")
+        if not self.quant_noise_scale > 0:
+            raise ValueError(f"quant_noise_scale must be > 0, got {self.quant_noise_scale!r}")
         if not self.input_jitter >= 0:
             raise ValueError(f"input_jitter must be >= 0, got {self.input_jitter!r}")
         if not self.weight_l1 >= 0:

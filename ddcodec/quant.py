@@ -50,14 +50,14 @@ def fake_quant(name: str, w: torch.Tensor, bits: int) -> torch.Tensor:
     return w + (torch.clamp(torch.round(w / step), -m, m) * step - w).detach()
 
 
-def noise_quant(name: str, w: torch.Tensor, bits: int, generator: torch.Generator) -> torch.Tensor:
-    """``w`` plus uniform noise of one rounding step (of ``fake_quant``'s steps at ``bits``), a differentiable stand-in
+def noise_quant(name: str, w: torch.Tensor, bits: int, generator: torch.Generator, scale: float = 1.0) -> torch.Tensor:
+    """``w`` plus uniform noise of ``scale`` rounding steps (of ``fake_quant``'s steps at ``bits``), a differentiable stand-in
     for rounding: fitted through it, weights settle where rounding costs little (additive-noise training, as learnt
     image codecs do). Hidden convs and kernels take the noise in unit-row form."""
     base = unit_rows(w) if _is_rownorm(name) else w
     step = 1.0 / qmax(bits) if _is_rownorm(name) else _steps_of(name, w, bits)
     noise = torch.rand(base.shape, generator=generator, device=base.device, dtype=base.dtype) - 0.5
-    return base + noise * step
+    return base + noise * (step * scale)
 
 
 def quantize(weights: dict[str, torch.Tensor], bits: int, net_width: int, depth: int,

@@ -49,6 +49,15 @@ def test_a_fit_with_noise_is_deterministic_and_returns_its_last_clean_loss():
         assert mse_a == pytest.approx(float(per_image_mse(a, target, None)[0]), rel=1e-6)
 
 
-def test_the_fraction_is_checked():
-    with pytest.raises(ValueError, match="quant_noise"):
+def test_the_scale_sets_the_noise_width():
+    w = torch.randn(8, 8, generator=torch.Generator().manual_seed(1))
+    full = noise_quant("conv1", w, 7, torch.Generator().manual_seed(2)) - unit_rows(w)
+    half = noise_quant("conv1", w, 7, torch.Generator().manual_seed(2), scale=0.5) - unit_rows(w)
+    torch.testing.assert_close(half, full * 0.5)
+
+
+def test_the_fraction_and_scale_are_checked():
+    with pytest.raises(ValueError, match="quant_noise must"):
         FitSchedule(iters=10, qat_iters=1, quant_noise=1.0)
+    with pytest.raises(ValueError, match="quant_noise_scale"):
+        FitSchedule(iters=10, qat_iters=1, quant_noise=0.1, quant_noise_scale=0)
