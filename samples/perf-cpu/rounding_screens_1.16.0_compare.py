@@ -1,0 +1,48 @@
+"""Session 36: screens of the default preset's precision and rounding stage at 384x256 on Kodak's nine landscape
+images, and for the adopted qnoise=0.08 the three portrait ones too (the 1.15.0 sweep's files are the baseline: 1.16.0's default is 1.15.0's, and single-thread fits repeat
+exactly), each read at equal rate along the sweep's own slope at its target; then the last 4% against the last 8% on
+the images both have; last, the adopted config's 12-image means at the three targets (the sweep's plans: 1.17.0's default
+encodes) as a curve, BD-rate against the 1.15.0 sweep's ddcodec, JPEG and JPEG 2000 curves. Lines in
+rounding_screens_384x256.txt; PAIRED_LANDSCAPE_ONLY=1 leaves the portrait images out.
+Run from the repository root: python samples/perf-cpu/rounding_screens_1.16.0_compare.py"""
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from paired import (FOLDER, LANDSCAPE_ONLY, SWEEP_RATES, compare_per_image, compare_to_sweep, load, mean,  # noqa: E402
+                    sweep_slope)
+
+NAME, SWEEP = "rounding_screens_384x256.txt", "rd-kodak-384x256-1.15.0"
+CONFIGS = (("bpp=0.5,bits=8", "0.5 bpp at 8 bits (narrower) against rate control's 7"),
+           ("bpp=0.5,prog=50,prog_lr=0.0003", "0.5 bpp (7 bits): progressive rounding 50 steps per layer at 3e-4"),
+           ("bpp=0.125,prog_low=100", "0.125 bpp (6 bits): progressive rounding 100 steps per layer at 3e-4"),
+           ("bpp=0.5,qnoise=0.25", "0.5 bpp (7 bits): the main fit's last 25% through rounding noise"),
+           ("bpp=0.5,qnoise=0.08", "0.5 bpp (7 bits): the main fit's last 8% through rounding noise"),
+           ("bpp=0.125,qnoise=0.25", "0.125 bpp (6 bits): the main fit's last 25% through rounding noise"),
+           ("bpp=0.125,qnoise=0.08", "0.125 bpp (6 bits): the main fit's last 8% through rounding noise"),
+           ("bpp=0.25,qnoise=0.08", "0.25 bpp (8 bits): the main fit's last 8% through rounding noise"),
+           ("bpp=0.5,qnoise=0.04", "0.5 bpp (7 bits): the main fit's last 4% through rounding noise"))
+for config, label in CONFIGS:
+    rows = load(NAME, config)
+    if not rows:
+        continue
+    compare_to_sweep(NAME, config, SWEEP, f"{label} [{config}]")
+    images = sorted(rows)
+    print(f"  rounding cost (float minus decoded) {mean(rows, 'float_psnr', images) - mean(rows, 'psnr', images):.2f} dB;"
+          f" encode seconds {mean(rows, 'seconds', images):.0f} (single thread, two processes)")
+compare_per_image("0.5 bpp, the last 4% against the last 8% through rounding noise", load(NAME, "bpp=0.5,qnoise=0.08"),
+                  load(NAME, "bpp=0.5,qnoise=0.04"), sweep_slope(SWEEP, 0.5))
+
+if not LANDSCAPE_ONLY:
+    from ddcodec.rd.bd import bd_psnr, bd_rate
+
+    rows = [load(NAME, f"bpp={t:g},qnoise=0.08") for t in SWEEP_RATES]
+    new_bpp = [mean(r, "bpp", sorted(r)) for r in rows]
+    new_psnr = [mean(r, "psnr", sorted(r)) for r in rows]
+    print("1.17.0's default, 12-image means: " + ", ".join(f"{p:.2f} dB at {b:.4f} bpp" for b, p in zip(new_bpp, new_psnr)))
+    for codec_name in ("ddcodec", "jpeg", "jpeg2000"):
+        c = json.loads((FOLDER.parent / SWEEP / f"{codec_name}.json").read_text())["results"]
+        print(f"  BD-rate against the 1.15.0 sweep's {codec_name}: "
+              f"{bd_rate(c['bpp'], c['psnr-rgb'], new_bpp, new_psnr, method='pchip'):+.1f}% (BD-PSNR "
+              f"{bd_psnr(c['bpp'], c['psnr-rgb'], new_bpp, new_psnr, method='pchip'):+.2f} dB)")
