@@ -1,7 +1,7 @@
 """Session 36: screens of the default preset's precision and rounding stage at 384x256 on Kodak's nine landscape
 images, and for the adopted qnoise=0.08 the three portrait ones too (the 1.15.0 sweep's files are the baseline: 1.16.0's default is 1.15.0's, and single-thread fits repeat
 exactly), each read at equal rate along the sweep's own slope at its target; then the last 4% against the last 8% on
-the images both have; last, the adopted config's 12-image means at the three targets (the sweep's plans: 1.17.0's default
+the images both have; the fast preset with the noise against 1.15.0's fast preset; last, the adopted config's 12-image means at the three targets (the sweep's plans: 1.17.0's default
 encodes) as a curve, BD-rate against the 1.15.0 sweep's ddcodec, JPEG and JPEG 2000 curves. Lines in
 rounding_screens_384x256.txt; PAIRED_LANDSCAPE_ONLY=1 leaves the portrait images out.
 Run from the repository root: python samples/perf-cpu/rounding_screens_1.16.0_compare.py"""
@@ -33,6 +33,14 @@ for config, label in CONFIGS:
           f" encode seconds {mean(rows, 'seconds', images):.0f} (single thread, two processes)")
 compare_per_image("0.5 bpp, the last 4% against the last 8% through rounding noise", load(NAME, "bpp=0.5,qnoise=0.08"),
                   load(NAME, "bpp=0.5,qnoise=0.04"), sweep_slope(SWEEP, 0.5))
+for target in (0.125, 0.5):
+    fast = load(NAME, f"preset=fast,bpp={target:g},qnoise=0.08")
+    base = load("fast_lr_384x256.txt", f"preset=fast,bpp={target:g},beta2=0.99,lr=0.08")
+    compare_per_image(f"{target:g} bpp, the fast preset with the last 8% through rounding noise", base, fast,
+                      sweep_slope(SWEEP, target))
+    images = sorted(fast)
+    print("  rounding cost (float minus decoded) " + " -> ".join(
+        f"{mean(r, 'float_psnr', images) - mean(r, 'psnr', images):.2f}" for r in (base, fast)) + " dB")
 
 if not LANDSCAPE_ONLY:
     from ddcodec.rd.bd import bd_psnr, bd_rate
