@@ -1,7 +1,8 @@
 """Session 36: screens of the default preset's precision and rounding stage at 384x256 on Kodak's nine landscape
 images, and for the adopted qnoise=0.08 the three portrait ones too (the 1.15.0 sweep's files are the baseline: 1.16.0's default is 1.15.0's, and single-thread fits repeat
 exactly), each read at equal rate along the sweep's own slope at its target; then the last 4% against the last 8% on
-the images both have; the fast preset with the noise against 1.15.0's fast preset; last, the adopted config's 12-image means at the three targets (the sweep's plans: 1.17.0's default
+the images both have; the fast preset with the noise against 1.15.0's fast preset; -k 32 on four images against 1.15.0's
+default there (along the 1.2.0 default's slope, as the -k 32 screens were read); last, the adopted config's 12-image means at the three targets (the sweep's plans: 1.17.0's default
 encodes) as a curve, BD-rate against the 1.15.0 sweep's ddcodec, JPEG and JPEG 2000 curves. Lines in
 rounding_screens_384x256.txt; PAIRED_LANDSCAPE_ONLY=1 leaves the portrait images out.
 Run from the repository root: python samples/perf-cpu/rounding_screens_1.16.0_compare.py"""
@@ -11,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from paired import (FOLDER, LANDSCAPE_ONLY, SWEEP_RATES, compare_per_image, compare_to_sweep, load, mean,  # noqa: E402
-                    sweep_slope)
+                    slopes, sweep_slope)
 
 NAME, SWEEP = "rounding_screens_384x256.txt", "rd-kodak-384x256-1.15.0"
 CONFIGS = (("bpp=0.5,bits=8", "0.5 bpp at 8 bits (narrower) against rate control's 7"),
@@ -41,6 +42,9 @@ for target in (0.125, 0.5):
     images = sorted(fast)
     print("  rounding cost (float minus decoded) " + " -> ".join(
         f"{mean(r, 'float_psnr', images) - mean(r, 'psnr', images):.2f}" for r in (base, fast)) + " dB")
+k32 = load(NAME, "k=32,qnoise=0.08")
+compare_per_image("-k 32, the last 8% through rounding noise", load("best_preset_1.15.0_384x256.txt", "k=32"), k32,
+                  slopes()[32])
 
 if not LANDSCAPE_ONLY:
     from ddcodec.rd.bd import bd_psnr, bd_rate
