@@ -188,8 +188,8 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
     minimised adds that times ``weight_magnitude``; best iterates are still judged by the MSE. With ``bf16``
     (callers pass it on a CPU only) each step whose layers are large enough (``_bf16_pays``) runs its forward
     under bfloat16 autocast; the weights, Adam and the final check stay float32. The last ``noise_steps`` (full-size)
-    steps fit through ``noise_quant`` at ``noise_bits`` (``noise_scale`` steps wide); from the first of them on no best iterate is kept, the last
-    one is.
+    steps fit through ``noise_quant`` at ``noise_bits`` (``noise_scale`` steps wide, from a generator of their own); from
+    the first of them on no best iterate is kept, the last one is.
     """
     batched = isinstance(model, BatchedDeepDecoder)
     on_gpu = target.device.type == "cuda"
@@ -204,10 +204,10 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
     fine_from = quarter_steps + coarse_steps  # the first step at full size
     noise_from = max(fine_from, iters - noise_steps) if noise_steps else iters
     if noise_steps:
-        noise_gen = torch.Generator(device=target.device).manual_seed(1)  # files stay deterministic
+        rounding_gen = torch.Generator(device=target.device).manual_seed(1)  # files stay deterministic
 
         def noisy(name: str, w: torch.Tensor) -> torch.Tensor:
-            return noise_quant(name, w, noise_bits, noise_gen, noise_scale)
+            return noise_quant(name, w, noise_bits, rounding_gen, noise_scale)
 
     def level(step: int) -> int:
         """Upsamplings skipped at ``step``."""

@@ -61,3 +61,25 @@ def test_the_fraction_and_scale_are_checked():
         FitSchedule(iters=10, qat_iters=1, quant_noise=1.0)
     with pytest.raises(ValueError, match="quant_noise_scale"):
         FitSchedule(iters=10, qat_iters=1, quant_noise=0.1, quant_noise_scale=0)
+
+
+
+def test_rounding_noise_and_input_jitter_draw_from_generators_of_their_own(monkeypatch):
+    """With both on, the input jitter's draws must not move the rounding noise's: its generator's state at every noisy
+    draw is the same with and without jitter."""
+    import ddcodec.fit as fit_module
+
+    target = _to_tensor(smooth_image(24, 32, 3, seed=4), torch.device("cpu"))
+    states: dict[float, list[torch.Tensor]] = {}
+    for jitter in (0.0, 0.01):
+        seen = states.setdefault(jitter, [])
+
+        def recording(name, w, bits, generator, scale=1.0, seen=seen):
+            seen.append(generator.get_state())
+            return noise_quant(name, w, bits, generator, scale)
+
+        monkeypatch.setattr(fit_module, "noise_quant", recording)
+        net = DeepDecoder(24, 32, 3, 8, 4, seed=0)
+        _main_fit(net, target, FitSchedule(iters=40, qat_iters=0, quant_noise=0.5, input_jitter=jitter), bits=6)
+    assert len(states[0.0]) == len(states[0.01]) == 20 * len(net.weights)
+    assert all(torch.equal(a, b) for a, b in zip(states[0.0], states[0.01]))
