@@ -1,7 +1,7 @@
 """Session 36: screens of the default preset's precision and rounding stage at 384x256 on Kodak's nine landscape
 images, and for the adopted qnoise=0.08 the three portrait ones too (the 1.15.0 sweep's files are the baseline: 1.16.0's default is 1.15.0's, and single-thread fits repeat
 exactly), each read at equal rate along the sweep's own slope at its target; then the last 4% against the last 8% on
-the images both have; the fast preset with the noise against 1.15.0's fast preset; -k 32 on four images against 1.15.0's
+the images both have; the fast preset with the noise against 1.15.0's fast preset; then the stronger rounding stage on top of the noise; -k 32 on four images against 1.15.0's
 default there (along the 1.2.0 default's slope, as the -k 32 screens were read); last, the adopted config's 12-image means at the three targets (the sweep's plans: 1.17.0's default
 encodes) as a curve, BD-rate against the 1.15.0 sweep's ddcodec, JPEG and JPEG 2000 curves. Lines in
 rounding_screens_384x256.txt; PAIRED_LANDSCAPE_ONLY=1 leaves the portrait images out.
@@ -42,6 +42,9 @@ for target in (0.125, 0.5):
     images = sorted(fast)
     print("  rounding cost (float minus decoded) " + " -> ".join(
         f"{mean(r, 'float_psnr', images) - mean(r, 'psnr', images):.2f}" for r in (base, fast)) + " dB")
+compare_per_image("0.5 bpp, with the noise: progressive rounding 50 steps per layer at 3e-4 against 1.17.0's 25 at 1e-4",
+                  load(NAME, "bpp=0.5,qnoise=0.08"), load(NAME, "bpp=0.5,qnoise=0.08,prog=50,prog_lr=0.0003"),
+                  sweep_slope(SWEEP, 0.5))
 k32 = load(NAME, "k=32,qnoise=0.08")
 compare_per_image("-k 32, the last 8% through rounding noise", load("best_preset_1.15.0_384x256.txt", "k=32"), k32,
                   slopes()[32])
