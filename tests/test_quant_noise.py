@@ -49,6 +49,29 @@ def test_a_fit_with_noise_is_deterministic_and_returns_its_last_clean_loss():
         assert mse_a == pytest.approx(float(per_image_mse(a, target, None)[0]), rel=1e-6)
 
 
+def test_the_noisy_steps_last_iterate_is_kept_even_where_an_earlier_one_was_better(monkeypatch):
+    """Noise 30 steps wide wrecks the fit's last steps, yet the fit must end on them, not restore the best clean
+    iterate from before them (the final restore's mask is all false)."""
+    import ddcodec.fit as fit_module
+
+    masks = []
+
+    def recording(dst, src, mask, batched):
+        masks.append(mask.clone())
+        return copy_where(dst, src, mask, batched)
+
+    copy_where = fit_module._copy_where
+    monkeypatch.setattr(fit_module, "_copy_where", recording)
+    target = _to_tensor(smooth_image(24, 32, 3, seed=5), torch.device("cpu"))
+    net = DeepDecoder(24, 32, 3, 8, 4, seed=0)
+    clean = _main_fit(net, target, FitSchedule(iters=60, qat_iters=0, lr=0.05), bits=6)
+    net = DeepDecoder(24, 32, 3, 8, 4, seed=0)
+    noisy = _main_fit(net, target, FitSchedule(iters=60, qat_iters=0, lr=0.05, quant_noise=0.5, quant_noise_scale=30),
+                      bits=6)
+    assert float(noisy[0]) > float(clean[0])  # the noisy steps left it worse than the best clean iterate
+    assert not masks[-1].any()
+
+
 def test_the_scale_sets_the_noise_width():
     w = torch.randn(8, 8, generator=torch.Generator().manual_seed(1))
     full = noise_quant("conv1", w, 7, torch.Generator().manual_seed(2)) - unit_rows(w)
@@ -61,7 +84,6 @@ def test_the_fraction_and_scale_are_checked():
         FitSchedule(iters=10, qat_iters=1, quant_noise=1.0)
     with pytest.raises(ValueError, match="quant_noise_scale"):
         FitSchedule(iters=10, qat_iters=1, quant_noise=0.1, quant_noise_scale=0)
-
 
 
 def test_rounding_noise_and_input_jitter_draw_from_generators_of_their_own(monkeypatch):

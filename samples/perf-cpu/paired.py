@@ -146,6 +146,11 @@ def compare_per_image(label: str, base: dict[str, dict], new: dict[str, dict], s
     return diffs
 
 
+def curve(folder: str, codec_name: str) -> dict:
+    """One codec's mean RD curve (``bpp``, ``psnr-rgb``, ...) of a saved RD sweep in ``samples/``."""
+    return json.loads((FOLDER.parent / folder / f"{codec_name}.json").read_text())["results"]
+
+
 def compare_sweeps(old: str, new: str, slope_at: Callable[[float], float]) -> None:
     """Two saved RD sweeps at 384x256 (folders in ``samples/``, named ``rd-kodak-384x256-VERSION``), paired by image at
     each target (the same plans) at equal rate along ``slope_at(target)``, then BD-rate and BD-PSNR (pchip) over their
@@ -164,9 +169,6 @@ def compare_sweeps(old: str, new: str, slope_at: Callable[[float], float]) -> No
         print(f"  encode seconds {mean(before, 'seconds', images):.0f} -> {mean(after, 'seconds', images):.0f}; "
               f"{names[1]}'s files {min(after[i]['bpp'] for i in images) / target - 1:+.1%} to "
               f"{max(after[i]['bpp'] for i in images) / target - 1:+.1%} of the target")
-
-    def curve(folder: str, codec_name: str) -> dict:
-        return json.loads((FOLDER.parent / folder / f"{codec_name}.json").read_text())["results"]
 
     a, b = curve(old, "ddcodec"), curve(new, "ddcodec")
     points = a["bpp"], a["psnr-rgb"], b["bpp"], b["psnr-rgb"]
