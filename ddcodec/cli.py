@@ -227,7 +227,7 @@ def _summary(output: Path, result: EncodeResult) -> str:
 @click.option("--device", default="auto", show_default=True, help="auto (GPU when present), cpu or cuda.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fixed network input (stored in the file).")
 @click.option("--iters", type=int, help="Fitting iterations, overriding the preset (fine-tuning adds 20%; the default preset's "
-              "progressive rounding scales its 25 steps per layer, 50 at 6 bits and fewer, with them).")
+              "progressive rounding scales its 50 steps per layer with them).")
 @click.option("--tries", type=click.IntRange(min=1), default=1, show_default=True,
               help="Fit with seeds SEED, SEED+1, ... and keep the best file (N times the encode time).")
 @click.option("--bits", type=int, help=f"Bits per weight, 2 to 16  [default: {presets.DEFAULT_BITS}].")

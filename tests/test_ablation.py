@@ -50,8 +50,14 @@ def test_parse_config_overrides_only_named_keys():
     schedule, _ = parse_config("beta2=0.999")  # 1.12.0's main fit
     assert schedule.beta2 == 0.999 and codec.PRESETS["default"].beta2 == codec.PRESETS["fast"].beta2 == 0.99
     assert codec.PRESETS["default"].lr == schedule.lr == 0.06 and codec.PRESETS["fast"].lr == 0.08  # 1.15.0
-    # 1.16.0: best is the default's schedule made longer, the config session 34 measured (without 1.17.0's noise)
-    assert parse_config("iters=6000,qat=1200,qnoise=0")[0] == codec.PRESETS["best"]
+    # 1.16.0: best is the default's schedule made longer, the config session 34 measured (without 1.17.0's noise and
+    # 1.18.0's rounding stage at 7 and 8 bits)
+    assert parse_config("iters=6000,qat=1200,qnoise=0,prog=25,prog_lr=0.0001")[0] == codec.PRESETS["best"]
+    # 1.18.0: the default rounds at every precision with 50 steps per layer at 3e-4, as session 37 measured
+    assert parse_config("prog=50,prog_lr=0.0003")[0] == codec.PRESETS["default"]
+    assert all(codec.PRESETS["default"].progressive_for(bits) == (50, 3e-4) for bits in (5, 6, 7, 8))
+    best = codec.PRESETS["best"]
+    assert best.progressive_for(7) == best.progressive_for(8) == (25, 1e-4) and best.progressive_for(6) == (50, 3e-4)
     # 1.17.0: the default's main fit ends with 8% of its steps through rounding noise, as session 36 measured
     assert codec.PRESETS["default"].quant_noise == 0.08 and codec.PRESETS["fast"].quant_noise == 0
     assert codec.PRESETS["best"].quarter_fraction == 0.25 and codec.PRESETS["best"].progressive_steps == 25

@@ -44,9 +44,9 @@ def test_result_record_matches_file(rgb_encoded):
     assert header.net_width == result.width and header.bits == ddcodec.codec.DEFAULT_BITS == 7
     assert header.seed == 7
     assert header.target_ratio == 8.0 and header.ratio >= 8.0
-    # --iters scales the default preset's progressive rounding (25 steps per layer at 2,200: 3 at 300, 6 layers)
-    # and adds a fine-tune of a fifth
-    assert result.iterations == TEST_ITERS + 6 * 3 + TEST_ITERS // 5
+    # --iters scales the default preset's progressive rounding (50 steps per layer at 2,200 since 1.18.0: 7 at 300, 6
+    # layers) and adds a fine-tune of a fifth
+    assert result.iterations == TEST_ITERS + 6 * 7 + TEST_ITERS // 5
 
 
 def test_net_width_is_largest_within_budget():
@@ -105,9 +105,12 @@ def test_low_bit_plans_round_progressively_with_their_own_steps(rgb_odd):
                              preset=dataclasses.replace(schedule, low_bits_progressive_steps=None,
                                                         low_bits_progressive_lr=None))
     assert low != base
-    # --iters scales them as it scales the base steps (the default's 50 per layer at 2,200: 7 at 300)
+    # --iters scales them as it scales the base steps (the default's 50 per layer at 2,200 at every precision since
+    # 1.18.0: 7 at 300; the best preset's 50 and 25 at 6,000: 10 and 5 at 1,200)
     scaled = ddcodec.codec._schedule("default", 300)
-    assert scaled.progressive_for(6)[0] == 7 and scaled.progressive_for(7)[0] == 3
+    assert scaled.progressive_for(6)[0] == scaled.progressive_for(7)[0] == 7
+    scaled = ddcodec.codec._schedule("best", 1200)
+    assert scaled.progressive_for(6)[0] == 10 and scaled.progressive_for(7)[0] == 5
     with pytest.raises(ValueError, match="low_bits_progressive_steps must be >= 0"):
         ddcodec.codec.FitSchedule(iters=1, qat_iters=0, low_bits_progressive_steps=-1)
 
