@@ -54,6 +54,11 @@ def mean(rows: dict[str, dict], key: str, images) -> float:
     return st.mean(rows[i][key] for i in images)
 
 
+def rounding_cost(rows: dict[str, dict], images) -> float:
+    """What rounding cost over ``images``: the mean float PSNR minus the mean decoded PSNR."""
+    return mean(rows, "float_psnr", images) - mean(rows, "psnr", images)
+
+
 def local_slope(lower: dict[str, dict], upper: dict[str, dict], images) -> float:
     """dB per doubling of rate between two rate points' means over ``images``: what equal-rate figures and
     readings at a fixed bpp move along."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from paired import (LANDSCAPE_ONLY, PORTRAIT, SWEEP_RATES, compare_per_image, compare_to_sweep, curve, load,  # noqa: E402
-                    mean, slopes, sweep, sweep_slope)
+                    mean, rounding_cost, slopes, sweep, sweep_slope)
 
 NAME, SWEEP = "rounding_screens_384x256.txt", "rd-kodak-384x256-1.15.0"
 CONFIGS = (("bpp=0.5,bits=8", "0.5 bpp at 8 bits (narrower) against rate control's 7"),
@@ -28,10 +28,6 @@ CONFIGS = (("bpp=0.5,bits=8", "0.5 bpp at 8 bits (narrower) against rate control
            ("bpp=0.125,qnoise=0.08", "0.125 bpp (6 bits): the main fit's last 8% through rounding noise"),
            ("bpp=0.25,qnoise=0.08", "0.25 bpp (8 bits): the main fit's last 8% through rounding noise"),
            ("bpp=0.5,qnoise=0.04", "0.5 bpp (7 bits): the main fit's last 4% through rounding noise"))
-
-
-def rounding_cost(rows: dict[str, dict], images) -> float:
-    return mean(rows, "float_psnr", images) - mean(rows, "psnr", images)
 
 
 def before_and_after(base: dict[str, dict], new: dict[str, dict]) -> None:

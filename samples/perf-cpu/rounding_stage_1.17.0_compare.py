@@ -11,15 +11,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import compare_per_image, equal_rate, load, mean, sweep_slope  # noqa: E402
+from paired import compare_per_image, equal_rate, load, mean, rounding_cost, sweep_slope  # noqa: E402
 
 SWEEP = "rd-kodak-384x256-1.15.0"
 STAGE = "prog=50,prog_lr=0.0003"
 OLD_STAGE = "prog=25,prog_lr=0.0001"  # 1.17.0's at 7 and 8 bits
-
-
-def rounding_cost(rows: dict[str, dict], images) -> float:
-    return mean(rows, "float_psnr", images) - mean(rows, "psnr", images)
 
 
 for name, size in (("rounding_stage_7bit_384x256.txt", "384x256"), ("rounding_stage_7bit_768x512.txt", "768x512")):
