@@ -6,7 +6,8 @@ explicitly, as prog=25,prog_lr=0.0001). Lines in rounding_stage_7bit_384x256.txt
 the repository root: python samples/perf-cpu/rounding_stage_1.17.0_compare.py
 
 At equal rate along the 1.15.0 sweep's own slope at 384x256 (the rounding stage leaves the main fit alone, so the float
-PSNR of both is the same and the difference is the rounding's alone); rounding cost is float minus decoded PSNR."""
+PSNR of both is the same and the difference is the rounding's alone); rounding cost is float minus decoded PSNR.
+Last, 100 rounding steps per layer at 6 bits against 1.18.0's 50 (rounding_stage_6bit_384x256.txt, 0.125 bpp)."""
 import sys
 from pathlib import Path
 
@@ -40,3 +41,9 @@ for name, size in (("rounding_stage_7bit_384x256.txt", "384x256"), ("rounding_st
         print(f"  float PSNR moved {max(abs(new[i]['float_psnr'] - base[i]['float_psnr']) for i in images):.2f} dB at "
               f"most; rounding cost {rounding_cost(base, images):.3f} -> {rounding_cost(new, images):.3f} dB; encode "
               f"seconds {mean(base, 'seconds', images):.0f} -> {mean(new, 'seconds', images):.0f}")
+
+base, new = (load("rounding_stage_6bit_384x256.txt", f"bpp=0.125,prog_low={n}") for n in (50, 100))
+compare_per_image("384x256, 0.125 bpp (6 bits), prog_low=100 against 1.18.0's 50", base, new, sweep_slope(SWEEP, 0.125))
+images = sorted(new)
+print(f"  rounding cost {rounding_cost(base, images):.3f} -> {rounding_cost(new, images):.3f} dB; encode seconds "
+      f"{mean(base, 'seconds', images):.0f} -> {mean(new, 'seconds', images):.0f}")
