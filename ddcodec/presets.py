@@ -205,7 +205,8 @@ PRESETS: dict[str, FitSchedule] = {
     # rate at 0.5 bpp (7 bits; SE 0.005, 12 of 12 better) and -0.003 at 0.25 (8 bits; SE 0.005); at full size (7 bits
     # at every target) +0.015 / +0.075 / +0.179 at 0.125 / 0.25 / 0.5 bpp on one image each (kodim03, which lost 0.19
     # to 3e-4 before the noise, at the last two), for up to a tenth more CPU time there (README, "Rounding at 7 and 8
-    # bits after the noise")
+    # bits after the noise"). The low-bits fields repeat the base ones on purpose: an ablation's prog= keeps moving 7
+    # and 8 bits only, as in every saved screen, and the best preset overrides the base ones alone
     "default": FitSchedule(iters=2200, qat_iters=0, quarter_fraction=0.25, coarse_fraction=0.25, weight_l1=WEIGHT_L1,
                            fixed_scale=True, beta2=0.99, lr=0.06, quant_noise=0.08, bf16=True,
                            progressive_steps=50, progressive_lr=3e-4, low_bits_progressive_steps=50,

@@ -27,17 +27,17 @@ for name, size in (("rounding_stage_7bit_384x256.txt", "384x256"), ("rounding_st
         images = sorted(set(base) & set(new))
         if not images:
             continue
-        bits = sorted({new[i]["bits"] for i in images})
+        bits, slope = sorted({new[i]["bits"] for i in images}), sweep_slope(SWEEP, target)
         if len(images) < 2:  # one full-size image: no standard error
             i = images[0]
             print(f"{size}, {target:g} bpp ({bits[0]} bits), {STAGE} against 1.17.0's 25 at 1e-4, {i[:-4]}: "
                   f"{base[i]['psnr']:.2f} dB at {base[i]['bpp']:.4f} bpp -> {new[i]['psnr']:.2f} at {new[i]['bpp']:.4f}, "
-                  f"at equal rate {equal_rate(base, new, sweep_slope(SWEEP, target), images)[0]:+.3f} dB (along the "
-                  "384x256 sweep's slope); rounding cost "
-                  f"{rounding_cost(base, images):.3f} -> {rounding_cost(new, images):.3f} dB")
+                  f"at equal rate {equal_rate(base, new, slope, images)[0]:+.3f} dB (along the 384x256 sweep's slope); "
+                  f"rounding cost {rounding_cost(base, images):.3f} -> {rounding_cost(new, images):.3f} dB; encode "
+                  f"seconds {base[i]['seconds']:.0f} -> {new[i]['seconds']:.0f} (not run in pairs)")
             continue
         compare_per_image(f"{size}, {target:g} bpp ({'/'.join(map(str, bits))} bits), {STAGE} against 1.17.0's 25 at "
-                          f"1e-4", base, new, sweep_slope(SWEEP, target))
+                          f"1e-4", base, new, slope)
         print(f"  float PSNR moved {max(abs(new[i]['float_psnr'] - base[i]['float_psnr']) for i in images):.2f} dB at "
               f"most; rounding cost {rounding_cost(base, images):.3f} -> {rounding_cost(new, images):.3f} dB; encode "
               f"seconds {mean(base, 'seconds', images):.0f} -> {mean(new, 'seconds', images):.0f}")
