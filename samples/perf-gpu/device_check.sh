@@ -5,7 +5,8 @@
 #   1. the GPU tests (CUDA-graph fit, CPU/GPU decode agreement on files with kernels: never run since 1.4.0)
 #   2. the full-size RD sweep of the current version at 0.5 bpp (issue 4 requires JPEG's 29.06 dB there; session 38
 #      estimated 29.4 +- 1.0 from seven CPU encodes), then 0.25 and 0.125 bpp; every finished encode stays in its cache
-#   3. the bench at 768x512, -k 32 (issue 5): step rates, whole encodes of each preset, 8 images batched, decode ms
+#   3. the bench at 768x512, -k 32 (issue 5): step rates, 8 images batched, decode ms; then one whole encode of kodim01
+#      at -k 32 per preset (default, fast, best)
 # Prepare once per checkout, here (the device has no zstandard, and ../shared does not travel):
 #   echo /.whl/ >> .git/info/exclude; echo /.kodak/ >> .git/info/exclude; echo /.gpu/ >> .git/info/exclude
 #   mkdir -p .kodak && cp ../shared/data/kodak/*.png .kodak/
@@ -19,7 +20,7 @@
 #       --reference ../shared/anchors/kodak_published.json
 # (the cache keys ddcodec's points on the version, preset and image, not the device, so only the classical codecs
 # are measured here; a rate left unfinished would be encoded here, on the CPU, for hours).
-# A dry run on a CPU, small: DEVICE=cpu SCALE=0.125 RD_OPTIONS='--ddc-iters 30' SKIP=bench bash samples/perf-gpu/device_check.sh
+# A dry run on a CPU, small: DEVICE=cpu SCALE=0.125 RD_OPTIONS='--ddc-iters 30' SKIP='bench presets' bash samples/perf-gpu/device_check.sh
 set -u
 OUT=${OUT:-/tmp/device_check_out}
 DEVICE=${DEVICE:-cuda}
@@ -28,8 +29,9 @@ SCALE=${SCALE:-}
 SKIP=${SKIP:-}
 RD_OPTIONS=${RD_OPTIONS:-}  # more options for ddcodec rd (a dry run's --ddc-iters)
 LIMIT_TESTS=${LIMIT_TESTS:-75}
-LIMIT_SWEEP=${LIMIT_SWEEP:-330}
-LIMIT_BENCH=${LIMIT_BENCH:-150}
+LIMIT_SWEEP=${LIMIT_SWEEP:-300}
+LIMIT_BENCH=${LIMIT_BENCH:-60}
+LIMIT_PRESETS=${LIMIT_PRESETS:-120}
 PYTHON=${PYTHON:-python3}
 mkdir -p "$OUT" .gpu/rd
 export PYTHONUNBUFFERED=1
@@ -92,6 +94,13 @@ for text, config in configs.items():
 EOF
 cat "$OUT/sweep_summary.txt"
 
-step bench "$LIMIT_BENCH" "$PYTHON" -m ddcodec.bench --device "$DEVICE" --size 768x512 -k 32 --encodes --batch 8 \
-    --json "$OUT/bench.json"
+step bench "$LIMIT_BENCH" "$PYTHON" -m ddcodec.bench --device "$DEVICE" --size 768x512 -k 32 --batch 8 --json "$OUT/bench.json"
+# whole encodes of each preset, one JSON line each as it finishes (the bench's --encodes prints nothing until all are done)
+presets() {
+    for preset in default fast best; do
+        "$PYTHON" -m ddcodec encode "$KODAK/kodim01.png" -k 32 --preset "$preset" --device "$DEVICE" --json -q -f \
+            -o "/tmp/device_check_$preset.ddc"
+    done
+}
+step presets "$LIMIT_PRESETS" bash -c "$(declare -f presets); PYTHON='$PYTHON' KODAK='$KODAK' DEVICE='$DEVICE' presets"
 echo "== done in $(( $(date +%s) - started )) s"
