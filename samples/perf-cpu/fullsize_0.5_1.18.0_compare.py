@@ -6,18 +6,15 @@ default preset), `OMP_NUM_THREADS=1 python -m ddcodec.ablation KODAK/kodimNN.png
 time, in fullsize_0.5_1.18.0.txt; kodim03's is session 37's (rounding_stage_7bit_768x512.txt, its stage pinned as
 1.18.0 has it). The same images' 1.7.0 encodes (bf16_fullsize_0.5.txt), where there are any, show the way between.
 Run from the repository root: python samples/perf-cpu/fullsize_0.5_1.18.0_compare.py"""
-import math
 import statistics as st
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import equal_rate, load, local_slope, mean, se, sweep  # noqa: E402
+from paired import equal_rate, fullsize_1_1_0, load, mean, se  # noqa: E402
 
-old = sweep("rd-kodak-768x512", "bpp=0.5")
+old, slope, at_05 = fullsize_1_1_0(0.5)
 every = sorted(old)
-slope = local_slope(sweep("rd-kodak-768x512", "bpp=0.25"), old, every)
-at_05 = mean(old, "psnr", every) + slope * math.log2(0.5 / mean(old, "bpp", every))
 print(f"768x512, 0.5 bpp. Version 1.1.0 (H100 sweep, no kernels, width 69): {mean(old, 'bpp', every):.4f} bpp, "
       f"{mean(old, 'psnr', every):.2f} dB over the 12 images ({at_05:.2f} read at 0.5 bpp); its slope from 0.25 bpp "
       f"{slope:.2f} dB per doubling")

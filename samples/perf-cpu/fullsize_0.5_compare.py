@@ -10,19 +10,15 @@ Since session 24 (retry), also 1.7.0 (main fit in bfloat16) on kodim01 and kodim
 1.1.0 and against the float32 encodes before it (kodim01: 1.5.0; kodim13: 1.6.0, the same settings but bfloat16).
 
 Run from the repository root: python samples/perf-cpu/fullsize_0.5_compare.py"""
-import math
 import statistics as st
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import equal_rate, load, local_slope, mean, se, split_runs, sweep  # noqa: E402
+from paired import equal_rate, fullsize_1_1_0, load, mean, se, split_runs  # noqa: E402
 
-old = sweep("rd-kodak-768x512", "bpp=0.5")
+old, slope, at_05 = fullsize_1_1_0(0.5)
 every = sorted(old)
-# 1.1.0's local slope between its 0.25 and 0.5 bpp points (dB per doubling of rate), for equal-rate figures
-slope = local_slope(sweep("rd-kodak-768x512", "bpp=0.25"), old, every)
-at_05 = mean(old, "psnr", every) + slope * math.log2(0.5 / mean(old, "bpp", every))
 print(f"768x512, 0.5 bpp. Version 1.1.0 (H100 sweep, no kernels): {mean(old, 'bpp', every):.4f} bpp, "
       f"{mean(old, 'psnr', every):.2f} dB over the 12 images ({at_05:.2f} read at 0.5 bpp); its slope from 0.25 bpp "
       f"{slope:.2f} dB per doubling")

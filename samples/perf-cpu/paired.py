@@ -151,6 +151,17 @@ def compare_per_image(label: str, base: dict[str, dict], new: dict[str, dict], s
     return diffs
 
 
+def fullsize_1_1_0(target: float) -> tuple[dict[str, dict], float, float]:
+    """Version 1.1.0's H100 sweep at full size (``samples/rd-kodak-768x512``) at 0.25 or 0.5 bpp: its rows there, its
+    local slope between those two targets (dB per doubling of rate, for equal-rate figures) and its 12-image mean read
+    at the target along that slope: what the full-size CPU encodes of later versions are paired with."""
+    low, high = sweep("rd-kodak-768x512", "bpp=0.25"), sweep("rd-kodak-768x512", "bpp=0.5")
+    rows = {0.25: low, 0.5: high}[target]
+    every = sorted(rows)
+    slope = local_slope(low, high, every)
+    return rows, slope, mean(rows, "psnr", every) + slope * math.log2(target / mean(rows, "bpp", every))
+
+
 def curve(folder: str, codec_name: str) -> dict:
     """One codec's mean RD curve (``bpp``, ``psnr-rgb``, ...) of a saved RD sweep in ``samples/``."""
     return json.loads((FOLDER.parent / folder / f"{codec_name}.json").read_text())["results"]
