@@ -4,7 +4,7 @@
 # worth, each under its own time limit, so whatever finishes comes back:
 #   1. the GPU tests (CUDA-graph fit, CPU/GPU decode agreement on files with kernels: never run since 1.4.0)
 #   2. the full-size RD sweep of the current version at 0.5 bpp (issue 4 requires JPEG's 29.06 dB there; session 38
-#      estimated 29.4 +- 1.0 from seven CPU encodes), then 0.25 and 0.125 bpp; every finished encode stays in its cache
+#      estimated 29.6 +- 0.7 from eleven CPU encodes), then 0.25 and 0.125 bpp; every finished encode stays in its cache
 #   3. the bench at 768x512, -k 32 (issue 5): step rates, 8 images batched, decode ms; then one whole encode of kodim01
 #      at -k 32 per preset (default, fast, best)
 # Prepare once per checkout, here (the device has no zstandard, and ../shared does not travel):
