@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import equal_rate, fullsize_1_1_0, load, mean, se  # noqa: E402
+from paired import equal_rate, fullsize_1_1_0, load, mean, rounding_cost, se  # noqa: E402
 
 old, slope, at_05 = fullsize_1_1_0(0.5)
 every = sorted(old)
@@ -28,7 +28,7 @@ print(f"1.18.0 (width {'/'.join(sorted({str(new[i]['width']) for i in images}))}
       f"{mean(new, 'psnr', images):.2f} dB (1.1.0 on them {mean(old, 'psnr', images):.2f}); at equal rate "
       f"{st.mean(equal):+.3f} dB (SE {se(equal):.3f}; {sum(x > 0 for x in equal)} better); per image "
       + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in zip(images, equal)))
-print(f"  rounding cost (float minus decoded) {mean(new, 'float_psnr', images) - mean(new, 'psnr', images):+.3f} dB; "
+print(f"  rounding cost (float minus decoded) {rounding_cost(new, images):+.3f} dB; "
       f"encode seconds {min(new[i]['seconds'] for i in images):.0f} to {max(new[i]['seconds'] for i in images):.0f} "
       f"(single thread, two at a time)")
 estimate, margin = at_05 + st.mean(equal), 2 * se(equal)
