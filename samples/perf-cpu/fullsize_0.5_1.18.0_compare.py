@@ -3,7 +3,7 @@ against version 1.1.0's H100 sweep (samples/rd-kodak-768x512: no kernels, width 
 along 1.1.0's local slope from 0.25 bpp, and what that puts the 12-image mean at beside JPEG's 29.06 dB (issue 4's
 requirement at 0.5 bpp). 1.18.0's files are single-thread CPU encodes (bfloat16 main fit, as a CPU with AMX runs the
 default preset), `OMP_NUM_THREADS=1 python -m ddcodec.ablation KODAK/kodimNN.png --size full --config bpp=0.5`, two at a
-time, in fullsize_0.5_1.18.0.txt; kodim03's is session 37's (rounding_stage_7bit_768x512.txt, its stage pinned as
+time, in fullsize_0.5_1.18.0.txt (kodim21's, the twelfth, from session 39); kodim03's is session 37's (rounding_stage_7bit_768x512.txt, its stage pinned as
 1.18.0 has it). The same images' 1.7.0 encodes (bf16_fullsize_0.5.txt), where there are any, show the way between.
 Run from the repository root: python samples/perf-cpu/fullsize_0.5_1.18.0_compare.py"""
 import statistics as st
@@ -32,8 +32,13 @@ print(f"  rounding cost (float minus decoded) {rounding_cost(new, images):+.3f} 
       f"encode seconds {min(new[i]['seconds'] for i in images):.0f} to {max(new[i]['seconds'] for i in images):.0f} "
       f"(single thread, two at a time)")
 estimate, margin = at_05 + st.mean(equal), 2 * se(equal)
-print(f"1.1.0's 12-image mean read at 0.5 bpp plus that difference: {estimate:.2f} dB (+- {margin:.2f}, two standard "
-      f"errors of the {len(images)} images' differences), against JPEG's 29.06: an estimate, not a 12-image measurement")
+if len(images) == len(every):  # session 39 encoded the twelfth image, kodim21
+    print(f"1.1.0's 12-image mean read at 0.5 bpp plus that difference: {estimate:.2f} dB, against JPEG's 29.06 "
+          f"(1.18.0's own mean read at 0.5 bpp: fullsize_1.18.0_compare.py)")
+else:
+    print(f"1.1.0's 12-image mean read at 0.5 bpp plus that difference: {estimate:.2f} dB (+- {margin:.2f}, two "
+          f"standard errors of the {len(images)} images' differences), against JPEG's 29.06: an estimate, not a "
+          f"12-image measurement")
 mid = load("bf16_fullsize_0.5.txt", "bpp=0.5")
 for i in sorted(set(mid) & set(new)):
     print(f"  {i[:-4]}: 1.1.0 {old[i]['psnr']:.2f} dB at {old[i]['bpp']:.4f} bpp, 1.7.0 {mid[i]['psnr']:.2f} at "
