@@ -1,0 +1,134 @@
+"""Session 39: version 1.18.0's default at full size (768x512) on all 12 Kodak images at 0.125, 0.25 and 0.5 bpp, on
+the CPU (no GPU lent): its mean RD curve beside the classical codecs' and COIN's, the BD-rate against each classical
+codec over that curve, and each rate paired image by image with the earlier full-size files.
+
+Where the points come from (single-thread encodes, two at a time, on an Intel Xeon VM with AVX-512 and AMX, so the main
+fits ran in bfloat16 as the default preset does on such a CPU):
+- 0.125 and 0.25 bpp: the RD tool, `ddcodec rd KODAK --codecs ddcodec,jpeg,jpeg2000,webp,avif --ddc-bpp 0.125,0.25
+  --device cpu --jobs 2 --out ...` (in parts whose caches were joined: 0.25 bpp with --jobs 2, 0.125 bpp as two halves of the images, the
+  classical codecs alone), in
+  samples/rd-kodak-768x512-1.18.0-cpu/ (its bd_table.md has the classical codecs' curves, measured in the same run);
+- 0.5 bpp: session 38's `python -m ddcodec.ablation KODAK/kodimNN.png --size full --config bpp=0.5` lines
+  (fullsize_0.5_1.18.0.txt; kodim03's in rounding_stage_7bit_768x512.txt, the same settings pinned), the same encoder
+  and rate control as the RD tool's `--ddc-bpp 0.5` (no MS-SSIM, so the RD tool's files hold only the two lower rates).
+Run from the repository root: python samples/perf-cpu/fullsize_1.18.0_compare.py"""
+import json
+import math
+import statistics as st
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from paired import FOLDER, equal_rate, fullsize_1_1_0, load, mean, se, sweep  # noqa: E402
+
+from ddcodec.rd.bd import bd_psnr, bd_rate  # noqa: E402
+from ddcodec.rd.reference import load_reference  # noqa: E402
+
+SWEPT = "rd-kodak-768x512-1.18.0-cpu"
+TARGETS = (0.125, 0.25, 0.5)
+CLASSICAL = ("jpeg", "jpeg2000", "webp", "avif")
+
+rows = {0.125: sweep(SWEPT, "bpp=0.125"), 0.25: sweep(SWEPT, "bpp=0.25"),
+        0.5: {**load("rounding_stage_7bit_768x512.txt", "bpp=0.5,qnoise=0.08,prog=50,prog_lr=0.0003"),
+              **load("fullsize_0.5_1.18.0.txt", "bpp=0.5")}}
+curve_bpp = [mean(rows[t], "bpp", sorted(rows[t])) for t in TARGETS]
+curve_psnr = [mean(rows[t], "psnr", sorted(rows[t])) for t in TARGETS]
+
+
+def read_at(bpp: list[float], psnr: list[float], target: float) -> float:
+    """A mean curve's PSNR at ``target``, linear in log(bpp) between its points (as the RD tool reads its tables),
+    and along the end segment just past an end point (1.18.0's files are up to 3% off their targets)."""
+    x, y, t = np.log(bpp), np.asarray(psnr), math.log(target)
+    i = int(np.clip(np.searchsorted(x, t) - 1, 0, len(x) - 2))
+    return float(y[i] + (y[i + 1] - y[i]) * (t - x[i]) / (x[i + 1] - x[i]))
+
+
+def own_slope(target: float) -> float:
+    """1.18.0's dB per doubling of rate at a target: its mean curve's slope there (both sides' mean in the middle)."""
+    at = TARGETS.index(target)
+    sides = [(curve_psnr[b] - curve_psnr[a]) / math.log2(curve_bpp[b] / curve_bpp[a])
+             for a, b in ((at - 1, at), (at, at + 1)) if 0 <= a and b < len(TARGETS)]
+    return sum(sides) / len(sides)
+
+
+print("Version 1.18.0's default, 768x512, the 12 Kodak images, CPU encodes (single thread, two at a time):")
+for target in TARGETS:
+    r, images = rows[target], sorted(rows[target])
+    off = [r[i]["bpp"] / target - 1 for i in images]
+    print(f"  {target:g} bpp: {len(images)} images, {mean(r, 'bpp', images):.4f} bpp (files {min(off):+.1%} to "
+          f"{max(off):+.1%} of the target), {mean(r, 'psnr', images):.2f} dB, read at {target:g} bpp "
+          f"{read_at(curve_bpp, curve_psnr, target):.2f} dB; encode {min(r[i]['seconds'] for i in images):.0f} to "
+          f"{max(r[i]['seconds'] for i in images):.0f} s (mean {mean(r, 'seconds', images):.0f})")
+
+print("Against earlier full-size files of the same images, at equal rate along 1.18.0's own slope there:")
+earlier = {0.125: [("1.1.0 (H100 sweep)", sweep("rd-kodak-768x512", "bpp=0.125")),
+                   ("1.3.1 (CPU)", {**load("fullsize_plans_1.3.0.txt", "k=158,bits=7"),  # its plan, as in
+                                    **load("fullsize_0.125_1.3.1.txt", "bpp=0.125")}),  # fullsize_0.125_compare.py
+                   ("1.4.0 (CPU, 4 images)", load("fullsize_0.125_1.4.0.txt", "bpp=0.125"))],
+           0.25: [("1.1.0 (H100 sweep)", fullsize_1_1_0(0.25)[0]),
+                  ("1.4.0 (CPU)", load("fullsize_0.25_1.4.0.txt", "bpp=0.25"))],
+           0.5: [("1.1.0 (H100 sweep)", fullsize_1_1_0(0.5)[0])]}
+for target in TARGETS:
+    for label, base in earlier[target]:
+        images = sorted(set(base) & set(rows[target]))
+        if len(images) < 2:
+            continue
+        diffs = equal_rate(base, rows[target], own_slope(target), images)
+        print(f"  {target:g} bpp, against {label}: {len(images)} images, {mean(base, 'psnr', images):.2f} dB at "
+              f"{mean(base, 'bpp', images):.4f} bpp -> {mean(rows[target], 'psnr', images):.2f} at "
+              f"{mean(rows[target], 'bpp', images):.4f}; at equal rate {st.mean(diffs):+.2f} dB (SE "
+              f"{se(diffs):.2f}; {sum(d > 0 for d in diffs)} of {len(images)} better)")
+
+
+def curve(codec_name: str) -> dict:
+    return json.loads((FOLDER.parent / SWEPT / f"{codec_name}.json").read_text())["results"]
+
+
+published = {c.name: c for c in load_reference(Path("../shared/anchors/kodak_published.json"))}
+
+
+def table_row(label: str, bpp: list[float], psnr: list[float]) -> str:
+    """One codec's mean PSNR read at each target, - where its curve does not reach it (the ends allowed 3% over)."""
+    order = np.argsort(bpp)
+    bpp, psnr = list(np.asarray(bpp)[order]), list(np.asarray(psnr)[order])
+    return f"  {label:<28}" + "".join(f"{read_at(bpp, psnr, t):9.2f}" if bpp[0] / 1.03 <= t <= bpp[-1] * 1.03
+                                      else f"{'-':>9}" for t in TARGETS)
+
+
+print("Mean PSNR-RGB (dB) read at each target (classical codecs: the same run's curves, linear in log(bpp)):")
+print(f"  {'codec':<28}" + "".join(f"{t:>9g}" for t in TARGETS))
+print(table_row("ddcodec 1.18.0", curve_bpp, curve_psnr))
+for name in CLASSICAL:
+    print(table_row(name, curve(name)["bpp"], curve(name)["psnr-rgb"]))
+coin = published["coin"]
+print(table_row("COIN, published (24 images)", coin.bpp, coin.psnr))
+print("BD against each classical codec over 1.18.0's three mean points (pchip; the common PSNR / bpp range):")
+for name in CLASSICAL:
+    c = curve(name)
+    args = c["bpp"], c["psnr-rgb"], curve_bpp, curve_psnr
+    lo, hi = max(min(curve_psnr), min(c["psnr-rgb"])), min(max(curve_psnr), max(c["psnr-rgb"]))
+    print(f"  {name:<10} BD-rate {bd_rate(*args, method='pchip'):+.1f}% (PSNR {lo:.2f} to {hi:.2f} dB), "
+          f"BD-PSNR {bd_psnr(*args, method='pchip'):+.2f} dB")
+
+if "--plot" in sys.argv:
+    # The RD tool's plot of the three-point curve (its own rd.png holds the two rates it measured), with 1.1.0's H100
+    # sweep beside it and the published curves: python samples/perf-cpu/fullsize_1.18.0_compare.py --plot
+    from ddcodec.rd.plot import plot_rd
+    from ddcodec.rd.report import Curve
+
+    def as_curve(name: str, label: str, bpp: list[float], psnr: list[float], classical: bool = False) -> Curve:
+        return Curve(name=name, label=label, description=label, classical=classical, settings=[""] * len(bpp),
+                     bpp=list(bpp), psnr=list(psnr), msssim=None, encoding_time=[], decoding_time=[])
+
+    old = json.loads((FOLDER.parent / "rd-kodak-768x512" / "ddcodec.json").read_text())["results"]
+    curves = [as_curve("ddcodec", "ddcodec 1.18.0 (CPU)", curve_bpp, curve_psnr),
+              as_curve("ddcodec-1.1.0", "ddcodec 1.1.0 (H100 sweep)", old["bpp"], old["psnr-rgb"])]
+    labels = {"jpeg": "JPEG", "jpeg2000": "JPEG 2000", "webp": "WebP", "avif": "AVIF"}
+    for n in CLASSICAL:  # up to 1 bpp, twice ddcodec's range, so the plot's scale shows the targets' region
+        kept = [(b, p) for b, p in zip(curve(n)["bpp"], curve(n)["psnr-rgb"]) if b <= 1.0]
+        curves.append(as_curve(n, labels[n], [b for b, _ in kept], [p for _, p in kept], classical=True))
+    out = FOLDER.parent / SWEPT / "three_rates"
+    out.mkdir(exist_ok=True)
+    print("wrote", *plot_rd(curves, out, "Kodak 768x512, 12 images", [published["coin"]]))
