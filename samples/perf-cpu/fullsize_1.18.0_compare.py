@@ -8,11 +8,10 @@ fits ran in bfloat16 as the default preset does on such a CPU):
   --device cpu --jobs 2 --out ...` (in parts whose caches were joined: 0.25 bpp with --jobs 2, 0.125 bpp as two halves of the images, the
   classical codecs alone), in
   samples/rd-kodak-768x512-1.18.0-cpu/ (its bd_table.md has the classical codecs' curves, measured in the same run);
-- 0.5 bpp: session 38's `python -m ddcodec.ablation KODAK/kodimNN.png --size full --config bpp=0.5` lines
+- 0.5 bpp: sessions 38 and 39's `python -m ddcodec.ablation KODAK/kodimNN.png --size full --config bpp=0.5` lines
   (fullsize_0.5_1.18.0.txt; kodim03's in rounding_stage_7bit_768x512.txt, the same settings pinned), the same encoder
   and rate control as the RD tool's `--ddc-bpp 0.5` (no MS-SSIM, so the RD tool's files hold only the two lower rates).
 Run from the repository root: python samples/perf-cpu/fullsize_1.18.0_compare.py"""
-import json
 import math
 import statistics as st
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import FOLDER, equal_rate, fullsize_1_1_0, load, mean, se, sweep  # noqa: E402
+from paired import FOLDER, curve, equal_rate, fullsize_1_1_0, load, mean, se, sweep  # noqa: E402
 
 from ddcodec.rd.bd import bd_psnr, bd_rate  # noqa: E402
 from ddcodec.rd.reference import load_reference  # noqa: E402
@@ -82,10 +81,6 @@ for target in TARGETS:
               f"{se(diffs):.2f}; {sum(d > 0 for d in diffs)} of {len(images)} better)")
 
 
-def curve(codec_name: str) -> dict:
-    return json.loads((FOLDER.parent / SWEPT / f"{codec_name}.json").read_text())["results"]
-
-
 published = {c.name: c for c in load_reference(Path("../shared/anchors/kodak_published.json"))}
 
 
@@ -101,12 +96,12 @@ print("Mean PSNR-RGB (dB) read at each target (classical codecs: the same run's 
 print(f"  {'codec':<28}" + "".join(f"{t:>9g}" for t in TARGETS))
 print(table_row("ddcodec 1.18.0", curve_bpp, curve_psnr))
 for name in CLASSICAL:
-    print(table_row(name, curve(name)["bpp"], curve(name)["psnr-rgb"]))
+    print(table_row(name, curve(SWEPT, name)["bpp"], curve(SWEPT, name)["psnr-rgb"]))
 coin = published["coin"]
 print(table_row("COIN, published (24 images)", coin.bpp, coin.psnr))
 print("BD against each classical codec over 1.18.0's three mean points (pchip; the common PSNR / bpp range):")
 for name in CLASSICAL:
-    c = curve(name)
+    c = curve(SWEPT, name)
     args = c["bpp"], c["psnr-rgb"], curve_bpp, curve_psnr
     lo, hi = max(min(curve_psnr), min(c["psnr-rgb"])), min(max(curve_psnr), max(c["psnr-rgb"]))
     print(f"  {name:<10} BD-rate {bd_rate(*args, method='pchip'):+.1f}% (PSNR {lo:.2f} to {hi:.2f} dB), "
@@ -122,12 +117,12 @@ if "--plot" in sys.argv:
         return Curve(name=name, label=label, description=label, classical=classical, settings=[""] * len(bpp),
                      bpp=list(bpp), psnr=list(psnr), msssim=None, encoding_time=[], decoding_time=[])
 
-    old = json.loads((FOLDER.parent / "rd-kodak-768x512" / "ddcodec.json").read_text())["results"]
+    old = curve("rd-kodak-768x512", "ddcodec")
     curves = [as_curve("ddcodec", "ddcodec 1.18.0 (CPU)", curve_bpp, curve_psnr),
               as_curve("ddcodec-1.1.0", "ddcodec 1.1.0 (H100 sweep)", old["bpp"], old["psnr-rgb"])]
     labels = {"jpeg": "JPEG", "jpeg2000": "JPEG 2000", "webp": "WebP", "avif": "AVIF"}
     for n in CLASSICAL:  # up to 1 bpp, twice ddcodec's range, so the plot's scale shows the targets' region
-        kept = [(b, p) for b, p in zip(curve(n)["bpp"], curve(n)["psnr-rgb"]) if b <= 1.0]
+        kept = [(b, p) for b, p in zip(curve(SWEPT, n)["bpp"], curve(SWEPT, n)["psnr-rgb"]) if b <= 1.0]
         curves.append(as_curve(n, labels[n], [b for b, _ in kept], [p for _, p in kept], classical=True))
     out = FOLDER.parent / SWEPT / "three_rates"
     out.mkdir(exist_ok=True)
