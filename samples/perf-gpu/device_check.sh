@@ -3,8 +3,8 @@
 # task lent a GPU has 15 minutes of device time in all, the machine's start included). Steps in the order they are
 # worth, each under its own time limit, so whatever finishes comes back:
 #   1. the GPU tests (CUDA-graph fit, CPU/GPU decode agreement on files with kernels: never run since 1.4.0)
-#   2. the full-size RD sweep of the current version at 0.5 bpp (issue 4 requires JPEG's 29.06 dB there; session 38
-#      estimated 29.6 +- 0.7 from eleven CPU encodes), then 0.25 and 0.125 bpp; every finished encode stays in its cache
+#   2. the full-size RD sweep of the current version at 0.5 bpp (issue 4 requires JPEG's 29.06 dB there; session 39
+#      measured 29.56 in CPU encodes), then 0.25 and 0.125 bpp; every finished encode stays in its cache
 #   3. the bench at 768x512, -k 32 (issue 5): step rates, 8 images batched, decode ms; then one whole encode of kodim01
 #      at -k 32 per preset (default, fast, best)
 # Prepare once per checkout, here (the device has no zstandard, and ../shared does not travel):
@@ -15,7 +15,7 @@
 # Then call the device tool with command "bash samples/perf-gpu/device_check.sh", carry [".whl", ".kodak", ".gpu"]
 # and timeout_s 600. A second call resumes the sweep if the first one's rd_cache.jsonl is copied to .gpu/rd/ first
 # (SKIP="tests bench" skips the other steps). Back here, the device's encodes join classical codecs measured here:
-#   mkdir -p results/full && cp FILES_AT/rd_cache.jsonl results/full/
+#   mkdir -p results/full && cp FILES_AT/rd_cache.jsonl results/full/ && tar -xf FILES_AT/streams.tar -C results/full
 #   ddcodec rd ../shared/data/kodak --out results/full --ddc-bpp RATES_THAT_FINISHED \
 #       --reference ../shared/anchors/kodak_published.json
 # (the cache keys ddcodec's points on the version, preset and image, not the device, so only the classical codecs
@@ -74,6 +74,8 @@ sweep() {
 }
 step sweep "$LIMIT_SWEEP" bash -c "$(declare -f rd sweep); PYTHON='$PYTHON' KODAK='$KODAK' DEVICE='$DEVICE' SCALE='$SCALE' RD_OPTIONS='$RD_OPTIONS' sweep"
 cp .gpu/rd/rd_cache.jsonl "$OUT/" 2>/dev/null || touch .gpu/rd/rd_cache.jsonl
+# the sheet image's files: without them the report back here encodes that image again on the CPU, at every rate
+tar -C .gpu/rd -cf "$OUT/streams.tar" streams 2>/dev/null || rm -f "$OUT/streams.tar"
 "$PYTHON" - <<'EOF' > "$OUT/sweep_summary.txt" 2>&1
 """Mean bpp, PSNR and encode seconds per encoder configuration and target over the finished encodes (the cache
 survives a timeout)."""
