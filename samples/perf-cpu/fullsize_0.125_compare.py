@@ -11,7 +11,7 @@ import json
 import math
 import statistics as st
 
-from paired import FOLDER, equal_rate, load, local_slope, mean, model_error, se, sweep
+from paired import FOLDER, equal_rate, fullsize_1_3_1_at_eighth, load, local_slope, mean, model_error, se, sweep
 
 SAMPLES = FOLDER.parent
 
@@ -36,7 +36,7 @@ print(f"768x512, 0.125 bpp. Version 1.1.0 (H100 sweep, width 33, 7 bits): {mean(
       f"{mean(old, 'psnr', images):.2f} dB over the 12 images; its slope to 0.25 bpp {slope:.2f} dB per doubling.")
 print(f"COIN's published curve at 0.125 bpp: {coin:.2f} dB; Pillow's JPEG 2000 26.96 dB (samples/rd-kodak-768x512/bd_table.md)")
 v130 = load("fullsize_0.125_1.3.0.txt", "bpp=0.125")
-v131 = {**load("fullsize_plans_1.3.0.txt", "k=158,bits=7"), **load("fullsize_0.125_1.3.1.txt", "bpp=0.125")}
+v131 = fullsize_1_3_1_at_eighth()
 for label, new in (("1.3.0 (width 31, 8 bits)", v130), ("1.3.1 (width 34, 7 bits)", v131)):
     common = sorted(set(new) & set(old))
     diff = [new[i]["psnr"] - old[i]["psnr"] for i in common]

@@ -3,23 +3,23 @@ against version 1.1.0's H100 sweep (samples/rd-kodak-768x512: no kernels, width 
 along 1.1.0's local slope from 0.25 bpp, and what that puts the 12-image mean at beside JPEG's 29.06 dB (issue 4's
 requirement at 0.5 bpp). 1.18.0's files are single-thread CPU encodes (bfloat16 main fit, as a CPU with AMX runs the
 default preset), `OMP_NUM_THREADS=1 python -m ddcodec.ablation KODAK/kodimNN.png --size full --config bpp=0.5`, two at a
-time, in fullsize_0.5_1.18.0.txt (kodim21's, the twelfth, from session 39); kodim03's is session 37's (rounding_stage_7bit_768x512.txt, its stage pinned as
-1.18.0 has it). The same images' 1.7.0 encodes (bf16_fullsize_0.5.txt), where there are any, show the way between.
+time, in fullsize_0.5_1.18.0.txt (kodim21's, the twelfth, from session 39); kodim03's is session 37's
+(rounding_stage_7bit_768x512.txt, its stage pinned as 1.18.0 has it); paired.fullsize_1_18_0_at_half joins them. The same images' 1.7.0 encodes (bf16_fullsize_0.5.txt), where there are any, show the way between.
 Run from the repository root: python samples/perf-cpu/fullsize_0.5_1.18.0_compare.py"""
 import statistics as st
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import equal_rate, fullsize_1_1_0, load, mean, rounding_cost, se  # noqa: E402
+from paired import (equal_rate, fullsize_1_1_0, fullsize_1_18_0_at_half, load, mean, rounding_cost,  # noqa: E402
+                    se)
 
 old, slope, at_05 = fullsize_1_1_0(0.5)
 every = sorted(old)
 print(f"768x512, 0.5 bpp. Version 1.1.0 (H100 sweep, no kernels, width 69): {mean(old, 'bpp', every):.4f} bpp, "
       f"{mean(old, 'psnr', every):.2f} dB over the 12 images ({at_05:.2f} read at 0.5 bpp); its slope from 0.25 bpp "
       f"{slope:.2f} dB per doubling")
-new = {**load("rounding_stage_7bit_768x512.txt", "bpp=0.5,qnoise=0.08,prog=50,prog_lr=0.0003"),
-       **load("fullsize_0.5_1.18.0.txt", "bpp=0.5")}
+new = fullsize_1_18_0_at_half()
 images = sorted(new)
 equal = equal_rate(old, new, slope, images)
 off = [new[i]["bpp"] / 0.5 - 1 for i in images]

@@ -5,9 +5,8 @@ codec over that curve, and each rate paired image by image with the earlier full
 Where the points come from (single-thread encodes, two at a time, on an Intel Xeon VM with AVX-512 and AMX, so the main
 fits ran in bfloat16 as the default preset does on such a CPU):
 - 0.125 and 0.25 bpp: the RD tool, `ddcodec rd KODAK --codecs ddcodec,jpeg,jpeg2000,webp,avif --ddc-bpp 0.125,0.25
-  --device cpu --jobs 2 --out ...` (in parts whose caches were joined: 0.25 bpp with --jobs 2, 0.125 bpp as two halves of the images, the
-  classical codecs alone), in
-  samples/rd-kodak-768x512-1.18.0-cpu/ (its bd_table.md has the classical codecs' curves, measured in the same run);
+  --device cpu --jobs 2 --out ...` (in parts whose caches were joined: 0.25 bpp with --jobs 2, 0.125 bpp as two
+  halves of the images, the classical codecs alone), in samples/rd-kodak-768x512-1.18.0-cpu/ (its bd_table.md has the classical codecs' curves, measured in the same run);
 - 0.5 bpp: sessions 38 and 39's `python -m ddcodec.ablation KODAK/kodimNN.png --size full --config bpp=0.5` lines
   (fullsize_0.5_1.18.0.txt; kodim03's in rounding_stage_7bit_768x512.txt, the same settings pinned), the same encoder
   and rate control as the RD tool's `--ddc-bpp 0.5` (no MS-SSIM, so the RD tool's files hold only the two lower rates).
@@ -20,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import FOLDER, curve, equal_rate, fullsize_1_1_0, load, mean, se, sweep  # noqa: E402
+from paired import (FOLDER, curve, equal_rate, fullsize_1_3_1_at_eighth, fullsize_1_18_0_at_half, load,  # noqa: E402
+                    mean, se, sweep)
 
 from ddcodec.rd.bd import bd_psnr, bd_rate  # noqa: E402
 from ddcodec.rd.reference import load_reference  # noqa: E402
@@ -30,8 +30,7 @@ TARGETS = (0.125, 0.25, 0.5)
 CLASSICAL = ("jpeg", "jpeg2000", "webp", "avif")
 
 rows = {0.125: sweep(SWEPT, "bpp=0.125"), 0.25: sweep(SWEPT, "bpp=0.25"),
-        0.5: {**load("rounding_stage_7bit_768x512.txt", "bpp=0.5,qnoise=0.08,prog=50,prog_lr=0.0003"),
-              **load("fullsize_0.5_1.18.0.txt", "bpp=0.5")}}
+        0.5: fullsize_1_18_0_at_half()}
 curve_bpp = [mean(rows[t], "bpp", sorted(rows[t])) for t in TARGETS]
 curve_psnr = [mean(rows[t], "psnr", sorted(rows[t])) for t in TARGETS]
 
@@ -63,12 +62,11 @@ for target in TARGETS:
 
 print("Against earlier full-size files of the same images, at equal rate along 1.18.0's own slope there:")
 earlier = {0.125: [("1.1.0 (H100 sweep)", sweep("rd-kodak-768x512", "bpp=0.125")),
-                   ("1.3.1 (CPU)", {**load("fullsize_plans_1.3.0.txt", "k=158,bits=7"),  # its plan, as in
-                                    **load("fullsize_0.125_1.3.1.txt", "bpp=0.125")}),  # fullsize_0.125_compare.py
+                   ("1.3.1 (CPU)", fullsize_1_3_1_at_eighth()),
                    ("1.4.0 (CPU, 4 images)", load("fullsize_0.125_1.4.0.txt", "bpp=0.125"))],
-           0.25: [("1.1.0 (H100 sweep)", fullsize_1_1_0(0.25)[0]),
+           0.25: [("1.1.0 (H100 sweep)", sweep("rd-kodak-768x512", "bpp=0.25")),
                   ("1.4.0 (CPU)", load("fullsize_0.25_1.4.0.txt", "bpp=0.25"))],
-           0.5: [("1.1.0 (H100 sweep)", fullsize_1_1_0(0.5)[0])]}
+           0.5: [("1.1.0 (H100 sweep)", sweep("rd-kodak-768x512", "bpp=0.5"))]}
 for target in TARGETS:
     for label, base in earlier[target]:
         images = sorted(set(base) & set(rows[target]))

@@ -162,6 +162,19 @@ def fullsize_1_1_0(target: float) -> tuple[dict[str, dict], float, float]:
     return rows, slope, mean(rows, "psnr", every) + slope * math.log2(target / mean(rows, "bpp", every))
 
 
+def fullsize_1_3_1_at_eighth() -> dict[str, dict]:
+    """Version 1.3.1's default at full size, 0.125 bpp: the twelve CPU encodes of session 18 (four of them the
+    ``k=158,bits=7`` lines of fullsize_plans_1.3.0.txt, the same fit as its ``--bpp 0.125``)."""
+    return {**load("fullsize_plans_1.3.0.txt", "k=158,bits=7"), **load("fullsize_0.125_1.3.1.txt", "bpp=0.125")}
+
+
+def fullsize_1_18_0_at_half() -> dict[str, dict]:
+    """Version 1.18.0's default at full size, 0.5 bpp: the twelve CPU encodes (sessions 38 and 39, in
+    fullsize_0.5_1.18.0.txt; kodim03's from session 37's screen of the same settings, pinned)."""
+    return {**load("rounding_stage_7bit_768x512.txt", "bpp=0.5,qnoise=0.08,prog=50,prog_lr=0.0003"),
+            **load("fullsize_0.5_1.18.0.txt", "bpp=0.5")}
+
+
 def curve(folder: str, codec_name: str) -> dict:
     """One codec's mean RD curve (``bpp``, ``psnr-rgb``, ...) of a saved RD sweep in ``samples/``."""
     return json.loads((FOLDER.parent / folder / f"{codec_name}.json").read_text())["results"]
