@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 import click
 from PIL import Image
 
-from . import format as fmt, presets
+from . import __version__, format as fmt, presets
 from .errors import DdcError, DdcFormatError, DdcInputError, os_error_message
 from .imageio import image_from_bytes, images_in, require_file
 from .outputs import check_output, write_atomic
@@ -159,7 +159,7 @@ class _ProgressBar:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="ddcodec")
+@click.version_option(version=__version__, prog_name="ddcodec")  # the running code's, not install metadata
 def main() -> None:
     """ddcodec: image compression with a fitted Deep Decoder network."""
     warnings.showwarning = _one_line_warnings

@@ -6,6 +6,7 @@ import json
 import struct
 import subprocess
 import sys
+import tomllib
 import zlib
 from pathlib import Path
 
@@ -147,7 +148,13 @@ def test_python_dash_m_runs_the_command(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 1 and done.stderr == f"ddcodec: error: {tmp_path / 'none.ddc'}: no such file\n"
     version = subprocess.run([sys.executable, "-m", "ddcodec", "--version"], capture_output=True, text=True)
-    assert version.stdout.startswith("ddcodec, version ")
+    assert version.stdout == f"ddcodec, version {ddcodec.__version__}\n"
+
+
+def test_version_is_the_package_metadata_version():
+    """--version reports the running code's version, which must be the one pip installs."""
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert ddcodec.__version__ == pyproject["project"]["version"]
 
 
 def test_info_text_and_json(ddc, rgb_encoded):
