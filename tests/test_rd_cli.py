@@ -190,3 +190,38 @@ def test_jobs_with_ddcodec_on_a_gpu_is_refused(tmp_path):
                                      "--device", "cuda"])
     assert result.exit_code == 1
     assert "--jobs runs ddcodec in CPU worker processes" in result.output
+
+
+def test_report_only_measures_nothing_and_greys_panels_without_files(tmp_path, fake_core):
+    out = tmp_path / "out"
+    args = [DATA, "--codecs", "ddcodec,jpeg", "--anchor", "jpeg", "--out", out, "--ddc-ratios", "48,12",
+            "--sheet-image", "kodim23_64x48", "--sheet-bpp", "1"]
+    assert _run(*args).exit_code == 0
+    table = (out / "bd_table.md").read_text()
+    for name in ("bd_table.md", "sheet.png"):
+        (out / name).unlink()
+    for stream in (out / "streams").glob("*.ddcodec.*"):  # as when caches of two runs are joined by hand
+        stream.unlink()
+    fake_core.clear()
+    result = _run(*args, "--report-only")
+    assert result.exit_code == 0, result.output
+    assert fake_core == [] and (out / "bd_table.md").read_text() == table
+    with Image.open(out / "sheet.png") as sheet:  # original, ddcodec (grey: no file), JPEG
+        panel = sheet.width // 3
+        middle = sheet.convert("RGB").getpixel((panel + panel // 2, sheet.height // 2))
+        right = sheet.convert("RGB").getpixel((2 * panel + panel // 2, sheet.height // 2))
+    assert middle == (200, 200, 200) and right != (200, 200, 200)
+
+
+def test_report_only_refuses_a_cache_short_of_points(tmp_path, fake_core):
+    out = tmp_path / "out"
+    assert _run(DATA, "--codecs", "ddcodec", "--anchor", "ddcodec", "--out", out, "--ddc-ratios", "48").exit_code == 0
+    fake_core.clear()
+    result = _run(DATA, "--codecs", "ddcodec", "--anchor", "ddcodec", "--out", out, "--ddc-ratios", "48,12",
+                  "--report-only")
+    assert result.exit_code == 1 and fake_core == []
+    assert result.output == ("Error: 2 of 4 points are not in the cache (first: kodim01_64x48.png, ddcodec k=12); "
+                             "run without --report-only to measure them\n")
+    fresh = tmp_path / "fresh"
+    result = _run(DATA, "--codecs", "jpeg", "--anchor", "jpeg", "--out", fresh, "--report-only")
+    assert result.exit_code == 1 and "points are not in the cache" in result.output and not fresh.exists()

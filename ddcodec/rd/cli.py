@@ -19,7 +19,7 @@ from . import report
 from .codecs import DEFAULT_CODECS, DEFAULT_DDC_RATIOS, make_codecs
 from .metrics import MSSSIM_EXTRA_NOTE, msssim_applies, msssim_available
 from .reference import ReferenceCurve, load_reference
-from .sweep import CACHE_NAME, BenchImage, Cache, find_images, load_image, run_sweep
+from .sweep import CACHE_NAME, BenchImage, Cache, cached_records, find_images, load_image, run_sweep
 
 BENCH_EXTRA = "pip install ddcodec[bench]"
 
@@ -134,12 +134,15 @@ def _msssim_notes(images: list[BenchImage]) -> None:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Measure this many points at once in CPU worker processes, the cores shared among them "
               "(their encode and decode times then include the contention).")
+@click.option("--report-only", is_flag=True,
+              help="Measure nothing: write the outputs from the cache in --out alone (e.g. caches of several runs "
+              "joined); fails if a point is missing. Sheet panels whose file is not in --out/streams are grey.")
 def rd(
     images: tuple[Path, ...], codecs: str, out: Path, anchor: str, reference: Path | None,
     ddc_ratios: str, ddc_bpp: str | None, ddc_preset: str, ddc_bits: int | None, ddc_iters: int | None,
     ddc_depth: int | None, ddc_depthwise: str, device: str,
     sheet_image: str | None, sheet_bpp: float, max_images: int | None, resize: str | None, scale: float | None,
-    jobs: int,
+    jobs: int, report_only: bool,
 ) -> None:
     """Rate-distortion comparison of ddcodec and classical codecs on IMAGES (files or folders).
 
@@ -175,12 +178,19 @@ def rd(
     if refs and (resize or scale):
         _note("note: the --reference curves were measured at full size; this run is resized")
     keep = _sheet_image(bench, sheet_image)
-    _msssim_notes(bench)
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        records = run_sweep(bench, chosen, Cache(out / CACHE_NAME), keep, out / "streams", _progress, jobs)
-    except Exception as exc:  # a codec failing mid-sweep: finished points stay cached
-        raise click.ClickException(f"sweep stopped ({type(exc).__name__}: {exc}); rerun to resume") from None
+    if report_only:
+        try:
+            records = cached_records(bench, chosen, Cache(out / CACHE_NAME))
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        _msssim_notes(bench)
+    else:
+        _msssim_notes(bench)
+        out.mkdir(parents=True, exist_ok=True)
+        try:
+            records = run_sweep(bench, chosen, Cache(out / CACHE_NAME), keep, out / "streams", _progress, jobs)
+        except Exception as exc:  # a codec failing mid-sweep: finished points stay cached
+            raise click.ClickException(f"sweep stopped ({type(exc).__name__}: {exc}); rerun to resume") from None
 
     curves = report.summarise(records, chosen)
     sizes = sorted({im.image.size for im in bench}, reverse=True)

@@ -21,6 +21,7 @@ from .sweep import BenchImage, Record, stream_path
 CROP = 256
 MIN_TILE = 160
 LABEL_H = 40
+MISSING_GREY = (200, 200, 200)
 
 
 @dataclass
@@ -48,7 +49,8 @@ def crop_box(width: int, height: int, size: int = CROP) -> tuple[int, int, int, 
 def tiles(
     image: BenchImage, codecs: Sequence[Codec], records: Sequence[Record], streams: Path, bpp: float,
 ) -> list[Tile]:
-    """The original plus, for each codec, its point nearest ``bpp``, decoded from its file."""
+    """The original plus, for each codec, its point nearest ``bpp``, decoded from its file
+    (a grey panel saying so where the file is not in ``streams``)."""
     box = crop_box(*image.image.size)
     out = [Tile("original", f"{image.name}", image.image.crop(box))]
     for codec in codecs:
@@ -56,8 +58,13 @@ def tiles(
         if rec is None:
             continue
         setting = next(s for s in codec.settings if codec.setting_label(s) == rec.setting)
-        decoded = codec.decode(stream_path(streams, image, codec, setting).read_bytes())
-        out.append(Tile(codec.label, f"{rec.bpp:.3f} bpp, {rec.psnr:.2f} dB", decoded.crop(box)))
+        path = stream_path(streams, image, codec, setting)
+        detail = f"{rec.bpp:.3f} bpp, {rec.psnr:.2f} dB"
+        if path.exists():
+            out.append(Tile(codec.label, detail, codec.decode(path.read_bytes()).crop(box)))
+        else:  # a report from the cache alone: said on the panel, never encoded again
+            blank = Image.new("RGB", (box[2] - box[0], box[3] - box[1]), MISSING_GREY)
+            out.append(Tile(codec.label, f"{detail}, file not kept", blank))
     return out
 
 

@@ -169,6 +169,20 @@ class _Measured:
             yield image, codec, setting, position, record, data
 
 
+def cached_records(images: Sequence[BenchImage], codecs: Sequence[Codec], cache: Cache) -> list[Record]:
+    """Every point's record from the cache alone, in ``points`` order, measuring nothing: for a
+    report from caches joined by hand. A point not in the cache is an error, as a curve short of
+    some images would give means over a different set."""
+    every = points(images, codecs)
+    records = [cache.get(cache.key(*point)) for point in every]
+    missing = [point for point, record in zip(every, records) if record is None]
+    if missing:
+        image, codec, setting = missing[0]
+        raise ValueError(f"{len(missing)} of {len(every)} points are not in the cache (first: {image.name}, "
+                         f"{codec.name} {codec.setting_label(setting)}); run without --report-only to measure them")
+    return records  # type: ignore[return-value]
+
+
 def run_sweep(
     images: Sequence[BenchImage],
     codecs: Sequence[Codec],
