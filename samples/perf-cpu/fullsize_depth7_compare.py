@@ -22,12 +22,10 @@ OUTPUT = "fullsize_depth7_1.18.0.txt"
 depth6 = {0.125: sweep(SWEPT, "bpp=0.125"), 0.25: sweep(SWEPT, "bpp=0.25"), 0.5: fullsize_1_18_0_at_half()}
 every = sorted(depth6[0.125])
 sides = [local_slope(depth6[a], depth6[b], every) for a, b in ((0.125, 0.25), (0.25, 0.5))]
-slope = {0.125: sides[0], 0.25: (sides[0] + sides[1]) / 2, 0.5: sides[1]}
+slope = {0.125: sides[0], 0.25: (sides[0] + sides[1]) / 2}
 
-for target in (0.125, 0.25, 0.5):
+for target in slope:
     deeper = load(OUTPUT, f"bpp={target:g},depth=7")
-    if not deeper:
-        continue
     images = sorted(deeper)
     print(f"{target:g} bpp, depth 7 against depth 6 (1.18.0, slope {slope[target]:.2f} dB per doubling):")
     diffs = compare_per_image("  depth 7 against 6", depth6[target], deeper, slope[target])
