@@ -225,3 +225,15 @@ def test_report_only_refuses_a_cache_short_of_points(tmp_path, fake_core):
     fresh = tmp_path / "fresh"
     result = _run(DATA, "--codecs", "jpeg", "--anchor", "jpeg", "--out", fresh, "--report-only")
     assert result.exit_code == 1 and "points are not in the cache" in result.output and not fresh.exists()
+
+
+def test_report_only_says_when_the_cache_holds_a_point_for_another_configuration(tmp_path, fake_core):
+    """A new version (or other settings) keys its points afresh: the error says that is why they are missing."""
+    out = tmp_path / "out"
+    assert _run(DATA, "--codecs", "ddcodec", "--anchor", "ddcodec", "--out", out, "--ddc-ratios", "48").exit_code == 0
+    result = _run(DATA, "--codecs", "ddcodec", "--anchor", "ddcodec", "--out", out, "--ddc-ratios", "48",
+                  "--ddc-iters", "7", "--report-only")
+    assert result.exit_code == 1 and len(result.output.splitlines()) == 1
+    assert result.output.startswith("Error: 2 of 2 points are not in the cache (first: kodim01_64x48.png, ddcodec k=48; "
+                                    "the cache has that point only for another configuration of ddcodec (ddcodec ")
+    assert "which a report does not mix in); run without --report-only" in result.output

@@ -178,9 +178,23 @@ def cached_records(images: Sequence[BenchImage], codecs: Sequence[Codec], cache:
     missing = [point for point, record in zip(every, records) if record is None]
     if missing:
         image, codec, setting = missing[0]
+        other = _other_config(cache, image, codec, setting)
+        why = (f"; the cache has that point only for another configuration of {codec.name} ({other}), which a "
+               "report does not mix in" if other else "")
         raise ValueError(f"{len(missing)} of {len(every)} points are not in the cache (first: {image.name}, "
-                         f"{codec.name} {codec.setting_label(setting)}); run without --report-only to measure them")
+                         f"{codec.name} {codec.setting_label(setting)}{why}); run without --report-only to measure them")
     return records  # type: ignore[return-value]
+
+
+def _other_config(cache: Cache, image: BenchImage, codec: Codec, setting: Any) -> str | None:
+    """The start of another codec configuration (another version, preset, ...) the cache holds this point for:
+    every record is keyed by the configuration it was measured with, so a new version finds none of the old."""
+    wanted = (image.key, codec.name, codec.setting_label(setting))
+    for key in cache.entries:
+        stored_image, name, config, label = json.loads(key)
+        if (stored_image, name, label) == wanted and config != codec.config():
+            return " ".join(config.split()[:2])
+    return None
 
 
 def run_sweep(
