@@ -1,7 +1,7 @@
 """Ablations of the encoder's settings: ``python -m ddcodec.ablation IMAGE... --config SPEC ...``.
 
 Each ``--config`` is comma-separated ``key=value`` pairs: preset (the preset the other keys change; default:
-default), k (or bpp), bits, seed, depth, iters, qat
+default), k (or bpp), bits, seed, depth (unset: the encoder's own choice, ``presets.choose_depth``), iters, qat
 (fine-tuning iterations), lr (one-cycle peak), qat_lr, rows (fraction of full-resolution
 rows each main-fit step renders), coarse (fraction of main-fit steps fitted at half size first), quarter (fraction
 fitted at quarter size before those),

@@ -203,7 +203,8 @@ def _plan_outputs(files: list[Path], output: Optional[Path], several: bool, suff
 
 def _summary(output: Path, result: EncodeResult) -> str:
     return (f"{output}: {result.bytes} bytes, {result.bpp:.4f} bpp, PSNR {result.psnr:.2f} dB, "
-            f"width {result.width}{' with depthwise kernels' if result.depthwise else ''} (ratio {result.ratio:.1f}), "
+            f"width {result.width}{' with depthwise kernels' if result.depthwise else ''}, depth {result.depth} "
+            f"(ratio {result.ratio:.1f}), "
             f"{result.bits} bits, "
             + (f"fitted again {result.refits} width{'s' if result.refits > 1 else ''} narrower to stay within "
                f"{presets.RATE_TOLERANCE:.0%} of the target, " if result.refits else "")
@@ -233,8 +234,11 @@ def _summary(output: Path, result: EncodeResult) -> str:
 @click.option("--bits", type=int, help=f"Bits per weight, 2 to 16  [default: {presets.DEFAULT_BITS}].")
 @click.option("--preset", type=click.Choice(list(presets.PRESETS)), default="default", show_default=True,
               help="Fitting effort: fast, default or best.")
-@click.option("--depth", type=click.IntRange(presets.MIN_DEPTH, presets.MAX_DEPTH), default=presets.DEFAULT_DEPTH,
-              show_default=True, help="Hidden layers of the network (stored in the file).")
+@click.option("--depth", type=click.IntRange(presets.MIN_DEPTH, presets.MAX_DEPTH),
+              help="Hidden layers of the network (stored in the file)  [default: "
+              f"{presets.LOW_RATE_DEPTH} for images at least {presets.LOW_RATE_DEPTH_MIN_SIDE} pixels on the shorter "
+              f"side at {presets.LOW_RATE_DEPTH_MAX_BPP:g} bpp or less (-k: 3 * bits / k for RGB), else "
+              f"{presets.DEFAULT_DEPTH}].")
 @click.option("--depthwise", type=click.Choice(presets.DEPTHWISE_MODES), default="auto", show_default=True,
               help="A learnt 3x3 kernel per channel in every layer (format version 2); auto: for networks "
               f"at least {presets.DEPTHWISE_MIN_WIDTH} wide.")
@@ -251,7 +255,7 @@ def _summary(output: Path, result: EncodeResult) -> str:
 def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], psnr: Optional[float],
            target_bytes: Optional[int], output: Optional[Path], device: str, seed: int, iters: Optional[int],
            tries: int, bits: Optional[int],
-           preset: str, depth: int, depthwise: str, as_json: bool, quiet: bool, force: bool, batch: Optional[int],
+           preset: str, depth: Optional[int], depthwise: str, as_json: bool, quiet: bool, force: bool, batch: Optional[int],
            jobs: int) -> None:
     """Encode images (PNG, JPEG, ... anything Pillow reads; or folders of them) to .ddc files.
     INPUTS - reads one image from standard input.

@@ -23,7 +23,7 @@ from .model import BatchedDeepDecoder, DeepDecoder, tf32_matmuls
 from .quant import dequantize, quantize
 from .presets import (BPP_BITS_CHOICES, BPP_BITS_LAST_RESORT, BPP_BITS_PREFERENCE, DEFAULT_BITS, DEFAULT_DEPTH,
                       DEPTHWISE_MIN_WIDTH, DEPTHWISE_MODES, MAX_DEPTH, MIN_DEPTH, MIN_NET_WIDTH, PRESETS, QAT_FRACTION,
-                      RATE_TOLERANCE, FitSchedule)
+                      RATE_TOLERANCE, FitSchedule, choose_depth)
 from .ratecontrol import plan_for_bpp
 from .render import BandRenderer, render_whole, renders_whole
 
@@ -107,11 +107,11 @@ def _schedule(preset: str | FitSchedule, iters: Optional[int]) -> FitSchedule:
                                low_bits_progressive_steps=scaled(base.low_bits_progressive_steps))
 
 
-def _check_options(bits: int, seed: int, tries: int = 1, depth: int = DEFAULT_DEPTH,
+def _check_options(bits: int, seed: int, tries: int = 1, depth: Optional[int] = None,
                    depthwise: str = "auto") -> None:
     if depthwise not in DEPTHWISE_MODES:
         raise DdcInputError(f"depthwise must be one of {', '.join(DEPTHWISE_MODES)}, got {depthwise!r}")
-    if not isinstance(depth, int) or not MIN_DEPTH <= depth <= MAX_DEPTH:
+    if depth is not None and (not isinstance(depth, int) or not MIN_DEPTH <= depth <= MAX_DEPTH):
         raise DdcInputError(f"depth must be an integer from {MIN_DEPTH} to {MAX_DEPTH}, got {depth!r}")
     if not isinstance(bits, int) or not 2 <= bits <= 16:
         raise DdcInputError(f"bits must be an integer from 2 to 16, got {bits!r}")
@@ -215,10 +215,11 @@ def plan_network(height: int, width: int, channels: int, k: float = 32.0, bpp: O
 
 
 def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int], seed: int,
-          depth: int, schedule: Optional[FitSchedule] = None, depthwise: str = "auto",
+          depth: Optional[int], schedule: Optional[FitSchedule] = None, depthwise: str = "auto",
           target_bytes: Optional[int] = None) -> _Plan:
     """The image's pixels and the network to fit them (``plan_network``). A ``target_bytes`` file size
-    is the bpp target it makes at this image's size: the header is part of both."""
+    is the bpp target it makes at this image's size: the header is part of both. No ``depth``: the one
+    ``choose_depth`` gives this image at this target."""
     start = time.perf_counter()
     pixels = load_pixels(image)
     height, width, channels = pixels.shape
@@ -226,6 +227,8 @@ def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int],
         raise DdcInputError(f"image {width}x{height} exceeds the limit of {fmt.MAX_PIXELS} pixels")
     if target_bytes is not None:
         bpp = 8 * target_bytes / (height * width)
+    if depth is None:
+        depth = choose_depth(height, width, channels, k, bpp, bits)
     net_width, bits, mask = plan_network(height, width, channels, k, bpp, bits, depth, schedule, depthwise)
     if bpp is not None:
         k = _ratio(pixels, net_width, depth, mask)
@@ -264,7 +267,7 @@ def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, sc
 def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, psnr: Optional[float] = None,
            target_bytes: Optional[int] = None, bits: Optional[int] = None, preset: str | FitSchedule = "default",
            seed: int = 0, iters: Optional[int] = None, device: str = "auto", tries: int = 1,
-           depth: int = DEFAULT_DEPTH, depthwise: str = "auto",
+           depth: Optional[int] = None, depthwise: str = "auto",
            progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
     """Fit a Deep Decoder to ``image`` and return the .ddc bytes and a record.
 
@@ -277,7 +280,8 @@ def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, ps
     ``preset`` names one of ``PRESETS`` or is a ``FitSchedule`` of its own. ``tries`` > 1
     fits with seeds ``seed``, ``seed + 1``, ... and keeps the best file: the seed costs nothing
     in the file, and a fit's outcome varies with it by a few tenths of a dB. ``depth`` is the
-    number of hidden layers (the image is drawn from a grid 2^(depth-1) times smaller).
+    number of hidden layers (the image is drawn from a grid 2^(depth-1) times smaller); None: the one
+    ``choose_depth`` gives the image at this target (7 for large images at low rates, else 6).
     ``depthwise`` ("auto", "on", "off") gives every hidden layer a learnt 3x3 kernel per channel
     (format version 2); "auto" does where the network is at least ``DEPTHWISE_MIN_WIDTH`` wide.
     """
@@ -344,7 +348,7 @@ PSNR_SEARCH_MIN_K = 8.0  # the widest network the PSNR search tries (about 2.6 b
 
 def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = None,
                    preset: str | FitSchedule = "default", seed: int = 0, iters: Optional[int] = None,
-                   device: str = "auto", tries: int = 1, depth: int = DEFAULT_DEPTH, depthwise: str = "auto",
+                   device: str = "auto", tries: int = 1, depth: Optional[int] = None, depthwise: str = "auto",
                    progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
     """The narrowest network (at ``bits``, default 7) whose decoded PSNR reaches ``target`` dB.
 
@@ -353,12 +357,14 @@ def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = Non
     which holds on average; a fit's own noise (a few tenths of a dB) can make the chosen
     width a step wider or narrower than the true smallest. Raises ``DdcInputError`` when
     even k=8 falls short, naming the PSNR it reached. Each width gets the kernels ``depthwise_mask``
-    gives it, so with "auto" the narrow probes have none.
+    gives it, so with "auto" the narrow probes have none. No ``depth``: ``DEFAULT_DEPTH`` for every probe
+    (the search is over widths at one depth; ``choose_depth``'s low-rate depth is not tried).
     """
     if not (isinstance(target, (int, float)) and math.isfinite(target) and target > 0):
         raise DdcInputError(f"PSNR target must be a positive number of dB, got {target!r}")
     bits = DEFAULT_BITS if bits is None else bits
     _check_options(bits, seed, tries, depth, depthwise)
+    depth = DEFAULT_DEPTH if depth is None else depth
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
     start = time.perf_counter()
@@ -389,7 +395,7 @@ def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = Non
 def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[float] = None,
                  target_bytes: Optional[int] = None, bits: Optional[int] = None, preset: str | FitSchedule = "default", seed: int = 0,
                  iters: Optional[int] = None, device: str = "auto", progress: Optional[Progress] = None,
-                 batch_size: int = 1, depth: int = DEFAULT_DEPTH,
+                 batch_size: int = 1, depth: Optional[int] = None,
                  depthwise: str = "auto") -> list[tuple[bytes, EncodeResult]]:
     """``encode`` each image, fitting up to ``batch_size`` images of one size together.
 

@@ -119,7 +119,7 @@ def _msssim_notes(images: list[BenchImage]) -> None:
 @click.option("--ddc-preset", default="default", show_default=True, help="ddcodec encoder preset.")
 @click.option("--ddc-bits", type=int, default=None, help="ddcodec weight bits (default: the preset's).")
 @click.option("--ddc-iters", type=int, default=None, help="ddcodec fitting iterations (default: the preset's).")
-@click.option("--ddc-depth", type=int, default=None, help="ddcodec network depth (default: the encoder's).")
+@click.option("--ddc-depth", type=int, default=None, help="ddcodec network depth (default: the encoder's choice per image and rate).")
 @click.option("--ddc-depthwise", type=click.Choice(DEPTHWISE_MODES), default="auto", show_default=True,
               help="ddcodec's depthwise kernels (encode's --depthwise).")
 @click.option("--device", default="auto", show_default=True, help="Device for ddcodec: auto, cpu, cuda.")

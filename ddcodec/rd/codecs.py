@@ -179,7 +179,7 @@ class DdcCodec(Codec):
         self.param = "bpp" if bpp_targets else "k"
         self.settings = tuple(float(r) for r in (bpp_targets or ratios))
         self.preset, self.bits, self.iters, self.device, self.seed = preset, bits, iters, device, seed
-        self.depth = depth  # None: the encoder's default
+        self.depth = depth  # None: the encoder's choice (presets.choose_depth)
         self.depthwise = depthwise
 
     def is_classical(self) -> bool:
@@ -205,6 +205,7 @@ class DdcCodec(Codec):
             f"ddcodec {_ddcodec_version()}{rate_control} preset={self.preset} "
             f"schedule={core.PRESETS.get(self.preset)} default_bits={core.DEFAULT_BITS} bits={self.bits} "
             f"iters={self.iters} seed={self.seed} depth={self.depth} default_depth={core.DEFAULT_DEPTH} "
+            f"low_rate_depth={core.LOW_RATE_DEPTH}@{core.LOW_RATE_DEPTH_MIN_SIDE}px,{core.LOW_RATE_DEPTH_MAX_BPP:g}bpp "
             f"bpp_bits_preference={core.BPP_BITS_PREFERENCE} depthwise={self.depthwise} "
             f"depthwise_min_width={core.DEPTHWISE_MIN_WIDTH}"
         )
@@ -216,7 +217,7 @@ class DdcCodec(Codec):
             f"ddcodec {_ddcodec_version()} (torch {torch.__version__}), preset={self.preset}, "
             f"bits={self.bits if self.bits is not None else 'preset'}, "
             f"iters={self.iters if self.iters is not None else 'preset'}, seed={self.seed}, "
-            f"depth={self.depth if self.depth is not None else 'default'}, depthwise={self.depthwise}, "
+            f"depth={self.depth if self.depth is not None else 'auto'}, depthwise={self.depthwise}, "
             f"device={self.device}; sweep over compression ratio {self.sweep_text()}"
         )
 
