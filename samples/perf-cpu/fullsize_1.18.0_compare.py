@@ -105,6 +105,19 @@ for name in CLASSICAL:
     print(f"  {name:<10} BD-rate {bd_rate(*args, method='pchip'):+.1f}% (PSNR {lo:.2f} to {hi:.2f} dB), "
           f"BD-PSNR {bd_psnr(*args, method='pchip'):+.2f} dB")
 
+# Version 1.19.0 picks depth 7 at 768x512 for targets up to 0.18 bpp and is 1.18.0 otherwise, so its files are the
+# depth-7 ones at 0.125 bpp (session 40's single-thread encodes; fits repeat exactly on this VM kind) and these above.
+deeper = load("fullsize_depth7_1.18.0.txt", "bpp=0.125,depth=7")
+v19_bpp = [mean(deeper, "bpp", sorted(deeper))] + curve_bpp[1:]
+v19_psnr = [mean(deeper, "psnr", sorted(deeper))] + curve_psnr[1:]
+print(f"Version 1.19.0 (depth 7 at 0.125 bpp, {len(deeper)} images; 0.25 and 0.5 bpp as 1.18.0):")
+print(f"  {'codec':<28}" + "".join(f"{t:>9g}" for t in TARGETS))
+print(table_row("ddcodec 1.19.0", v19_bpp, v19_psnr))
+for name in CLASSICAL:
+    c = curve(SWEPT, name)
+    args = c["bpp"], c["psnr-rgb"], v19_bpp, v19_psnr
+    print(f"  {name:<10} BD-rate {bd_rate(*args, method='pchip'):+.1f}%, BD-PSNR {bd_psnr(*args, method='pchip'):+.2f} dB")
+
 if "--plot" in sys.argv:
     # The RD tool's plot of the three-point curve (its own rd.png holds the two rates it measured), with 1.1.0's H100
     # sweep beside it and the published curves: python samples/perf-cpu/fullsize_1.18.0_compare.py --plot
