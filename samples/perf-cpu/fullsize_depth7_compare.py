@@ -1,12 +1,13 @@
-"""Session 40: depth 7 (one more upsampling level, so a 6x4 input grid at 768x512 instead of 12x8) against version
+"""Sessions 40 and 41: depth 7 (one more upsampling level, so a 6x4 input grid at 768x512 instead of 12x8) against version
 1.18.0's default depth 6 at full size, image by image at equal rate.
 
 Depth 7: `OMP_NUM_THREADS=1 python -m ddcodec.ablation KODAK/kodimNN.png ... --size full --config bpp=B,depth=7`,
-single thread, two processes at a time, on the Intel Xeon VM with AVX-512 and AMX of sessions 37-40
+single thread, two processes at a time, on the Intel Xeon VM with AVX-512 and AMX of sessions 37-41
 (fullsize_depth7_1.18.0.txt). Depth 6: the same encoder's files in the RD tool's full-size CPU run of session 39
 (samples/rd-kodak-768x512-1.18.0-cpu, single-thread encodes, two at a time; single-thread fits repeat exactly on this
 VM kind, so they are what the ablation tool gives at depth 6). Equal rate along 1.18.0's own 12-image slope (0.125 to
-0.25 bpp at 0.125; at 0.25 the mean of both sides, 0.5 bpp from fullsize_0.5_1.18.0.txt).
+0.25 bpp at 0.125; at 0.25 the mean of both sides, 0.5 bpp from fullsize_0.5_1.18.0.txt). At 0.18 bpp (session 41),
+where depth 6 has no files, against each image's depth-6 curve read at the depth-7 file's own rate (``depth6_at``).
 Run from the repository root: python samples/perf-cpu/fullsize_depth7_compare.py"""
 import math
 import statistics as st
