@@ -13,7 +13,7 @@ from . import format as fmt
 DEFAULT_DEPTH = 6
 # Depth when none is given (``choose_depth``): one more layer (a grid twice as coarse) for large images at low rates.
 # At 768x512, version 1.18.0's default otherwise, at equal rate: +0.36 dB at 0.125 bpp (12 of 12 Kodak images
-# better), +0.05 to +0.12 at 0.18 bpp (8 of 12), a loss at 0.25 bpp; at 384x256 depth 7 gained nothing (README,
+# better), +0.05 to +0.12 at 0.18 bpp (8 of 12), -0.07 at 0.25 bpp; at 384x256 depth 7 gained little (README,
 # "Depth 7 at full size")
 LOW_RATE_DEPTH = 7
 LOW_RATE_DEPTH_MIN_SIDE = 512  # the image's shorter side, in pixels
@@ -237,7 +237,7 @@ def choose_depth(height: int, width: int, channels: int, k: float, bpp: Optional
     least ``LOW_RATE_DEPTH_MIN_SIDE`` at a target of at most ``LOW_RATE_DEPTH_MAX_BPP``, else ``DEFAULT_DEPTH``.
     A ``bpp`` target is the rate itself; a ratio ``k`` stands for ``channels * bits / k`` bits per pixel (the
     codes before zstd, which packs them some 10% smaller). Depth 7 draws the image from a grid twice as coarse;
-    at 768x512 that pays at low rates and loses at 0.25 bpp, and at 384x256 it gained nothing."""
+    at 768x512 that pays at low rates and loses at 0.25 bpp, and at 384x256 it gained little."""
     if min(height, width) < LOW_RATE_DEPTH_MIN_SIDE:
         return DEFAULT_DEPTH
     if bpp is None and not (isinstance(k, (int, float)) and 0 < k < math.inf):

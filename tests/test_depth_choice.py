@@ -19,7 +19,7 @@ from conftest import smooth_image
     (768, 512, dict(bpp=0.125), 7),  # portrait: the shorter side counts
     (512, 768, dict(bpp=presets.LOW_RATE_DEPTH_MAX_BPP), 7),  # the limit is included
     (512, 768, dict(bpp=0.25), 6),  # depth 7 lost at 0.25 bpp
-    (256, 384, dict(bpp=0.125), 6),  # at 384x256 it gained nothing
+    (256, 384, dict(bpp=0.125), 6),  # at 384x256 it gained little
     (511, 2000, dict(bpp=0.05), 6),
     (512, 768, dict(k=192.0), 7),  # 21 / 192 = 0.11 bpp
     (512, 768, dict(k=32.0), 6),  # 0.66 bpp
@@ -28,8 +28,9 @@ from conftest import smooth_image
     (512, 768, dict(k=0.0), 6),  # not a ratio: planning reports it, choosing the depth does not fail
 ])
 def test_choose_depth(height, width, kwargs, depth):
-    k = kwargs.pop("k", 32.0)
-    assert presets.choose_depth(height, width, 3, k, **kwargs) == depth
+    options = dict(kwargs)
+    k = options.pop("k", 32.0)
+    assert presets.choose_depth(height, width, 3, k, **options) == depth
 
 
 def test_grey_images_count_one_channel_for_k():

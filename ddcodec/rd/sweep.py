@@ -189,10 +189,10 @@ def cached_records(images: Sequence[BenchImage], codecs: Sequence[Codec], cache:
 def _other_config(cache: Cache, image: BenchImage, codec: Codec, setting: Any) -> str | None:
     """The start of another codec configuration (another version, preset, ...) the cache holds this point for:
     every record is keyed by the configuration it was measured with, so a new version finds none of the old."""
-    wanted = (image.key, codec.name, codec.setting_label(setting))
+    wanted, current = (image.key, codec.name, codec.setting_label(setting)), codec.config()
     for key in cache.entries:
         stored_image, name, config, label = json.loads(key)
-        if (stored_image, name, label) == wanted and config != codec.config():
+        if (stored_image, name, label) == wanted and config != current:
             return " ".join(config.split()[:2])
     return None
 
