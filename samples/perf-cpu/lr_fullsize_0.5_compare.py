@@ -1,0 +1,38 @@
+"""Session 42: the default preset's peak learning rate at full size and 0.5 bpp (768x512, width 66 at 7 bits with
+kernels, depth 6): lr 0.045 against 1.19.0's 0.06 (1.19.0 = 1.18.0 at 0.5 bpp), image by image at equal rate along
+1.18.0's own mean slope between 0.25 and 0.5 bpp. Session 33 chose 0.06 at 384x256 and at full size at 0.25 bpp
+(width 45, two images); the README's "Peak learning rate 0.06" left 0.5 bpp (width 66) as the rate to watch.
+Not adopted: the mean gain is within the fits' spread (README, "Peak learning rate 0.045 at 0.5 bpp, full size"). The
+last line reads the two files per image as two tries of one encode (keep the better at equal rate): what a second fit
+with any perturbation might be worth there.
+
+lr 0.045's lines: `OMP_NUM_THREADS=1 python -m ddcodec.ablation KODAK/kodimNN.png --size full --config bpp=0.5,lr=0.045`,
+two at a time on the Intel Xeon VM with AVX-512 and AMX (the same VM kind as the 0.06 files, where single-thread fits
+repeat exactly), in lr_fullsize_0.5.txt; lr 0.06's are paired.fullsize_1_18_0_at_half's.
+Run from the repository root: python samples/perf-cpu/lr_fullsize_0.5_compare.py"""
+import statistics as st
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from paired import (equal_rate, fullsize_1_18_0_at_half, load, local_slope, mean, rounding_cost, se,  # noqa: E402
+                    sweep)
+
+base = fullsize_1_18_0_at_half()
+slope = local_slope(sweep("rd-kodak-768x512-1.18.0-cpu", "bpp=0.25"), base, sorted(base))
+new = load("lr_fullsize_0.5.txt", "bpp=0.5,lr=0.045")
+images = sorted(new)
+d = [new[i]["psnr"] - base[i]["psnr"] for i in images]
+e = equal_rate(base, new, slope, images)
+print(f"768x512, 0.5 bpp, lr 0.045 against 0.06 (1.18.0/1.19.0's default), {len(images)} images; 1.18.0's slope from "
+      f"0.25 bpp {slope:.2f} dB per doubling")
+print(f"  bpp {mean(base, 'bpp', images):.4f} -> {mean(new, 'bpp', images):.4f}, PSNR {mean(base, 'psnr', images):.2f} "
+      f"-> {mean(new, 'psnr', images):.2f}, diff {st.mean(d):+.3f}; at equal rate {st.mean(e):+.3f} dB"
+      + (f" (SE {se(e):.3f})" if len(e) > 1 else "") + f"; {sum(x > 0 for x in e)} of {len(e)} better")
+print("  per image at equal rate: " + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in zip(images, e)))
+print("  float PSNR: " + " ".join(f"{i[:-4]} {new[i]['float_psnr'] - base[i]['float_psnr']:+.2f}" for i in images))
+print(f"  rounding cost (float minus decoded): {rounding_cost(base, images):.3f} -> {rounding_cost(new, images):.3f} dB; "
+      f"encode seconds {mean(base, 'seconds', images):.0f} -> {mean(new, 'seconds', images):.0f}")
+best = [max(x, 0.0) for x in e]
+print(f"  the better of the two fits per image (at equal rate, over lr 0.06's): {st.mean(best):+.3f} dB (SE {se(best):.3f});"
+      f" the largest single differences {min(e):+.2f} and {max(e):+.2f} dB")
