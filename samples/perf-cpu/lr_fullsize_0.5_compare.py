@@ -15,24 +15,21 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import (equal_rate, fullsize_1_18_0_at_half, load, local_slope, mean, rounding_cost, se,  # noqa: E402
-                    sweep)
+from paired import compare_per_image, fullsize_1_18_0_at_half, load, local_slope, mean, rounding_cost, se, sweep  # noqa: E402
 
-base = fullsize_1_18_0_at_half()
-slope = local_slope(sweep("rd-kodak-768x512-1.18.0-cpu", "bpp=0.25"), base, sorted(base))
+base, quarter = fullsize_1_18_0_at_half(), sweep("rd-kodak-768x512-1.18.0-cpu", "bpp=0.25")
+slope = local_slope(quarter, base, sorted(base))
 new = load("lr_fullsize_0.5.txt", "bpp=0.5,lr=0.045")
 images = sorted(new)
-d = [new[i]["psnr"] - base[i]["psnr"] for i in images]
-e = equal_rate(base, new, slope, images)
-print(f"768x512, 0.5 bpp, lr 0.045 against 0.06 (1.18.0/1.19.0's default), {len(images)} images; 1.18.0's slope from "
-      f"0.25 bpp {slope:.2f} dB per doubling")
-print(f"  bpp {mean(base, 'bpp', images):.4f} -> {mean(new, 'bpp', images):.4f}, PSNR {mean(base, 'psnr', images):.2f} "
-      f"-> {mean(new, 'psnr', images):.2f}, diff {st.mean(d):+.3f}; at equal rate {st.mean(e):+.3f} dB"
-      + (f" (SE {se(e):.3f})" if len(e) > 1 else "") + f"; {sum(x > 0 for x in e)} of {len(e)} better")
-print("  per image at equal rate: " + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in zip(images, e)))
+print(f"768x512, 0.5 bpp, lr 0.045 against 0.06 (1.18.0/1.19.0's default); 1.18.0's slope from 0.25 bpp {slope:.2f} dB "
+      f"per doubling")
+e = compare_per_image("  lr 0.06 -> 0.045", base, new, slope)
+print(f"  better at equal rate: {sum(x > 0 for x in e)} of {len(e)}")
 print("  float PSNR: " + " ".join(f"{i[:-4]} {new[i]['float_psnr'] - base[i]['float_psnr']:+.2f}" for i in images))
 print(f"  rounding cost (float minus decoded): {rounding_cost(base, images):.3f} -> {rounding_cost(new, images):.3f} dB; "
       f"encode seconds {mean(base, 'seconds', images):.0f} -> {mean(new, 'seconds', images):.0f}")
+print("  lr 0.06's gain from its 0.25 bpp file: " + " ".join(f"{i[:-4]} {base[i]['psnr'] - quarter[i]['psnr']:+.2f}"
+                                                           for i in images))
 best = [max(x, 0.0) for x in e]
 print(f"  the better of the two fits per image (at equal rate, over lr 0.06's): {st.mean(best):+.3f} dB (SE {se(best):.3f});"
       f" the largest single differences {min(e):+.2f} and {max(e):+.2f} dB")
