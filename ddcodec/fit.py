@@ -175,13 +175,14 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
                coarse_steps: int = 0, jitter: float = 0.0, weight_l1: float = 0.0, bf16: bool = False,
                quarter_steps: int = 0, beta2: float = 0.999,
                beta1: float = 0.9, noise_steps: int = 0, noise_bits: int = DEFAULT_BITS,
-               noise_scale: float = 1.0) -> torch.Tensor:
+               noise_scale: float = 1.0, restore_db: Optional[float] = None) -> torch.Tensor:
     """Adam for ``iters`` steps; leaves each network at its best iterate seen and returns their MSEs (B,).
 
     With ``sample_rows`` each step sees a row subset: its loss says little about the whole
     image, so no best iterate is tracked and the last one is kept. The first
     ``quarter_steps`` steps fit the quarter-size image, the next ``coarse_steps`` the half-size one; best iterates
-    are tracked after them.
+    are tracked after them, and with ``restore_db`` in them too (judged at their size): a stage that ends more than
+    that many dB under its best hands the next stage its best iterate (``_restore_best``).
     With ``jitter`` each step's fixed input gets fresh Gaussian noise (std decaying x0.7 every
     ``JITTER_DECAY_STEPS``); the best iterate is still judged by its loss on the noisy input,
     as the reference does, and the final check uses the clean one. With ``weight_l1`` the loss
@@ -236,7 +237,7 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
                 losses = per_image_mse(model, target, noisy if step >= noise_from else transform,
                                        None if sample_rows is None else sample_rows())
         values = losses.detach().double()
-        if sample_rows is None and not lv and step < noise_from:
+        if (sample_rows is None or lv) and (restore_db is not None or not lv) and step < noise_from:
             improved = values < best_loss
             best_loss.copy_(torch.where(improved, values, best_loss))
             _copy_where(best, dict(model.weights), improved, batched)
@@ -255,6 +256,11 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
     step, values = 0, None
     for end in sorted({b for b in (quarter_steps, fine_from, noise_from) if 0 < b < iters} | {iters}):  # runs of
         # identical steps; the noisy ones draw from their own generator and run eagerly
+        if restore_db is not None and 0 < step < iters and step in (quarter_steps, fine_from):
+            ended = level(step - 1)
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_at[ended]):
+                last = per_image_mse(model, targets[ended], transform, coarse=ended).double()
+            _restore_best(model, best, best_loss, last, restore_db, batched)
         graph, capture = None, graphs and end - step >= MIN_GRAPH_STEPS and step < noise_from
         side = torch.cuda.Stream() if capture else None
         if capture:
@@ -288,6 +294,18 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
     worse = last >= best_loss
     _copy_where(dict(model.weights), best, worse, batched)
     return torch.where(worse, best_loss, last).cpu()
+
+
+def _restore_best(model: torch.nn.Module, best: dict, best_loss: torch.Tensor, last: torch.Tensor, db: float,
+                  batched: bool) -> None:
+    """Where the stage that just ended left a network more than ``db`` dB under its best iterate (its last update's loss
+    is ``last``), start the next stage from that best iterate; then judge the next stage afresh.
+
+    A reduced-size stage can end in a collapse: at 768x512, 0.5 bpp (width 66), kodim11's half-size stage fell from
+    32.0 to 23.0 dB fifty steps before its end with a peak lr of 0.045, and the full-size fit that went on from there
+    ended 1.4 dB under the 0.06 fit's (README, "Each stage from its best iterate")."""
+    _copy_where(dict(model.weights), best, last > best_loss * 10 ** (db / 10), batched)
+    best_loss.fill_(math.inf)
 
 
 def capture_step(opt: torch.optim.Optimizer, body: Callable[[], torch.Tensor]):
@@ -388,7 +406,8 @@ def _main_fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, sch
                           bf16=_bf16_wanted(schedule.bf16, target),
                           quarter_steps=round(schedule.iters * schedule.quarter_fraction), beta2=schedule.beta2,
                           beta1=schedule.beta1, noise_steps=round(schedule.iters * schedule.quant_noise),
-                          noise_bits=bits, noise_scale=schedule.quant_noise_scale)
+                          noise_bits=bits, noise_scale=schedule.quant_noise_scale,
+                          restore_db=schedule.stage_restore_db)
 
 
 def _fine_tune(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,

@@ -115,6 +115,11 @@ class FitSchedule:
     quant_noise: float = 0.0
     # the noise's width in rounding steps (1: rounding's own error spread)
     quant_noise_scale: float = 1.0
+    # main fit only: a reduced-size stage (quarter_fraction's, coarse_fraction's) whose last iterate is more than this
+    # many dB under its best hands the next stage its best iterate instead (None: always its last). At 768x512 a stage
+    # can end in a collapse several dB deep; restoring the best after every stage (0) lost at 384x256 (README, "Each
+    # stage from its best iterate")
+    stage_restore_db: Optional[float] = None
 
     def __post_init__(self) -> None:
         if not 0 < self.row_fraction <= 1:
@@ -132,6 +137,8 @@ class FitSchedule:
             raise ValueError(f"quant_noise must be in [0, 1), got {self.quant_noise!r}")
         if not self.quant_noise_scale > 0:
             raise ValueError(f"quant_noise_scale must be > 0, got {self.quant_noise_scale!r}")
+        if self.stage_restore_db is not None and not self.stage_restore_db >= 0:
+            raise ValueError(f"stage_restore_db must be >= 0 or None, got {self.stage_restore_db!r}")
         if not self.input_jitter >= 0:
             raise ValueError(f"input_jitter must be >= 0, got {self.input_jitter!r}")
         if not self.weight_l1 >= 0:
