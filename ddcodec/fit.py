@@ -370,7 +370,8 @@ def _progressive_rounding(model: DeepDecoder | BatchedDeepDecoder, target: torch
                           bits: int, progress: Optional[Progress] = None) -> None:
     """``FitSchedule.progressive_for(bits)``: round layer by layer (each network of a batch on its own, in step), fitting
     the float layers above each rounded one. A rounded layer's weights stop taking gradients (Adam skips them), so
-    the layers below the next one to round, and the inputs its rounding was computed from, stay as they are."""
+    the layers below the next one to round, and the inputs its rounding was computed from, stay as they are; their
+    output is computed once per stage (``model.FrozenPrefix``)."""
     depth = len(model.sizes)
     rounders = [round_layer_by_layer(z, weights, model.sizes, model.upsample, bits) for z, weights in networks(model)]
     (steps, lr), frozen = schedule.progressive_for(bits), []
@@ -384,11 +385,13 @@ def _progressive_rounding(model: DeepDecoder | BatchedDeepDecoder, target: torch
                 p.requires_grad_(False)
                 frozen.append(p)
             if layer < depth:
+                model.frozen.hold(layer + 1)  # the rounded layers' output is computed once per stage
                 with _scales_fixed(model, schedule.fixed_scale):
                     _run_phase(model, target, steps, lr, lambda s: _cosine(s, steps), None,
                                progress, schedule.iters + layer * steps, total, weight_l1=schedule.weight_l1,
                                bf16=_bf16_wanted(schedule.qat_bf16, target))
     finally:
+        model.frozen.hold(0)
         for p in frozen:
             p.requires_grad_(True)
 

@@ -186,6 +186,7 @@ class DeepDecoder(torch.nn.Module):
         init = initial_weights(seed, net_width, depth, channels, depthwise)
         self.weights = torch.nn.ParameterDict(
             {name: torch.nn.Parameter(torch.from_numpy(value)) for name, value in init.items()})
+        self.frozen = FrozenPrefix()
 
     def forward(self, transform: Optional[Transform] = None, rows: Optional[torch.Tensor] = None,
                 coarse: int = 0) -> torch.Tensor:
@@ -193,7 +194,7 @@ class DeepDecoder(torch.nn.Module):
         quantisation); ``rows`` renders only those rows, ``coarse`` renders at half size, 2 at quarter size (see
         ``run_layers``)."""
         w = {n: (transform(n, p) if transform else p) for n, p in self.weights.items()}
-        return run_layers(self.z, w, self.sizes, self.upsample, rows=rows, coarse=coarse)
+        return self.frozen.render(self.z, w, self.sizes, self.upsample, 1, rows, coarse, transform)
 
 
 class BatchedDeepDecoder(torch.nn.Module):
@@ -218,6 +219,7 @@ class BatchedDeepDecoder(torch.nn.Module):
         self.register_buffer("z", z.contiguous(memory_format=torch.channels_last))
         self.weights = torch.nn.ParameterDict(
             {n: torch.nn.Parameter(torch.stack([m.weights[n].detach() for m in models])) for n in first.weights})
+        self.frozen = FrozenPrefix()
 
     def image_weights(self, index: int) -> dict[str, torch.Tensor]:
         """Network ``index``'s weights, shaped as in a DeepDecoder."""
@@ -228,7 +230,7 @@ class BatchedDeepDecoder(torch.nn.Module):
         """Render all images (B, C, H, W); ``transform`` is applied to each network's weights separately."""
         w = {n: (torch.stack([transform(n, p[b]) for b in range(self.batch)]) if transform else p)
              for n, p in self.weights.items()}
-        return run_layers(self.z, w, self.sizes, self.upsample, groups=self.batch, rows=rows, coarse=coarse)
+        return self.frozen.render(self.z, w, self.sizes, self.upsample, self.batch, rows, coarse, transform)
 
 
 def _upsample(x: torch.Tensor, size: tuple[int, int], mode: str) -> torch.Tensor:
@@ -342,7 +344,7 @@ class _ReplicateDepthwise(torch.autograd.Function):
 
 def run_layers(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[int, int]], upsample: str,
                groups: int = 1, rows: Optional[torch.Tensor] = None, coarse: int = 0,
-               stacked: Optional[bool] = None) -> torch.Tensor:
+               stacked: Optional[bool] = None, start: int = 0) -> torch.Tensor:
     """The network on ``groups`` stacked images: weights (out, in) or (groups, out, in) -> (groups, C, H, W).
 
     ``z`` is (1, groups * width, h, w); ``stacked`` picks the layout (default: ``stacked_layout``
@@ -356,13 +358,27 @@ def run_layers(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[in
     Hidden layer i has a depthwise kernel where ``w`` has ``dw{i}``. A kernel reads its neighbours'
     rows, so with kernels ``rows`` renders every row (statistics of the whole image) and returns the
     asked ones: none of the saving.
+    With ``start`` > 0, ``z`` is not the fixed input but what ``hidden_layers`` returned for the layers below
+    ``start`` (``FrozenPrefix``), and only the layers from ``start`` on run.
     """
     if rows is not None and any(name.startswith("dw") for name in w):
-        return run_layers(z, w, sizes, upsample, groups, coarse=coarse, stacked=stacked)[:, :, rows]
+        return run_layers(z, w, sizes, upsample, groups, coarse=coarse, stacked=stacked, start=start)[:, :, rows]
     if stacked is None:
         stacked = stacked_layout(z.device)
-    x = z if stacked else z.reshape(groups, -1, *z.shape[2:]).contiguous()
-    for i in range(len(sizes)):
+    x = hidden_layers(z, w, sizes, upsample, groups, range(start, len(sizes)), rows, coarse, stacked)
+    y = torch.sigmoid(_conv1x1(x, w["out"], groups, stacked))
+    return y.view(groups, -1, *y.shape[2:])
+
+
+def hidden_layers(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[int, int]], upsample: str,
+                  groups: int, layers: range, rows: Optional[torch.Tensor] = None, coarse: int = 0,
+                  stacked: Optional[bool] = None) -> torch.Tensor:
+    """``run_layers``' hidden ``layers`` (consecutive), from the fixed input ``z`` if they start at 0, else from
+    what this returned for the layers below; the activation they end with, in ``stacked``'s layout."""
+    if stacked is None:
+        stacked = stacked_layout(z.device)
+    x = z if stacked or layers.start else z.reshape(groups, -1, *z.shape[2:]).contiguous()
+    for i in layers:
         x = _conv1x1(x, unit_rows(w[f"conv{i}"]), groups, stacked)
         if i + 1 < len(sizes) and not (coarse and i + 1 + coarse >= len(sizes)):
             if rows is not None and i + 2 == len(sizes):
@@ -372,5 +388,34 @@ def run_layers(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[in
         if f"dw{i}" in w:
             x = _depthwise(x, unit_rows(w[f"dw{i}"]))
         x = channel_norm(F.relu(x), w[f"scale{i}"].reshape(-1), w[f"shift{i}"].reshape(-1))
-    y = torch.sigmoid(_conv1x1(x, w["out"], groups, stacked))
-    return y.view(groups, -1, *y.shape[2:])
+    return x
+
+
+class FrozenPrefix:
+    """A network's lowest hidden layers held fixed, so a forward pass starts from their stored output.
+
+    Progressive rounding (fit._progressive_rounding) fits the layers above the ones it has rounded: the rounded
+    layers and the fixed input do not change, so neither does their output, yet every step recomputed it, and the
+    layers it spans are the expensive full-size ones by the last stages (at 768x512, -k 32 the forward pass through
+    the six hidden layers took 171 of 183 ms in float32). ``hold(n)`` keeps the first ``n`` layers' output once it is
+    computed, per autocast state, since a bfloat16 step computes other values than a float32 check; ``hold(0)``
+    drops it. The stored activation is what the pass would compute, so the fit is the same computation. Only whole
+    full-size renders with untransformed weights use it; the caller must leave those layers' weights and ``z`` as
+    they are while it holds them."""
+
+    def __init__(self) -> None:
+        self.layers, self._stored = 0, {}
+
+    def hold(self, layers: int) -> None:
+        self.layers, self._stored = layers, {}
+
+    def render(self, z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[int, int]], upsample: str,
+               groups: int, rows: Optional[torch.Tensor], coarse: int, transform: Optional[Transform]) -> torch.Tensor:
+        """``run_layers`` of the network, from the stored activation where it applies."""
+        if not self.layers or rows is not None or coarse or transform is not None:
+            return run_layers(z, w, sizes, upsample, groups, rows=rows, coarse=coarse)
+        key = torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None
+        if key not in self._stored:
+            with torch.no_grad():
+                self._stored[key] = hidden_layers(z, w, sizes, upsample, groups, range(self.layers))
+        return run_layers(self._stored[key], w, sizes, upsample, groups, start=self.layers)

@@ -40,3 +40,19 @@ def test_step_anatomy_captures_cuda_graphs():
     rows = dict(stepbench.run(torch.device("cuda"), 24, 40, [6], steps=3, batch=2))
     assert {"w6 full CUDA graph", "w6 half CUDA graph", "w6 full CUDA graph, 2 batched"} <= set(rows)
     assert all(ms > 0 for ms in rows.values())
+
+
+def test_graphed_rounding_stages_from_the_stored_prefix_match_recomputing_it(rgb_odd, monkeypatch):
+    """Progressive rounding's stages (captured as graphs) read the rounded layers' output stored during their eager
+    warm-up steps (model.FrozenPrefix); an encode that recomputes it every step ends within the GPU's noise."""
+    from ddcodec import model as model_module
+    replays = []
+    original = torch.cuda.CUDAGraph.replay
+    monkeypatch.setattr(torch.cuda.CUDAGraph, "replay", lambda self: (replays.append(1), original(self))[1])
+    monkeypatch.setenv("DDCODEC_CUDA_GRAPHS", "1")
+    schedule = FitSchedule(iters=100, qat_iters=0, progressive_steps=25, progressive_lr=3e-4)
+    _, stored = ddcodec.encode(rgb_odd, k=4, preset=schedule, device="cuda", depth=6)
+    assert len(replays) == (100 - 3) + 6 * (25 - 3)  # the main fit and the six stages replayed, the last step eager
+    monkeypatch.setattr(model_module.FrozenPrefix, "hold", lambda self, layers: None)
+    _, recomputed = ddcodec.encode(rgb_odd, k=4, preset=schedule, device="cuda", depth=6)
+    assert abs(stored.psnr - recomputed.psnr) < 0.15 and stored.psnr > 20
