@@ -18,10 +18,10 @@ from pathlib import Path
 
 import torch
 
-from ddcodec.fit import _fine_tune, _main_fit, _progressive_rounding, tune_allocator
+from ddcodec.fit import _fine_tune, _progressive_rounding, tune_allocator
 from ddcodec.rounding import hessian_round
 from paired import planned_network
-from quant_loss_split import decoded_psnr, payload_bytes, quantiser
+from quant_loss_split import decoded_psnr, payload_bytes, quantiser, saved_or_fitted
 
 tune_allocator()
 path, size, bpp = sys.argv[1], sys.argv[2], float(sys.argv[3])
@@ -29,19 +29,9 @@ bits = int(os.environ["BITS"]) if os.environ.get("BITS") else None
 plan, schedule, net, target = planned_network(path, size, bpp, bits)
 print(f"{path.rsplit('/', 1)[-1]} {size} bpp={bpp}: width {plan.net_width}, {plan.bits} bits, "
       f"kernels {bool(plan.depthwise)}", flush=True)
-start = time.perf_counter()
 saved = os.environ.get("MAIN_FIT_DIR")  # main fits kept there, and reused by later runs of the same plan
 saved = saved and Path(saved) / f"{Path(path).stem}_{size}_{bpp}{f'_{bits}bits' if bits else ''}.pt"
-if saved and saved.exists():
-    with torch.no_grad():
-        for n, p in torch.load(saved).items():
-            net.weights[n].copy_(p)
-    print(f"  main fit (from {saved}): float {decoded_psnr(net, plan.pixels):.3f} dB", flush=True)
-else:
-    _main_fit(net, target, schedule)
-    print(f"  main fit: float {decoded_psnr(net, plan.pixels):.3f} dB, {time.perf_counter() - start:.0f} s", flush=True)
-    if saved:
-        torch.save({n: p.detach() for n, p in net.weights.items()}, saved)
+saved_or_fitted(net, target, schedule, plan.pixels, saved)
 fitted = {n: p.detach().clone() for n, p in net.weights.items()}
 transform = quantiser(plan.bits, plan.bits)
 qat = schedule.qat_iters or 300  # since 1.9.0 the default has no fine-tune: the variants take 1.8.1's 300 steps

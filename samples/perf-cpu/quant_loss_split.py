@@ -77,6 +77,23 @@ def payload_bytes(net: DeepDecoder, plan, bits: int, kernel_bits: int) -> int:
     return len(fmt.compress_codes(np.where(is_kernel, kernel_codes, codes), max(bits, kernel_bits)))
 
 
+def saved_or_fitted(net: DeepDecoder, target: torch.Tensor, schedule, pixels: np.ndarray, saved, **main_fit) -> None:
+    """The main fit (fit._main_fit with ``main_fit``'s keywords) into ``net``: loaded from ``saved`` (a Path) where an
+    earlier run saved it, else fitted and saved there (None: not saved); prints its float PSNR (session 26's
+    MAIN_FIT_DIR, shared since session 44)."""
+    start = time.perf_counter()
+    if saved and saved.exists():
+        with torch.no_grad():
+            for n, p in torch.load(saved).items():
+                net.weights[n].copy_(p)
+        print(f"  main fit (from {saved}): float {decoded_psnr(net, pixels):.3f} dB", flush=True)
+        return
+    _main_fit(net, target, schedule, **main_fit)
+    print(f"  main fit: float {decoded_psnr(net, pixels):.3f} dB, {time.perf_counter() - start:.0f} s", flush=True)
+    if saved:
+        torch.save({n: p.detach() for n, p in net.weights.items()}, saved)
+
+
 def main() -> None:
     tune_allocator()  # as codec.encode does: without it full-size fits ran about 1.8x slower
     path, size, bpp = sys.argv[1], sys.argv[2], float(sys.argv[3])
