@@ -87,7 +87,8 @@ def _fit_seconds(schedule: codec.FitSchedule, full: StepSeconds, coarse: StepSec
     """A preset's fitting time implied by the timed full-size, half-size and quarter-size steps (``quarter``: needed
     only where the schedule has such steps), each phase at the precision its schedule fits in. Progressive rounding's
     steps are counted as full-size steps, an upper bound: the layers already rounded take no gradient, so the later
-    stages' backward passes stop early."""
+    stages' backward passes stop early, and since 1.19.1 their forward passes start from the rounded layers' stored
+    output (model.FrozenPrefix)."""
     n_coarse = round(schedule.iters * schedule.coarse_fraction)
     n_quarter = round(schedule.iters * schedule.quarter_fraction)
     if n_quarter and quarter is None:
