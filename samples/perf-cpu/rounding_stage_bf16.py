@@ -6,14 +6,28 @@ it, and the seconds of the rounding stage.
 
     OMP_NUM_THREADS=1 python samples/perf-cpu/rounding_stage_bf16.py IMAGE BPP [MAIN_FIT_DIR]
 (output in rounding_stage_bf16.txt). Landscape images only: they are resized to 768x512 (a no-op for Kodak's). With
-MAIN_FIT_DIR the main fit is saved there, or loaded where an earlier run saved it."""
+MAIN_FIT_DIR the main fit is saved there, or loaded where an earlier run saved it.
+
+    python samples/perf-cpu/rounding_stage_bf16.py summary samples/perf-cpu/rounding_stage_bf16.txt
+prints each image's difference (bfloat16 minus float32: decoded PSNR, payload) and the mean with its standard error."""
 import dataclasses
 import os
+import re
+import statistics as st
 import sys
 import time
 from pathlib import Path
 
-import torch
+if sys.argv[1] == "summary":
+    runs = re.findall(r"^(kodim\d+)\.png.*\n(?:.*\n)*?  rounding stage float32: ([\d.]+) dB, payload (\d+) bytes.*\n"
+                      r"  rounding stage bfloat16: ([\d.]+) dB, payload (\d+) bytes", open(sys.argv[2]).read(), re.M)
+    diffs = [float(b16) - float(f32) for _, f32, _, b16, _ in runs]
+    for (image, _, f32_bytes, _, b16_bytes), d in zip(runs, diffs):
+        print(f"{image}: {d:+.3f} dB, payload {int(b16_bytes) / int(f32_bytes) - 1:+.2%}")
+    print(f"mean {st.mean(diffs):+.3f} dB (SE {st.stdev(diffs) / len(diffs) ** 0.5:.3f}) over {len(diffs)} images")
+    sys.exit()
+
+import torch  # noqa: E402 (the summary needs none of the fitting)
 
 from ddcodec.fit import _fine_tune, _progressive_rounding, tune_allocator
 from ddcodec.quant import fake_quant
