@@ -25,7 +25,7 @@ if sys.argv[1] == "summary":
     diffs = defaultdict(list)
     for block in re.split(r"^(?=kodim\d+\.png)", open(sys.argv[2]).read(), flags=re.M)[1:]:
         runs = re.findall(r"^  rounding stage (.+?): ([\d.]+) dB, payload (\d+) bytes", block, re.M)
-        (_, base_db, base_bytes), image = runs[0], block.split(".png")[0]
+        (_, base_db, base_bytes), image = runs[0], block.split(":")[0]  # image, size, bpp
         for label, db, size in runs[1:]:
             diffs[label].append(float(db) - float(base_db))
             print(f"{image} {label}: {float(db) - float(base_db):+.3f} dB, payload {int(size) / int(base_bytes) - 1:+.2%}")
