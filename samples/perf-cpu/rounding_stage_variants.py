@@ -1,18 +1,18 @@
 """Session 44: variants of the default preset's rounding stage (6 x 50 steps after 1.18.0), each from the same
 full-size main fit. The main fit is the encoder's own (fit._main_fit, with the plan's rounding noise); the default's
-stage and each variant (FitSchedule fields changed, e.g. ``qat_bf16=1`` or ``progressive_lr=0.0006``) then run
-fit._progressive_rounding and the one fine-tune step, as fit._fit does, and print the decoded PSNR (the
-fake-quantised network's 8-bit output), the zstd payload as the format packs it, and the stage's seconds.
+stage and each variant (schedule keys of ``python -m ddcodec.ablation --config``, e.g. ``qat_bf16=1`` or
+``prog_lr=0.0006``) then run fit._progressive_rounding and the one fine-tune step, as fit._fit does, and print the
+decoded PSNR (the fake-quantised network's 8-bit output), the zstd payload as the format packs it, and the stage's
+seconds.
 
     OMP_NUM_THREADS=1 python samples/perf-cpu/rounding_stage_variants.py IMAGE BPP MAIN_FIT_DIR [VARIANT ...]
-(VARIANT: comma-separated field=value; without any, the stage in bfloat16: ``qat_bf16=1``, output in
+(VARIANT: comma-separated key=value; without any, the stage in bfloat16: ``qat_bf16=1``, output in
 rounding_stage_bf16.txt). Landscape images only: they are resized to 768x512 (a no-op for Kodak's). The main fit is
 saved in MAIN_FIT_DIR, or loaded where an earlier run saved it.
 
     python samples/perf-cpu/rounding_stage_variants.py summary OUTPUT
 prints each variant's difference from the default's stage on the same main fit (decoded PSNR, payload), per image,
 and its mean with the standard error."""
-import dataclasses
 import os
 import re
 import statistics as st
@@ -36,6 +36,7 @@ if sys.argv[1] == "summary":
 
 import torch  # noqa: E402 (the summary needs none of the fitting)
 
+from ddcodec.ablation import parse_config
 from ddcodec.fit import _fine_tune, _progressive_rounding, tune_allocator
 from ddcodec.quant import fake_quant
 from paired import planned_network
@@ -49,7 +50,6 @@ print(f"{Path(path).name} {size} bpp={bpp}: width {plan.net_width}, {plan.bits} 
 saved_or_fitted(net, target, schedule, plan.pixels, Path(sys.argv[3]) / f"{Path(path).stem}_{size}_{bpp}.pt",
                 bits=plan.bits)  # bits: the plan's rounding noise
 fitted = {n: p.detach().clone() for n, p in net.weights.items()}
-fields = {f.name: f.type for f in dataclasses.fields(schedule)}
 
 
 def quantised(name: str, w: torch.Tensor) -> torch.Tensor:
@@ -57,11 +57,11 @@ def quantised(name: str, w: torch.Tensor) -> torch.Tensor:
 
 
 def changed(variant: str):
-    """The default schedule with ``variant``'s fields (field=value, comma-separated) set."""
-    values = dict(kv.split("=") for kv in variant.split(","))
-    cast = {name: (bool(int(v)) if fields[name] in (bool, "bool") else float(v) if "float" in str(fields[name])
-                   else int(v)) for name, v in values.items()}
-    return dataclasses.replace(schedule, **cast)
+    """The default schedule as the ablation tool's ``--config`` spells a change of it (schedule keys only)."""
+    stage, encode_keys = parse_config(variant)
+    if encode_keys:
+        raise SystemExit(f"only schedule keys change the rounding stage, not {', '.join(encode_keys)}")
+    return stage
 
 
 labels = {"qat_bf16=1": "bfloat16"}  # the first screen's labels, kept so its output reads as before
