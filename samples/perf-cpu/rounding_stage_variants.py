@@ -12,7 +12,7 @@ saved in MAIN_FIT_DIR, or loaded where an earlier run saved it.
 
     python samples/perf-cpu/rounding_stage_variants.py summary OUTPUT
 prints each variant's difference from the default's stage on the same main fit (decoded PSNR, payload), per image,
-and its mean with the standard error."""
+and its mean with the standard error, over every fit and per size and rate."""
 import os
 import re
 import statistics as st
@@ -28,10 +28,11 @@ if sys.argv[1] == "summary":
         (_, base_db, base_bytes), image = runs[0], block.split(":")[0]  # image, size, bpp
         for label, db, size in runs[1:]:
             diffs[label].append(float(db) - float(base_db))
+            diffs[f"{label} at {image.split(' ', 1)[1]}"].append(float(db) - float(base_db))  # per size and rate
             print(f"{image} {label}: {float(db) - float(base_db):+.3f} dB, payload {int(size) / int(base_bytes) - 1:+.2%}")
     for label, d in diffs.items():
         spread = f"SE {st.stdev(d) / len(d) ** 0.5:.3f}" if len(d) > 1 else "one image"
-        print(f"{label}: mean {st.mean(d):+.3f} dB ({spread}) over {len(d)} images")
+        print(f"{label}: mean {st.mean(d):+.3f} dB ({spread}) over {len(d)} fits")
     sys.exit()
 
 import torch  # noqa: E402 (the summary needs none of the fitting)
