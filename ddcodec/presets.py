@@ -13,10 +13,11 @@ from . import format as fmt
 DEFAULT_DEPTH = 6
 # Depth when none is given (``choose_depth``): one more layer (a grid twice as coarse) for large images at low rates.
 # At 768x512, version 1.18.0's default otherwise, at equal rate: +0.36 dB at 0.125 bpp (12 of 12 Kodak images
-# better), +0.05 to +0.12 at 0.18 bpp (8 of 12), -0.07 at 0.25 bpp; at 384x256 depth 7 gained little (README,
-# "Depth 7 at full size")
+# better), +0.05 to +0.12 at 0.18 bpp (8 of 12), -0.07 at 0.25 bpp. At 576x384 (1.19.1, session 45): +0.18 dB at
+# 0.125 bpp (9 of 12 better), +0.49 at 0.18 bpp (12 of 12), so since 1.20.0 from a shorter side of 384 (512
+# before); at 384x256 it lost 0.14 dB at 0.125 bpp (10 of 12 worse; README, "Depth 7 at full size")
 LOW_RATE_DEPTH = 7
-LOW_RATE_DEPTH_MIN_SIDE = 512  # the image's shorter side, in pixels
+LOW_RATE_DEPTH_MIN_SIDE = 384  # the image's shorter side, in pixels
 LOW_RATE_DEPTH_MAX_BPP = 0.18  # targets up to this many bits per pixel (-k: channels * bits / k)
 _DEPTH_FIELD = next(f for f in fmt.FIELDS if f.name == "depth")
 MIN_DEPTH, MAX_DEPTH = int(_DEPTH_FIELD.lo), int(_DEPTH_FIELD.hi)  # the format's range
@@ -244,7 +245,7 @@ def choose_depth(height: int, width: int, channels: int, k: float, bpp: Optional
     least ``LOW_RATE_DEPTH_MIN_SIDE`` at a target of at most ``LOW_RATE_DEPTH_MAX_BPP``, else ``DEFAULT_DEPTH``.
     A ``bpp`` target is the rate itself; a ratio ``k`` stands for ``channels * bits / k`` bits per pixel (the
     codes before zstd, which packs them some 10% smaller). Depth 7 draws the image from a grid twice as coarse;
-    at 768x512 that pays at low rates and loses at 0.25 bpp, and at 384x256 it gained little."""
+    at 768x512 and 576x384 that pays at low rates (at 768x512 it loses at 0.25 bpp), at 384x256 it lost."""
     if min(height, width) < LOW_RATE_DEPTH_MIN_SIDE:
         return DEFAULT_DEPTH
     if bpp is None and not (isinstance(k, (int, float)) and 0 < k < math.inf):
