@@ -14,8 +14,9 @@ DEFAULT_DEPTH = 6
 # Depth when none is given (``choose_depth``): one more layer (a grid twice as coarse) for large images at low rates.
 # At 768x512, version 1.18.0's default otherwise, at equal rate: +0.36 dB at 0.125 bpp (12 of 12 Kodak images
 # better), +0.05 to +0.12 at 0.18 bpp (8 of 12), -0.07 at 0.25 bpp. At 576x384 (1.19.1, session 45): +0.18 dB at
-# 0.125 bpp (9 of 12 better), +0.49 at 0.18 bpp (12 of 12), so since 1.20.0 from a shorter side of 384 (512
-# before); at 384x256 it lost 0.14 dB at 0.125 bpp (10 of 12 worse; README, "Depth 7 at full size")
+# 0.125 bpp (9 of 12 better), +0.49 at 0.18 bpp (12 of 12; +0.08 against depth 6 at 7 bits, which rate control
+# did not pick there), so since 1.20.0 from a shorter side of 384 (512 before); at 384x256 it lost 0.14 dB at 0.125
+# bpp (10 of 12 worse; README, "Depth 7 at full size")
 LOW_RATE_DEPTH = 7
 LOW_RATE_DEPTH_MIN_SIDE = 384  # the image's shorter side, in pixels
 LOW_RATE_DEPTH_MAX_BPP = 0.18  # targets up to this many bits per pixel (-k: channels * bits / k)

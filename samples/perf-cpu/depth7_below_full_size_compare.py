@@ -24,8 +24,8 @@ RUNS = (("576x384", "depth7_576x384.txt", 0.125, "bpp=0.125,depth=6"),
         ("576x384", "depth7_576x384.txt", 0.18, "bpp=0.18,depth=6"),
         ("576x384", "depth7_576x384.txt", 0.18, "bpp=0.18,depth=6,bits=7"),
         ("384x256", "depth7_384x256.txt", 0.125, "bpp=0.125,depth=6"))
-SLOPES = {folder: local_slope(sweep(folder, "bpp=0.125"), sweep(folder, "bpp=0.25"), sorted(sweep(folder, "bpp=0.125")))
-          for folder in ("rd-kodak-768x512-1.18.0-cpu", "rd-kodak-384x256-1.18.0")}
+LOW = {folder: sweep(folder, "bpp=0.125") for folder in ("rd-kodak-768x512-1.18.0-cpu", "rd-kodak-384x256-1.18.0")}
+SLOPES = {folder: local_slope(low, sweep(folder, "bpp=0.25"), sorted(low)) for folder, low in LOW.items()}
 
 for size, output, target, base_config in RUNS:
     shallow, deeper = load(output, base_config), load(output, f"bpp={target:g},depth=7")
