@@ -24,8 +24,9 @@ RUNS = (("576x384", "depth7_576x384.txt", 0.125, "bpp=0.125,depth=6"),
         ("576x384", "depth7_576x384.txt", 0.18, "bpp=0.18,depth=6"),
         ("576x384", "depth7_576x384.txt", 0.18, "bpp=0.18,depth=6,bits=7"),
         ("384x256", "depth7_384x256.txt", 0.125, "bpp=0.125,depth=6"))
-LOW = {folder: sweep(folder, "bpp=0.125") for folder in ("rd-kodak-768x512-1.18.0-cpu", "rd-kodak-384x256-1.18.0")}
-SLOPES = {folder: local_slope(low, sweep(folder, "bpp=0.25"), sorted(low)) for folder, low in LOW.items()}
+SWEEPS = {folder: {b: sweep(folder, f"bpp={b:g}") for b in (0.125, 0.25, 0.5)}
+          for folder in ("rd-kodak-768x512-1.18.0-cpu", "rd-kodak-384x256-1.18.0")}
+SLOPES = {folder: local_slope(s[0.125], s[0.25], sorted(s[0.125])) for folder, s in SWEEPS.items()}
 
 for size, output, target, base_config in RUNS:
     shallow, deeper = load(output, base_config), load(output, f"bpp={target:g},depth=7")
@@ -45,7 +46,7 @@ for size, output, target, base_config in RUNS:
 # Rate control's precision (README, "Depth 7 ... at 576x384", last point): at 384x256 and 0.25 bpp it plans width 18 at
 # 8 bits; 7 bits pinned plans width 19 (bits7_384x256_0.25.txt). Equal rate along the 384x256 sweep's slope at 0.25 bpp
 # (the mean of its slopes on either side).
-sweep384 = {b: sweep("rd-kodak-384x256-1.18.0", f"bpp={b:g}") for b in (0.125, 0.25, 0.5)}
+sweep384 = SWEEPS["rd-kodak-384x256-1.18.0"]
 every = sorted(sweep384[0.25])
 slope = (local_slope(sweep384[0.125], sweep384[0.25], every) + local_slope(sweep384[0.25], sweep384[0.5], every)) / 2
 print(f"384x256, 0.25 bpp, 7 bits pinned against rate control's plan, along that sweep's slope ({slope:.2f} dB per "

@@ -7,8 +7,9 @@ seconds.
 
     OMP_NUM_THREADS=1 python samples/perf-cpu/rounding_stage_variants.py IMAGE BPP MAIN_FIT_DIR [VARIANT ...]
 (VARIANT: comma-separated key=value; without any, the stage in bfloat16: ``qat_bf16=1``, output in
-rounding_stage_bf16.txt). Landscape images only: they are resized to 768x512 (a no-op for Kodak's). The main fit is
-saved in MAIN_FIT_DIR, or loaded where an earlier run saved it.
+rounding_stage_bf16.txt). Images are resized to SIZE as given (environment, default 768x512: a no-op for Kodak's
+landscape photos; portrait ones come out squashed, as in session 45's 384x256 screen). The main fit is saved in
+MAIN_FIT_DIR, or loaded where an earlier run saved it.
 
     python samples/perf-cpu/rounding_stage_variants.py summary OUTPUT
 prints each variant's difference from the default's stage on the same main fit (decoded PSNR, payload), per image,
@@ -31,7 +32,7 @@ if sys.argv[1] == "summary":
             diffs[f"{label} at {image.split(' ', 1)[1]}"].append(float(db) - float(base_db))  # per size and rate
             print(f"{image} {label}: {float(db) - float(base_db):+.3f} dB, payload {int(size) / int(base_bytes) - 1:+.2%}")
     for label, d in diffs.items():
-        spread = f"SE {st.stdev(d) / len(d) ** 0.5:.3f}" if len(d) > 1 else "one image"
+        spread = f"SE {st.stdev(d) / len(d) ** 0.5:.3f}" if len(d) > 1 else "one fit"
         print(f"{label}: mean {st.mean(d):+.3f} dB ({spread}) over {len(d)} fits")
     sys.exit()
 
@@ -45,7 +46,7 @@ from quant_loss_split import decoded_psnr, payload_bytes, saved_or_fitted
 
 tune_allocator()
 path, bpp = sys.argv[1], float(sys.argv[2])
-size = os.environ.get("SIZE", "768x512")  # a smaller SIZE only to try the script out
+size = os.environ.get("SIZE", "768x512")
 plan, schedule, net, target = planned_network(path, size, bpp)
 print(f"{Path(path).name} {size} bpp={bpp}: width {plan.net_width}, {plan.bits} bits, depth {plan.depth}", flush=True)
 saved_or_fitted(net, target, schedule, plan.pixels, Path(sys.argv[3]) / f"{Path(path).stem}_{size}_{bpp}.pt",
