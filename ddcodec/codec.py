@@ -21,7 +21,7 @@ from .fit import Progress, fit, total_steps, tune_allocator
 from .imageio import ImageLike, load_pixels, psnr, to_pil
 from .model import BatchedDeepDecoder, DeepDecoder, tf32_matmuls
 from .quant import dequantize, quantize
-from .presets import (BPP_BITS_CHOICES, BPP_BITS_LAST_RESORT, BPP_BITS_PREFERENCE, DEFAULT_BITS, DEFAULT_DEPTH,
+from .presets import (BPP_BITS_CHOICES, BPP_BITS_TIERS, DEFAULT_BITS, DEFAULT_DEPTH,
                       DEPTHWISE_MIN_WIDTH, DEPTHWISE_MODES, MAX_DEPTH, MIN_DEPTH, MIN_NET_WIDTH, PRESETS, QAT_FRACTION,
                       RATE_TOLERANCE, FitSchedule, choose_depth)
 from .ratecontrol import plan_for_bpp
@@ -197,10 +197,9 @@ def plan_network(height: int, width: int, channels: int, k: float = 32.0, bpp: O
         if bpp is None:
             return choose_net_width(height, width, channels, k, depth, mask), DEFAULT_BITS if bits is None else bits
         choices = BPP_BITS_CHOICES if bits is None else (bits,)
-        return plan_for_bpp(height, width, channels, bpp, depth, choices, MIN_NET_WIDTH, BPP_BITS_PREFERENCE,
+        return plan_for_bpp(height, width, channels, bpp, depth, choices, MIN_NET_WIDTH, BPP_BITS_TIERS,
                             fixed_scale=schedule is not None and schedule.fixed_scale,
-                            penalised=schedule is not None and schedule.weight_l1 > 0,
-                            last_resort=BPP_BITS_LAST_RESORT, depthwise=mask)
+                            penalised=schedule is not None and schedule.weight_l1 > 0, depthwise=mask)
 
     if depthwise != "off":
         try:

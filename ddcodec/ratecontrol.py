@@ -30,7 +30,7 @@ from .errors import DdcInputError
 # PENALTY_PACKING): 3% then holds for a plan's mean file, not for every file.
 ACCEPT_UNDER, ACCEPT_OVER = 0.025, 0.015
 FALLBACK_UNDER = 0.05  # how far under the target a preferred precision may land when none is in the window
-SIZE_MODEL = "gaussian-rows-v7"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last; v5: depthwise kernels; v6: files over RATE_TOLERANCE refitted narrower; v7: the preferred precision down to FALLBACK_UNDER first)
+SIZE_MODEL = "gaussian-rows-v7"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last; v5: depthwise kernels; v6: files over RATE_TOLERANCE refitted narrower; v7: precisions in tiers, 8 bits after 7 and 6 down to FALLBACK_UNDER)
 
 
 def header_bytes(depth: int, channels: int, depthwise: int = 0) -> int:
@@ -98,34 +98,22 @@ def _widths_around(target_bytes: float, depth: int, channels: int, bits: int, pe
     return out
 
 
-def _passes(group: list[int]) -> list[tuple[int, float]]:
-    """(bits, how far under the target a plan may land) in the order rate control tries them: the first
-    precision down to ``FALLBACK_UNDER``, then the others in the window, then the others down to
-    ``FALLBACK_UNDER``. A file 5% small costs about 0.1 dB; 8 bits lost 0.24 to 0.42 dB to 7 at equal rate."""
-    if not group:
-        return []
-    rest = group[1:]
-    return [(group[0], FALLBACK_UNDER)] + [(b, ACCEPT_UNDER) for b in rest] + [(b, FALLBACK_UNDER) for b in rest]
-
-
 def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, depth: int,
-                 bits_choices: tuple[int, ...], min_width: int, preference: tuple[int, ...],
-                 fixed_scale: bool = False, penalised: bool = False,
-                 last_resort: tuple[int, ...] = (), depthwise: int = 0) -> tuple[int, int]:
+                 bits_choices: tuple[int, ...], min_width: int, tiers: tuple[tuple[int, ...], ...],
+                 fixed_scale: bool = False, penalised: bool = False, depthwise: int = 0) -> tuple[int, int]:
     """(net_width, bits) for a file of about ``target_bpp`` (``fixed_scale``: the fit leaves the
     normalisations' scales at 1, ``FitSchedule.fixed_scale``, so they pack to almost nothing;
     ``penalised``: the fit has a ``weight_l1`` penalty, so the codes pack tighter; ``depthwise``: the
     network's depthwise kernels, a format.weight_shapes mask; ``bytes_per_weight``).
 
-    Precisions are tried in ``preference`` order (best quality per bit first, as measured): the
-    first precision wins with its nearest plan from ``FALLBACK_UNDER`` under to ``ACCEPT_OVER`` over
-    the target; then the others, the first with a plan within ``ACCEPT_UNDER`` / ``ACCEPT_OVER``;
-    then the others again down to ``FALLBACK_UNDER`` (``_passes``). Before 1.21.0 every precision's
-    window came before the first one's plans further under, so at 384x256 and 0.25 bpp 8 bits on the
-    target beat 7 bits 4.5% under, which gave +0.30 dB at equal rate on the 12 Kodak images.
-    Precisions in ``last_resort`` are tried only after all that failed
-    for every other (5 bits lost 0.24 to 0.67 dB at equal rate, more than a file 5% under the target
-    costs: about 0.1 dB). Failing that, the plan nearest the target wins, at any precision,
+    ``tiers`` are groups of precisions, best quality per bit first, as measured (``presets.BPP_BITS_TIERS``).
+    Tier by tier, its precisions in their order: the first with a plan within ``ACCEPT_UNDER`` /
+    ``ACCEPT_OVER`` of the target wins, with its nearest plan; when none comes that close, the same order
+    applies to plans up to ``FALLBACK_UNDER`` under; only then the next tier. A file 5% under the target
+    costs about 0.1 dB, a precision of a later tier more: 8 bits lost 0.30 dB at equal rate to 7 bits 4.5%
+    under and 0.52 to 6 bits 4.3% under (384x256, 0.25 bpp, 12 Kodak images), 5 bits 0.24 to 0.67 dB.
+    Before 1.21.0 the tiers were (7, 8, 6) and (5): 8 bits inside the window beat 7 bits further under.
+    Failing all tiers, the plan nearest the target wins, at any precision,
     among those not over the window (a size budget is not overrun; an RD curve still reaches
     the target rate). Narrow networks have coarse width steps, so the nearest plan is often at
     an odd precision; taking it blindly picked 5 bits at 0.125 bpp on a 768x512 image (5 bits
@@ -161,11 +149,11 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
     def nearest(candidates: list) -> tuple:
         return min(candidates, key=lambda p: (abs(p[0]), p[2]))
 
-    ordered = [b for b in preference if b in bits_choices]
-    for group in ([b for b in ordered if b not in last_resort], [b for b in ordered if b in last_resort]):
-        for bits, under in _passes(group):
-            close = [p for p in plans if p[2] == bits and -under <= p[0] <= ACCEPT_OVER]
-            if close:
-                return nearest(close)[1:]
+    for tier in tiers:
+        for under in (ACCEPT_UNDER, FALLBACK_UNDER):  # the window, then a little further under
+            for bits in (b for b in tier if b in bits_choices):
+                close = [p for p in plans if p[2] == bits and -under <= p[0] <= ACCEPT_OVER]
+                if close:
+                    return nearest(close)[1:]
     within_budget = [p for p in plans if p[0] <= ACCEPT_OVER]
     return nearest(within_budget or plans)[1:]

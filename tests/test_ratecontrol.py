@@ -12,6 +12,7 @@ from PIL import Image
 import ddcodec
 from ddcodec import codec, format as fmt
 from ddcodec.cli import ByteSize, main
+from ddcodec.presets import BPP_BITS_TIERS
 from ddcodec.ratecontrol import bytes_per_weight, plan_for_bpp, predicted_bytes
 from conftest import smooth_image
 
@@ -90,26 +91,37 @@ def test_explicit_bits_pin_the_precision():
 
 
 def test_preferred_precision_wins_when_close():
-    width, bits = plan_for_bpp(512, 768, 3, 0.66, 6, (5, 6, 7, 8), 2, (7, 8, 6, 5))
+    width, bits = plan_for_bpp(512, 768, 3, 0.66, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS)
     assert (width, bits) == (79, 7)
     assert -0.015 < predicted_bytes(79, 6, 3, 7, bytes_per_weight(7, 79, 6, 3)) / (0.66 * 512 * 768 / 8) - 1 < 0
 
 
-def test_preferred_precision_a_little_under_beats_another_inside_the_window():
+def test_seven_bits_a_little_under_beat_eight_bits_on_the_target():
     """384x256 at 0.25 bpp, the default preset (kernels on every layer): 8 bits at width 18 is predicted right on
     the target, 7 bits at width 19 4.5% under. On the 12 Kodak images 7 bits gave +0.15 dB in files 4.5% smaller,
-    +0.30 dB at equal rate (samples/perf-cpu/bits7_384x256_0.25.txt): since 1.21.0 the preferred precision may
-    land up to FALLBACK_UNDER under before another precision's plan inside the window is taken (1.20.0: 8 bits)."""
+    +0.30 dB at equal rate (samples/perf-cpu/bits7_384x256_0.25.txt): since 1.21.0 8 bits come in a later tier
+    than 7 and 6 bits, which may land up to FALLBACK_UNDER under first (1.20.0's tiers (7, 8, 6), (5,): 8 bits)."""
     mask = fmt.all_layers(6)
     target = 0.25 * 256 * 384 / 8
     for net_width, bits, low, high in ((18, 8, -0.005, 0.005), (19, 7, -0.05, -0.04)):
         error = predicted_bytes(net_width, 6, 3, bits, bytes_per_weight(bits, net_width, 6, 3, True, True, mask),
                                 mask) / target - 1
         assert low < error < high
-    assert plan_for_bpp(256, 384, 3, 0.25, 6, (5, 6, 7, 8), 2, (7, 8, 6, 5), True, True, (5,), mask) == (19, 7)
+    assert plan_for_bpp(256, 384, 3, 0.25, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, True, mask) == (19, 7)
     assert ddcodec.codec.plan_network(256, 384, 3, bpp=0.25, schedule=ddcodec.PRESETS["default"]) == (19, 7, mask)
-    # a precision later in the preference keeps the window: 8 bits first, 7 second, 8 bits' plan wins
-    assert plan_for_bpp(256, 384, 3, 0.25, 6, (5, 6, 7, 8), 2, (8, 7, 6, 5), True, True, (5,), mask) == (18, 8)
+    # 1.20.0's tiers
+    assert plan_for_bpp(256, 384, 3, 0.25, 6, (5, 6, 7, 8), 2, ((7, 8, 6), (5,)), True, True, mask) == (18, 8)
+
+
+def test_six_bits_inside_the_window_beat_seven_bits_further_under():
+    """384x256 at 0.36 bpp: 6 bits at width 27 is predicted 0.4% over, 7 bits at width 24 3.6% under. 6 bits, in
+    the first tier with 7, win inside the window (at 0.25 bpp 6 bits pinned beat 7 bits by 0.22 dB at equal rate
+    on the 12 Kodak images, 12 of 12; samples/perf-cpu/bits_choice_384x256_compare.py)."""
+    mask = fmt.all_layers(6)
+    assert plan_for_bpp(256, 384, 3, 0.36, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, True, mask) == (27, 6)
+    assert plan_for_bpp(256, 384, 3, 0.36, 6, (5, 6, 7, 8), 2, ((7,), (8, 6), (5,)), True, True, mask) == (24, 7)
+    # 7 bits inside the window still come first: 0.40 bpp, width 26 at 1.3% under
+    assert plan_for_bpp(256, 384, 3, 0.40, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, True, mask) == (26, 7)
 
 
 def test_precision_preference_beats_a_nearer_plan_at_a_worse_precision():
@@ -117,17 +129,17 @@ def test_precision_preference_beats_a_nearer_plan_at_a_worse_precision():
     # 5 bits lose 0.2 to 0.7 dB at equal rate, so 7 bits wins (it used to pick 5)
     target = 0.125 * 512 * 768 / 8
     assert abs(predicted_bytes(40, 6, 3, 5, bytes_per_weight(5, 40, 6, 3)) / target - 1) < 0.005
-    assert plan_for_bpp(512, 768, 3, 0.125, 6, (5, 6, 7, 8), 2, (7, 8, 6, 5)) == (33, 7)
-    # the preference order decides, not the order of the choices
-    assert plan_for_bpp(512, 768, 3, 0.125, 6, (5, 6, 7, 8), 2, (5, 7, 8, 6)) == (40, 5)
+    assert plan_for_bpp(512, 768, 3, 0.125, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS) == (33, 7)
+    # the tiers decide, not the order of the choices
+    assert plan_for_bpp(512, 768, 3, 0.125, 6, (5, 6, 7, 8), 2, ((5, 7, 8, 6),)) == (40, 5)
 
 
 def test_nearest_plan_when_no_precision_comes_close(monkeypatch):
     # 64x48 at 0.75 bpp: the widths step by 20% or more, and no precision has a plan within the
     # window (7 bits, width 5 is 6.9% over; 6 bits, width 5 5.2% under): the nearest plan wins
-    assert plan_for_bpp(48, 64, 3, 0.75, 6, (5, 6, 7, 8), 2, (7, 8, 6, 5)) == (5, 6)
+    assert plan_for_bpp(48, 64, 3, 0.75, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS) == (5, 6)
     monkeypatch.setattr("ddcodec.ratecontrol.ACCEPT_OVER", 0.1)
-    assert plan_for_bpp(48, 64, 3, 0.75, 6, (5, 6, 7, 8), 2, (7, 8, 6, 5)) == (5, 7)
+    assert plan_for_bpp(48, 64, 3, 0.75, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS) == (5, 7)
 
 
 # The plans the Kodak RD files in samples/ were made with (`ddcodec info` on their streams)
@@ -308,10 +320,11 @@ def test_the_schedules_penalty_reaches_rate_control():
 
 def test_five_bits_only_as_a_last_resort():
     """384x256 at 0.22 bpp with the penalised model: 5 bits at width 26 is the one plan inside the window
-    (1.1% under); 8 bits at width 20 is 2.6% under, 7 bits at width 21 6.9% under. 5 bits lost 0.24 to
-    0.67 dB at equal rate, more than a file 5% small costs, so 8 bits wins."""
-    choices, preference = (5, 6, 7, 8), (7, 8, 6, 5)
-    assert plan_for_bpp(256, 384, 3, 0.22, 6, choices, 2, preference, True, True) == (26, 5)
-    assert plan_for_bpp(256, 384, 3, 0.22, 6, choices, 2, preference, True, True, last_resort=(5,)) == (20, 8)
+    (1.1% under); 8 bits at width 20 is 2.6% under, 7 bits at width 21 6.9% under, 6 bits at width 23 5.04%
+    under. 5 bits lost 0.24 to 0.67 dB at equal rate, more than a file 5% small costs: in a tier of their own
+    they come after 8 bits, which win; in one tier with the others they would win inside the window."""
+    choices = (5, 6, 7, 8)
+    assert plan_for_bpp(256, 384, 3, 0.22, 6, choices, 2, ((7, 8, 6, 5),), True, True) == (26, 5)
+    assert plan_for_bpp(256, 384, 3, 0.22, 6, choices, 2, BPP_BITS_TIERS, True, True) == (20, 8)
     # still the answer when nothing else comes within 5%: only 5 bits asked for
-    assert plan_for_bpp(256, 384, 3, 0.22, 6, (5,), 2, preference, True, True, last_resort=(5,)) == (26, 5)
+    assert plan_for_bpp(256, 384, 3, 0.22, 6, (5,), 2, BPP_BITS_TIERS, True, True) == (26, 5)

@@ -206,7 +206,7 @@ class DdcCodec(Codec):
             f"schedule={core.PRESETS.get(self.preset)} default_bits={core.DEFAULT_BITS} bits={self.bits} "
             f"iters={self.iters} seed={self.seed} depth={self.depth} default_depth={core.DEFAULT_DEPTH} "
             f"low_rate_depth={core.LOW_RATE_DEPTH}@{core.LOW_RATE_DEPTH_MIN_SIDE}px,{core.LOW_RATE_DEPTH_MAX_BPP:g}bpp "
-            f"bpp_bits_preference={core.BPP_BITS_PREFERENCE} depthwise={self.depthwise} "
+            f"bpp_bits_tiers={core.BPP_BITS_TIERS} depthwise={self.depthwise} "
             f"depthwise_min_width={core.DEPTHWISE_MIN_WIDTH}"
         )
 

@@ -10,7 +10,7 @@ import statistics as st
 from paired import CHANNELS, DEPTH, load, model_error, sweep
 
 from ddcodec.format import param_count
-from ddcodec.presets import BPP_BITS_CHOICES, BPP_BITS_LAST_RESORT, BPP_BITS_PREFERENCE, MIN_NET_WIDTH
+from ddcodec.presets import BPP_BITS_CHOICES, BPP_BITS_TIERS, MIN_NET_WIDTH
 from ddcodec.ratecontrol import PENALTY_PACKING, bytes_per_weight, header_bytes, plan_for_bpp, predicted_bytes
 
 # the 1.3.0 sweep's plans (ddcodec info on its files; the same for every image, as they share one size)
@@ -52,13 +52,14 @@ if __name__ == "__main__":
               f"Gaussian model {ratio:.4f}; file / model - 1: {summary[0]}; with the allowance: {summary[1]}")
     print(f"mean over {len(ratios)} plans: {st.mean(ratios):.4f} (ratecontrol.PENALTY_PACKING = {PENALTY_PACKING})")
     print("plans of --bpp with the presets (fixed scales), width/bits (predicted error): without the penalty "
-          "allowance -> with it (1.3.1) [with it, were 5 bits not a last resort]:")
+          "allowance -> with it (1.3.1) [with it, were 5 bits not a tier of their own]:")
     for height, width in ((256, 384), (512, 768)):
         for target in (0.125, 0.25, 0.5, 0.75):
             plans = []
-            for penalised, last_resort in ((False, BPP_BITS_LAST_RESORT), (True, BPP_BITS_LAST_RESORT), (True, ())):
+            one_tier = (tuple(b for tier in BPP_BITS_TIERS for b in tier),)  # 5 bits not a last resort
+            for penalised, tiers in ((False, BPP_BITS_TIERS), (True, BPP_BITS_TIERS), (True, one_tier)):
                 net_width, bits = plan_for_bpp(height, width, CHANNELS, target, DEPTH, BPP_BITS_CHOICES, MIN_NET_WIDTH,
-                                               BPP_BITS_PREFERENCE, True, penalised, last_resort)
+                                               tiers, True, penalised)
                 size = predicted_bytes(net_width, DEPTH, CHANNELS, bits,
                                        bytes_per_weight(bits, net_width, DEPTH, CHANNELS, True, penalised))
                 plans.append(f"{net_width}/{bits} ({size / (target * height * width / 8) - 1:+.1%})")
