@@ -30,7 +30,7 @@ from .errors import DdcInputError
 # PENALTY_PACKING): 3% then holds for a plan's mean file, not for every file.
 ACCEPT_UNDER, ACCEPT_OVER = 0.025, 0.015
 FALLBACK_UNDER = 0.05  # how far under the target a preferred precision may land when none is in the window
-SIZE_MODEL = "gaussian-rows-v7"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last; v5: depthwise kernels; v6: files over RATE_TOLERANCE refitted narrower; v7: precisions in tiers, 8 bits after 7 and 6 down to FALLBACK_UNDER)
+SIZE_MODEL = "gaussian-rows-v7"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last; v5: depthwise kernels; v6: files over RATE_TOLERANCE refitted narrower; v7: precisions in tiers, 8 bits after 7 and 6 down to FALLBACK_UNDER, the nearest of a tier under the window)
 
 
 def header_bytes(depth: int, channels: int, depthwise: int = 0) -> int:
@@ -107,12 +107,13 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
     network's depthwise kernels, a format.weight_shapes mask; ``bytes_per_weight``).
 
     ``tiers`` are groups of precisions, best quality per bit first, as measured (``presets.BPP_BITS_TIERS``).
-    Tier by tier, its precisions in their order: the first with a plan within ``ACCEPT_UNDER`` /
-    ``ACCEPT_OVER`` of the target wins, with its nearest plan; when none comes that close, the same order
-    applies to plans up to ``FALLBACK_UNDER`` under; only then the next tier. A file 5% under the target
+    Tier by tier: the tier's first precision, in its order, with a plan within ``ACCEPT_UNDER`` /
+    ``ACCEPT_OVER`` of the target wins, with its nearest plan; when none comes that close, the tier's plan
+    nearest the target up to ``FALLBACK_UNDER`` under; only then the next tier. A file 5% under the target
     costs about 0.1 dB, a precision of a later tier more: 8 bits lost 0.30 dB at equal rate to 7 bits 4.5%
-    under and 0.52 to 6 bits 4.3% under (384x256, 0.25 bpp, 12 Kodak images), 5 bits 0.24 to 0.67 dB.
-    Before 1.21.0 the tiers were (7, 8, 6) and (5): 8 bits inside the window beat 7 bits further under.
+    under and 0.52 to 6 bits 3.6% under (384x256, 0.25 bpp, 12 Kodak images), 5 bits 0.24 to 0.67 dB; there
+    6 bits, the nearer, beat 7 by 0.22. Before 1.21.0 the tiers were (7, 8, 6) and (5), each precision's
+    plans further under tried in the same order: 8 bits inside the window beat 7 and 6 bits further under.
     Failing all tiers, the plan nearest the target wins, at any precision,
     among those not over the window (a size budget is not overrun; an RD curve still reaches
     the target rate). Narrow networks have coarse width steps, so the nearest plan is often at
@@ -150,10 +151,13 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
         return min(candidates, key=lambda p: (abs(p[0]), p[2]))
 
     for tier in tiers:
-        for under in (ACCEPT_UNDER, FALLBACK_UNDER):  # the window, then a little further under
-            for bits in (b for b in tier if b in bits_choices):
-                close = [p for p in plans if p[2] == bits and -under <= p[0] <= ACCEPT_OVER]
-                if close:
-                    return nearest(close)[1:]
+        for bits in tier:  # the window, the tier's order deciding
+            close = [p for p in plans if p[2] == bits and -ACCEPT_UNDER <= p[0] <= ACCEPT_OVER]
+            if close:
+                return nearest(close)[1:]
+        # further under, the shortfall outweighs the precision: the tier's nearest plan (ties in the tier's order)
+        close = [p for p in plans if p[2] in tier and -FALLBACK_UNDER <= p[0] <= ACCEPT_OVER]
+        if close:
+            return min(close, key=lambda p: (abs(p[0]), tier.index(p[2])))[1:]
     within_budget = [p for p in plans if p[0] <= ACCEPT_OVER]
     return nearest(within_budget or plans)[1:]
