@@ -29,7 +29,7 @@ from .errors import DdcInputError
 # With the weight_l1 penalty single files spread wider around the calibrated prediction (see
 # PENALTY_PACKING): 3% then holds for a plan's mean file, not for every file.
 ACCEPT_UNDER, ACCEPT_OVER = 0.025, 0.015
-FALLBACK_UNDER = 0.05  # how far under the target a preferred precision may land when none is in the window
+FALLBACK_UNDER = 0.05  # how far under the target a tier's plan may land when none of its precisions has one in the window
 SIZE_MODEL = "gaussian-rows-v7"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last; v5: depthwise kernels; v6: files over RATE_TOLERANCE refitted narrower; v7: precisions in tiers, 8 bits after 7 and 6 down to FALLBACK_UNDER, the nearest of a tier under the window)
 
 
