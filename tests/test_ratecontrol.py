@@ -99,7 +99,7 @@ def test_preferred_precision_wins_when_close():
 def test_the_first_tier_a_little_under_beats_eight_bits_on_the_target():
     """384x256 at 0.25 bpp, the default preset (kernels on every layer): 8 bits at width 18 is predicted right on
     the target, 7 bits at width 19 4.5% under, 6 bits at width 21 3.6% under. On the 12 Kodak images, at equal
-    rate, 7 bits beat 8 by 0.30 dB and 6 bits beat 7 by 0.22 (samples/perf-cpu/bits_choice_384x256_compare.py):
+    rate, 7 bits beat 8 by 0.30 dB and 6 bits beat 7 by 0.22 (samples/perf-cpu/bits_choice_compare.py):
     since 1.21.0 8 bits are a later tier than 7 and 6 bits, and under the window the tier's nearest plan wins
     (1.20.0: 7, 8 and 6 bits in order, inside the window first: 8 bits)."""
     mask = fmt.all_layers(6)
@@ -123,7 +123,7 @@ def test_the_first_tier_a_little_under_beats_eight_bits_on_the_target():
 def test_six_bits_inside_the_window_beat_seven_bits_further_under():
     """384x256 at 0.36 bpp: 6 bits at width 27 is predicted 0.4% over, 7 bits at width 24 3.6% under. 6 bits, in
     the first tier with 7, win inside the window (at 0.25 bpp 6 bits pinned beat 7 bits by 0.22 dB at equal rate
-    on the 12 Kodak images, 12 of 12; samples/perf-cpu/bits_choice_384x256_compare.py)."""
+    on the 12 Kodak images, 12 of 12; samples/perf-cpu/bits_choice_compare.py)."""
     mask = fmt.all_layers(6)
     assert plan_for_bpp(256, 384, 3, 0.36, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, True, mask) == (27, 6)
     assert plan_for_bpp(256, 384, 3, 0.36, 6, (5, 6, 7, 8), 2, ((7,), (8, 6), (5,)), True, True, mask) == (24, 7)
