@@ -29,7 +29,7 @@ BPP_BITS_CHOICES = (5, 6, 7, 8)  # precisions rate control may pick from when bi
 # 1.5% over) at the tier's precisions in order, else the tier's plan nearest the target up to 5% under; then the
 # next tier. A file 5% small costs about 0.1 dB. 7 and 6 bits first: at 384x256 and 0.5 bpp 6 bits were level with
 # 7 at equal rate (-0.01 dB, session 38), at 0.25 bpp +0.22 (session 46). 7 bits first inside the window, as at
-# full size 6 bits lost: -0.08 and -0.26 dB on two images at 0.5 bpp, -0.14 on seven at 0.25 bpp (session 46).
+# full size 6 bits lost: -0.08 and -0.26 dB on two images at 0.5 bpp, -0.14 on eight at 0.25 bpp (session 46).
 # Then 8 bits: at 384x256 and 0.25 bpp they lost 0.30 dB at equal rate to 7 bits 4.5% under and 0.52 to 6 bits
 # 3.6% under, at 0.55 bpp 0.27 to 6 bits, at 576x384 and 0.18 bpp 0.42 to 7 bits (README, "Rate control's
 # precision"); before 1.21.0: 7, 8, 6 bits in order, inside the window first. 5 bits last: they lost 0.24 to 0.67
