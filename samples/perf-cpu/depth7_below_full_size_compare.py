@@ -43,13 +43,3 @@ for size, output, target, base_config in RUNS:
               f"{sorted({rows[i]['width'] for i in images})}, bits {sorted({rows[i]['bits'] for i in images})}), "
               f"rounding cost {rounding_cost(rows, images):.2f} dB, encode {mean(rows, 'seconds', images):.0f} s")
 
-# Rate control's precision (README, "Depth 7 ... at 576x384", last point): at 384x256 and 0.25 bpp it plans width 18 at
-# 8 bits; 7 bits pinned plans width 19 (bits7_384x256_0.25.txt). Equal rate along the 384x256 sweep's slope at 0.25 bpp
-# (the mean of its slopes on either side).
-sweep384 = SWEEPS["rd-kodak-384x256-1.18.0"]
-every = sorted(sweep384[0.25])
-slope = (local_slope(sweep384[0.125], sweep384[0.25], every) + local_slope(sweep384[0.25], sweep384[0.5], every)) / 2
-print(f"384x256, 0.25 bpp, 7 bits pinned against rate control's plan, along that sweep's slope ({slope:.2f} dB per "
-      f"doubling):")
-compare_per_image("  7 bits against 8", load("bits7_384x256_0.25.txt", "bpp=0.25"),
-                  load("bits7_384x256_0.25.txt", "bpp=0.25,bits=7"), slope)
