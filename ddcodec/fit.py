@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import math
 import os
 import sys
@@ -20,9 +21,9 @@ from typing import Callable, Optional
 import torch
 import torch.nn.functional as F
 
-from .model import BatchedDeepDecoder, DeepDecoder, coarse_size, tf32_matmuls, unit_rows
+from .model import BatchedDeepDecoder, DeepDecoder, Transform, coarse_size, tf32_matmuls, unit_rows
 from .presets import DEFAULT_BITS, FitSchedule
-from .quant import fake_quant, noise_quant
+from .quant import fake_quant, noise_quant, qmax
 from .rounding import hessian_round, networks, round_layer_by_layer
 
 Progress = Callable[[int, int, float], None]  # (iterations done, total, current PSNR dB)
@@ -322,15 +323,20 @@ def capture_step(opt: torch.optim.Optimizer, body: Callable[[], torch.Tensor]):
     return graph, values
 
 
+LevelsFor = Callable[[int, dict[str, torch.Tensor]], int]  # (network index, its weights) -> its largest code
+
+
 def fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule, bits: int,
-        progress: Optional[Progress] = None) -> list[float]:
+        progress: Optional[Progress] = None, levels_for: Optional[LevelsFor] = None) -> list[float]:
     """Fit ``model`` to ``target`` (B, C, H, W) in [0, 1] in place, ready to be quantised to ``bits``.
 
-    Returns each image's PSNR of the float network before quantisation (unrounded output),
-    so the caller can report what quantisation cost.
+    ``levels_for``, asked once per network when the float fit is done, picks the largest code its rounding and
+    fine-tune use (``quant``'s ``levels``; by default ``qmax(bits)``): rate control trims a file that the float
+    weights show will come out over its target (``codec``). Returns each image's PSNR of the float network before
+    quantisation (unrounded output), so the caller can report what quantisation cost.
     """
     with tf32_matmuls(True):
-        return _fit(model, target, schedule, bits, progress)
+        return _fit(model, target, schedule, bits, progress, levels_for)
 
 
 @contextlib.contextmanager
@@ -347,17 +353,22 @@ def _scales_fixed(model: torch.nn.Module, fixed: bool):
 
 
 def _fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule, bits: int,
-         progress: Optional[Progress]) -> list[float]:
-    def quantised(name: str, w: torch.Tensor) -> torch.Tensor:
-        return fake_quant(name, w, bits)
-
+         progress: Optional[Progress], levels_for: Optional[LevelsFor] = None) -> list[float]:
     float_mse = _main_fit(model, target, schedule, progress, bits)
+    levels = [qmax(bits) if levels_for is None else levels_for(index, weights)
+              for index, (_, weights) in enumerate(networks(model))]
     if schedule.progressive_for(bits)[0]:
-        _progressive_rounding(model, target, schedule, bits, progress)
+        _progressive_rounding(model, target, schedule, bits, progress, levels)
     elif schedule.hessian_round:
-        hessian_round(model, bits)
-    _fine_tune(model, target, schedule, quantised, progress, bits=bits)
+        hessian_round(model, bits, levels)
+    _fine_tune(model, target, schedule, quantiser(bits, levels), progress, bits=bits)
     return [psnr_from_mse(float(m)) for m in float_mse]
+
+
+def quantiser(bits: int, levels: list[int]) -> Transform | list[Transform]:
+    """``fake_quant`` at ``bits`` as a model's transform: one per network where their ``levels`` differ."""
+    transforms = [functools.partial(fake_quant, bits=bits, levels=m) for m in levels]
+    return transforms[0] if len(set(levels)) == 1 else transforms
 
 
 def total_steps(schedule: FitSchedule, depth: int, bits: int = DEFAULT_BITS) -> int:
@@ -367,13 +378,15 @@ def total_steps(schedule: FitSchedule, depth: int, bits: int = DEFAULT_BITS) -> 
 
 
 def _progressive_rounding(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,
-                          bits: int, progress: Optional[Progress] = None) -> None:
+                          bits: int, progress: Optional[Progress] = None, levels: Optional[list[int]] = None) -> None:
     """``FitSchedule.progressive_for(bits)``: round layer by layer (each network of a batch on its own, in step), fitting
     the float layers above each rounded one. A rounded layer's weights stop taking gradients (Adam skips them), so
     the layers below the next one to round, and the inputs its rounding was computed from, stay as they are; their
-    output is computed once per stage (``model.FrozenPrefix``)."""
+    output is computed once per stage (``model.FrozenPrefix``). Each network's codes go up to its ``levels``."""
     depth = len(model.sizes)
-    rounders = [round_layer_by_layer(z, weights, model.sizes, model.upsample, bits) for z, weights in networks(model)]
+    rounders = [round_layer_by_layer(z, weights, model.sizes, model.upsample, bits,
+                                     None if levels is None else levels[index])
+                for index, (z, weights) in enumerate(networks(model))]
     (steps, lr), frozen = schedule.progressive_for(bits), []
     total = total_steps(schedule, depth, bits)
     try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -225,10 +225,12 @@ class BatchedDeepDecoder(torch.nn.Module):
         """Network ``index``'s weights, shaped as in a DeepDecoder."""
         return {n: p[index].detach() for n, p in self.weights.items()}
 
-    def forward(self, transform: Optional[Transform] = None, rows: Optional[torch.Tensor] = None,
+    def forward(self, transform: Optional[Transform | Sequence[Transform]] = None, rows: Optional[torch.Tensor] = None,
                 coarse: int = 0) -> torch.Tensor:
-        """Render all images (B, C, H, W); ``transform`` is applied to each network's weights separately."""
-        w = {n: (torch.stack([transform(n, p[b]) for b in range(self.batch)]) if transform else p)
+        """Render all images (B, C, H, W); ``transform`` is applied to each network's weights separately (a
+        sequence: one per network, e.g. each quantised to its own levels)."""
+        per_image = list(transform) if isinstance(transform, (list, tuple)) else [transform] * self.batch
+        w = {n: (torch.stack([per_image[b](n, p[b]) for b in range(self.batch)]) if transform else p)
              for n, p in self.weights.items()}
         return self.frozen.render(self.z, w, self.sizes, self.upsample, self.batch, rows, coarse, transform)
 

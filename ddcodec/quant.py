@@ -12,8 +12,15 @@ after it) has one stored step per row; each norm scale and shift has one stored 
 ``fake_quant`` (training, straight-through gradients) and ``quantize``/``dequantize``
 (the file) compute the same float32 values, so quantisation-aware fine-tuning sees the
 network the decoder will run.
+
+Every function that rounds takes ``levels``, the largest code it may write (default ``qmax(bits)``): fewer levels
+are coarser steps in a file of the same precision, a rate knob finer than a width or a bit (rate control's trim,
+``codec``). The decoder needs nothing new: a hidden row whose largest code is ``levels`` dequantises to max-abs
+``levels / qmax`` and is used as a unit row; a stored step is the step.
 """
 from __future__ import annotations
+
+from typing import Optional
 
 import numpy as np
 import torch
@@ -33,20 +40,30 @@ def _is_rownorm(name: str) -> bool:
     return name.startswith(("conv", "dw"))
 
 
-def _steps_of(name: str, w: torch.Tensor, bits: int) -> torch.Tensor:
+def _levels(bits: int, levels: Optional[int]) -> int:
+    return qmax(bits) if levels is None else levels
+
+
+def _steps_of(name: str, w: torch.Tensor, bits: int, levels: Optional[int] = None) -> torch.Tensor:
     """Stored steps of a non-rownorm tensor, shaped to broadcast against it."""
+    m = _levels(bits, levels)
     if name == "out":
-        return (w.detach().abs().amax(dim=1, keepdim=True).clamp_min(_TINY) / qmax(bits))
-    return (w.detach().abs().amax().clamp_min(_TINY) / qmax(bits)).reshape(1)
+        return (w.detach().abs().amax(dim=1, keepdim=True).clamp_min(_TINY) / m)
+    return (w.detach().abs().amax().clamp_min(_TINY) / m).reshape(1)
 
 
-def fake_quant(name: str, w: torch.Tensor, bits: int) -> torch.Tensor:
-    """Quantise-dequantise ``w`` in the forward pass, identity gradient (straight-through)."""
-    m = qmax(bits)
+def fake_quant(name: str, w: torch.Tensor, bits: int, levels: Optional[int] = None) -> torch.Tensor:
+    """Quantise-dequantise ``w`` in the forward pass, identity gradient (straight-through). With fewer ``levels``
+    than ``qmax(bits)`` a hidden row comes out as ``dequantize`` gives it (max-abs ``levels / qmax``), which the
+    model's ``unit_rows`` then scales as the decoder's does, to the same float32 values."""
+    m = _levels(bits, levels)
     if _is_rownorm(name):
         scaled = unit_rows(w)
-        return scaled + ((torch.round(scaled * m) / m) - scaled).detach()
-    step = _steps_of(name, w, bits)
+        if m == qmax(bits):
+            return scaled + ((torch.round(scaled * m) / m) - scaled).detach()
+        shrunk = scaled * (m / qmax(bits))
+        return shrunk + ((torch.round(scaled * m) / qmax(bits)) - shrunk).detach()
+    step = _steps_of(name, w, bits, m)
     return w + (torch.clamp(torch.round(w / step), -m, m) * step - w).detach()
 
 
@@ -61,9 +78,10 @@ def noise_quant(name: str, w: torch.Tensor, bits: int, generator: torch.Generato
 
 
 def quantize(weights: dict[str, torch.Tensor], bits: int, net_width: int, depth: int,
-             channels: int, depthwise: int = 0) -> tuple[np.ndarray, tuple[float, ...]]:
-    """Integers in ``weight_shapes`` order (flat int64) and the stored steps (header order)."""
-    m = qmax(bits)
+             channels: int, depthwise: int = 0, levels: Optional[int] = None) -> tuple[np.ndarray, tuple[float, ...]]:
+    """Integers in ``weight_shapes`` order (flat int64) and the stored steps (header order); codes up to
+    ``levels`` (default ``qmax(bits)``)."""
+    m = _levels(bits, levels)
     ints: list[np.ndarray] = []
     steps: dict[str, torch.Tensor] = {}
     for name, _ in weight_shapes(net_width, depth, channels, depthwise):
@@ -71,7 +89,7 @@ def quantize(weights: dict[str, torch.Tensor], bits: int, net_width: int, depth:
         if _is_rownorm(name):
             q = torch.round(unit_rows(w) * m)
         else:
-            steps[name] = _steps_of(name, w, bits)
+            steps[name] = _steps_of(name, w, bits, m)
             q = torch.clamp(torch.round(w / steps[name]), -m, m)
         ints.append(q.to(torch.int64).numpy().ravel())
     ordered = [steps[f"{kind}{i}"] for i in range(depth) for kind in ("scale", "shift")]

@@ -16,7 +16,7 @@ rounding (they cost 0.01 to 0.02 dB).
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
 import torch
 import torch.nn.functional as F
@@ -27,11 +27,12 @@ from .quant import _steps_of, fake_quant, qmax
 DAMPING = 0.01  # of the Hessian's mean diagonal, added to it: GPTQ's default
 
 
-def round_rows(rows: torch.Tensor, hessian: torch.Tensor, bits: int) -> torch.Tensor:
-    """``rows`` (R, N) in code units (codes are the integers in [-qmax, qmax]) rounded to codes, each row
-    compensating its own rounding errors through ``hessian`` ((N, N), shared, or (R, N, N)); returns the codes
-    as floats. Each row's largest-magnitude entry is rounded first, the rest by decreasing Hessian diagonal."""
-    m = qmax(bits)
+def round_rows(rows: torch.Tensor, hessian: torch.Tensor, bits: int, levels: Optional[int] = None) -> torch.Tensor:
+    """``rows`` (R, N) in code units (codes are the integers in [-levels, levels], ``levels`` by default
+    ``qmax(bits)``) rounded to codes, each row compensating its own rounding errors through ``hessian`` ((N, N),
+    shared, or (R, N, N)); returns the codes as floats. Each row's largest-magnitude entry is rounded first, the rest
+    by decreasing Hessian diagonal."""
+    m = qmax(bits) if levels is None else levels
     rows = rows.double()
     r, n = rows.shape
     h = hessian.double().expand(r, n, n)
@@ -79,32 +80,33 @@ def _second_moments(x: torch.Tensor) -> torch.Tensor:
 
 
 def round_layer_by_layer(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple[int, int]], upsample: str,
-                         bits: int) -> Iterator[int]:
+                         bits: int, levels: Optional[int] = None) -> Iterator[int]:
     """GPTQ-round one network's layers in order, in place (fixed input ``z`` (1, C, h, w), weights ``w``), yielding
     after each: hidden layer i (its conv, kernel and, plainly rounded, its scale and shift) as i, the output conv as
     ``len(sizes)``. Between yields a caller may change the layers not yet rounded (progressive quantisation); the
-    rounded ones must stay as they are, as the next layer's inputs were computed from them."""
-    m = qmax(bits)
+    rounded ones must stay as they are, as the next layer's inputs were computed from them. Codes go up to
+    ``levels`` (default ``qmax(bits)``); hidden rows are left as unit rows of codes / levels."""
+    m = qmax(bits) if levels is None else levels
     depth = len(sizes)
     x = z.float()
     for i in range(depth):
         with torch.no_grad():
             conv = f"conv{i}"
-            w[conv].copy_(round_rows(unit_rows(w[conv]) * m, _second_moments(x), bits) / m)
+            w[conv].copy_(round_rows(unit_rows(w[conv]) * m, _second_moments(x), bits, m) / m)
             y = _conv1x1(x, w[conv], 1, True)
             if i + 1 < depth:
                 y = _upsample(y, sizes[i + 1], upsample)
             kernel = f"dw{i}"
             if kernel in w:
-                w[kernel].copy_(round_rows(unit_rows(w[kernel]) * m, _patch_hessians(y), bits) / m)
+                w[kernel].copy_(round_rows(unit_rows(w[kernel]) * m, _patch_hessians(y), bits, m) / m)
                 y = _depthwise(y, w[kernel])
             for name in (f"scale{i}", f"shift{i}"):
-                w[name].copy_(fake_quant(name, w[name], bits))
+                w[name].copy_(fake_quant(name, w[name], bits, m))
             x = channel_norm(F.relu(y), w[f"scale{i}"].reshape(-1), w[f"shift{i}"].reshape(-1))
         yield i
     with torch.no_grad():
-        step = _steps_of("out", w["out"], bits)
-        w["out"].copy_(round_rows(w["out"] / step, _second_moments(x), bits) * step)
+        step = _steps_of("out", w["out"], bits, m)
+        w["out"].copy_(round_rows(w["out"] / step, _second_moments(x), bits, m) * step)
     yield depth
 
 
@@ -117,10 +119,11 @@ def networks(model: DeepDecoder | BatchedDeepDecoder) -> list[tuple[torch.Tensor
             for b in range(model.batch)]
 
 
-def hessian_round(model: DeepDecoder | BatchedDeepDecoder, bits: int) -> None:
+def hessian_round(model: DeepDecoder | BatchedDeepDecoder, bits: int, levels: Optional[list[int]] = None) -> None:
     """Replace each network's hidden convs, depthwise kernels and output conv by their GPTQ-rounded values, in
-    place: unit rows of codes / qmax for the convs and kernels, codes times the stored step for the output
-    conv, so ``quant.fake_quant`` and ``quant.quantize`` leave them where they are."""
-    for z, weights in networks(model):
-        for _ in round_layer_by_layer(z, weights, model.sizes, model.upsample, bits):
+    place: unit rows of codes / levels for the convs and kernels, codes times the stored step for the output
+    conv, so ``quant.fake_quant`` and ``quant.quantize`` leave them where they are (at each network's ``levels``)."""
+    for index, (z, weights) in enumerate(networks(model)):
+        for _ in round_layer_by_layer(z, weights, model.sizes, model.upsample, bits,
+                                      None if levels is None else levels[index]):
             pass  # nothing done between layers

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from ddcodec.format import param_count
+from ddcodec.format import compress_codes, param_count
 from ddcodec.model import DeepDecoder, fixed_input, layer_sizes
 from ddcodec.quant import dequantize, fake_quant, qmax, quantize
 
@@ -50,17 +50,32 @@ def _perturbed_model(seed: int = 0) -> DeepDecoder:
     return model
 
 
-@pytest.mark.parametrize("bits", [4, 8, 12])
-def test_fake_quant_equals_file_dequantisation(bits):
+@pytest.mark.parametrize("bits, levels", [(4, None), (8, None), (12, None), (7, 55), (6, 28), (8, 127)])
+def test_fake_quant_equals_file_dequantisation(bits, levels):
+    """Also with fewer levels than the precision has (rate control's trim): the file's rows then dequantise to
+    max-abs levels / qmax, and the fine-tune's view must still be the decoder's, bit for bit."""
     model = _perturbed_model()
     with torch.no_grad():
-        trained_view = model(lambda n, w: fake_quant(n, w, bits))
-        q, steps = quantize(dict(model.weights), bits, 8, 4, 3)
-        assert q.min() >= -qmax(bits) and q.max() <= qmax(bits)
+        trained_view = model(lambda n, w: fake_quant(n, w, bits, levels))
+        q, steps = quantize(dict(model.weights), bits, 8, 4, 3, levels=levels)
+        largest = qmax(bits) if levels is None else levels
+        assert q.min() >= -largest and q.max() <= largest and np.abs(q).max() == largest
         for name, value in dequantize(q, steps, bits, 8, 4, 3).items():
             model.weights[name].copy_(value)
         decoded_view = model()
     assert torch.equal(trained_view, decoded_view)
+
+
+def test_fewer_levels_pack_smaller_and_cost_a_little_precision():
+    model = _perturbed_model(3)
+    with torch.no_grad():
+        ref = model()
+        errors, sizes = [], []
+        for levels in (63, 56, 48):
+            errors.append((model(lambda n, w: fake_quant(n, w, 7, levels)) - ref).abs().mean().item())
+            q, _ = quantize(dict(model.weights), 7, 8, 4, 3, levels=levels)
+            sizes.append(len(compress_codes(q, 7)))
+    assert errors == sorted(errors) and sizes == sorted(sizes, reverse=True), (errors, sizes)
 
 
 def test_hidden_row_scale_is_free():

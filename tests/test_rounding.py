@@ -1,15 +1,16 @@
 """GPTQ rounding (ddcodec/rounding.py): what it promises per row, and on a fitted network."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 import ddcodec
 from ddcodec.codec import FitSchedule, _to_tensor
-from ddcodec.fit import _main_fit, _progressive_rounding
+from ddcodec.fit import _main_fit, _progressive_rounding, quantiser
 from ddcodec.imageio import psnr
 from ddcodec.model import DeepDecoder
-from ddcodec.quant import fake_quant, qmax
+from ddcodec.quant import dequantize, fake_quant, qmax, quantize
 from ddcodec.rounding import _patch_hessians, hessian_round, round_rows
 
 from conftest import smooth_image
@@ -121,3 +122,39 @@ def test_progressive_rounding_beats_rounding_all_layers_at_once(fitted):
             assert torch.equal(fake_quant(name, w, 5), w), name
         results[method] = psnr(pixels, decoded(rounded, 5))
     assert results["progressive"] > results["gptq"] + 0.3, results
+
+
+def test_rounding_to_fewer_levels_keeps_its_codes_and_renders_as_the_file(fitted):
+    """Rate control's trim rounds to fewer codes than the precision has: GPTQ's codes stay within them, the file
+    stores exactly those codes, and the fine-tune's fake quantisation renders what the file decodes to."""
+    net, pixels = fitted
+    rounded = DeepDecoder(40, 48, 3, 12, 5, seed=0, depthwise=0b11111)
+    rounded.load_state_dict(net.state_dict())
+    hessian_round(rounded, 7, [50])
+    weights = {n: w.detach() for n, w in rounded.weights.items()}
+    q, steps = quantize(weights, 7, 12, 5, 3, 0b11111, levels=50)
+    assert np.abs(q).max() == 50
+    for name, w in weights.items():
+        if name.startswith(("conv", "dw")):
+            assert torch.allclose(w * 50, torch.round(w * 50), atol=1e-4), name  # unit rows of codes / 50
+    with torch.no_grad():
+        trained_view = rounded(lambda n, w: fake_quant(n, w, 7, 50))
+        for name, value in dequantize(q, steps, 7, 12, 5, 3, 0b11111).items():
+            rounded.weights[name].copy_(value)
+        file_view = rounded()
+        assert torch.equal(trained_view, file_view)
+    image = file_view[0].permute(1, 2, 0).clamp(0, 1).mul(255).round().to(torch.uint8).numpy()
+    assert psnr(pixels, decoded(net, 7)) - psnr(pixels, image) < 0.5  # 50 of 63 levels: a step 26% coarser
+
+
+def test_a_batch_fine_tunes_each_network_at_its_own_levels(fitted):
+    net, _ = fitted
+    other = DeepDecoder(40, 48, 3, 12, 5, seed=1, depthwise=0b11111)
+    batch = ddcodec.model.BatchedDeepDecoder([net, other])
+    transforms = quantiser(7, [63, 40])
+    assert isinstance(transforms, list) and quantiser(7, [63, 63]) is not None
+    with torch.no_grad():
+        together = batch(transforms)
+        for index, single in enumerate((net, other)):
+            assert torch.allclose(together[index], single(transforms[index])[0], atol=1e-5)
+        assert not torch.allclose(together[1], other(transforms[0])[0], atol=1e-5)
