@@ -103,28 +103,31 @@ def run(images: list[Path], configs: list[str], size: tuple[int, int] | None, de
                 (keep / kept_name(path, spec)).write_bytes(data)
             row = {"image": path.name, "config": spec, "width": result.width, "depth": result.depth, "bits": result.bits,
                    "bpp": result.bpp, "float_psnr": result.float_psnr, "psnr": result.psnr,
-                   "seconds": result.encode_seconds}
+                   "seconds": result.encode_seconds, "levels": result.levels}
             rows.append(row)
-            print(f"{row['image']:>12}  {spec:<36} w={row['width']:<3} bits={row['bits']} "
+            trimmed = f"/{result.levels}" if result.levels < 2 ** (result.bits - 1) - 1 else ""
+            print(f"{row['image']:>12}  {spec:<36} w={row['width']:<3} bits={row['bits']}{trimmed} "
                   f"bpp={row['bpp']:.4f} float={row['float_psnr']:.2f} psnr={row['psnr']:.2f} "
                   f"{row['seconds']:.0f}s", flush=True)
     return rows
 
 
-_LINE = re.compile(r"\s*(?P<image>\S+)\s+(?P<config>\S+)\s+w=(?P<width>\d+)\s+bits=(?P<bits>\d+) "
+_LINE = re.compile(r"\s*(?P<image>\S+)\s+(?P<config>\S+)\s+w=(?P<width>\d+)\s+bits=(?P<bits>\d+)(?:/(?P<levels>\d+))? "
                    r"bpp=(?P<bpp>[\d.]+) float=(?P<float>[\d.]+) psnr=(?P<psnr>[\d.]+) (?P<seconds>\d+)s$")
 
 
 def read_results(lines: list[str]) -> list[dict]:
-    """The rows ``run`` printed, parsed back (any other line is skipped): image, config, width, bits,
-    bpp, float_psnr, psnr and seconds, so saved outputs can be compared in scripts."""
+    """The rows ``run`` printed, parsed back (any other line is skipped): image, config, width, bits, levels (the
+    largest code: ``bits=7/58`` where rate control trimmed), bpp, float_psnr, psnr and seconds, so saved outputs can
+    be compared in scripts."""
     rows = []
     for line in lines:
         match = _LINE.match(line.rstrip("\n"))
         if match:
             rows.append({"image": match["image"], "config": match["config"], "width": int(match["width"]),
                          "bits": int(match["bits"]), "bpp": float(match["bpp"]), "float_psnr": float(match["float"]),
-                         "psnr": float(match["psnr"]), "seconds": float(match["seconds"])})
+                         "psnr": float(match["psnr"]), "seconds": float(match["seconds"]),
+                         "levels": int(match["levels"] or 2 ** (int(match["bits"]) - 1) - 1)})
     return rows
 
 

@@ -20,11 +20,11 @@ from .errors import DdcInputError
 from .fit import Progress, fit, total_steps, tune_allocator
 from .imageio import ImageLike, load_pixels, psnr, to_pil
 from .model import BatchedDeepDecoder, DeepDecoder, tf32_matmuls
-from .quant import dequantize, quantize
+from .quant import dequantize, qmax, quantize
 from .presets import (BPP_BITS_CHOICES, BPP_BITS_TIERS, DEFAULT_BITS, DEFAULT_DEPTH,
                       DEPTHWISE_MIN_WIDTH, DEPTHWISE_MODES, MAX_DEPTH, MIN_DEPTH, MIN_NET_WIDTH, PRESETS, QAT_FRACTION,
                       RATE_TOLERANCE, FitSchedule, choose_depth)
-from .ratecontrol import plan_for_bpp
+from .ratecontrol import plan_for_bpp, trimmed_levels
 from .render import BandRenderer, render_whole, renders_whole
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class EncodeResult:
     tries: int = 1  # fits with seeds seed, seed+1, ...; this is the best, encode_seconds covers all
     # --bpp or --size: fits one width narrower after a file came out over the target (encode_seconds covers all)
     refits: int = 0
+    levels: int = 0  # the largest code the weights were rounded to: 2 ** (bits - 1) - 1, or fewer where --bpp trimmed
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -235,21 +236,39 @@ def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int],
 
 
 def pack(weights: dict[str, torch.Tensor], height: int, width: int, channels: int, net_width: int, bits: int,
-         seed: int, k: float, depth: int = DEFAULT_DEPTH, depthwise: int = 0) -> bytes:
-    """Quantise a fitted network's weights and write the .ddc file (version 2 where it has kernels)."""
-    q, steps = quantize(weights, bits, net_width, depth, channels, depthwise)
+         seed: int, k: float, depth: int = DEFAULT_DEPTH, depthwise: int = 0, levels: Optional[int] = None) -> bytes:
+    """Quantise a fitted network's weights (codes up to ``levels``, by default all of ``bits``') and write the .ddc
+    file (version 2 where it has kernels)."""
+    q, steps = quantize(weights, bits, net_width, depth, channels, depthwise, levels)
     header = fmt.DdcHeader(height=height, width=width, channels=channels, net_width=net_width,
                            depth=depth, seed=seed, bits=bits, steps=steps, target_ratio=float(k), depthwise=depthwise)
     return fmt.encode_file(header, q)
 
 
+def _packer(plan: _Plan, weights: dict[str, torch.Tensor]) -> Callable[[Optional[int]], bytes]:
+    """The plan's file from ``weights``, codes up to the levels given."""
+    height, width, channels = plan.pixels.shape
+    return lambda levels: pack(weights, height, width, channels, plan.net_width, plan.bits, plan.seed, plan.k,
+                               plan.depth, plan.depthwise, levels)
+
+
+def _levels_for(plan: _Plan, weights: dict[str, torch.Tensor]) -> int:
+    """The largest code the plan's weights are rounded to: all of its precision's, or fewer where the float fit shows
+    a --bpp or --size file would come out over its target (``ratecontrol.trimmed_levels``)."""
+    if plan.target_bpp is None:
+        return qmax(plan.bits)
+    height, width, _ = plan.pixels.shape
+    packer = _packer(plan, {name: w.detach() for name, w in weights.items()})
+    return trimmed_levels(qmax(plan.bits), plan.target_bpp * height * width / 8, lambda m: len(packer(m)))
+
+
 def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, schedule: FitSchedule,
-            dev: torch.device, fit_seconds: float, batch: int) -> tuple[bytes, EncodeResult]:
+            dev: torch.device, fit_seconds: float, batch: int, levels: Optional[int] = None) -> tuple[bytes, EncodeResult]:
     """Quantise, pack, and decode the file once to measure what the decoder will render."""
     start = time.perf_counter()
     height, width, channels = plan.pixels.shape
-    data = pack(weights, height, width, channels, plan.net_width, plan.bits, plan.seed, plan.k, plan.depth,
-                plan.depthwise)
+    levels = qmax(plan.bits) if levels is None else levels
+    data = _packer(plan, weights)(levels)
     header, q = fmt.decode_file(data)
     decoded = _render(header, q, dev)
     result = EncodeResult(
@@ -259,7 +278,7 @@ def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, sc
         image_width=width, image_height=height, channels=channels,
         iterations=total_steps(schedule, plan.depth, plan.bits), device=str(dev), fit_seconds=fit_seconds,
         encode_seconds=plan.seconds + fit_seconds + time.perf_counter() - start, batch=batch,
-        depthwise=bool(plan.depthwise))
+        depthwise=bool(plan.depthwise), levels=levels)
     return data, result
 
 
@@ -311,8 +330,10 @@ def _within_rate(plan: _Plan, encoded: tuple[bytes, EncodeResult],
     """Keep a --bpp or --size file within ``RATE_TOLERANCE`` over its target: while it is over, fit one width
     narrower (``refit``), with the same kernels (even below ``DEPTHWISE_MIN_WIDTH``). Rate control plans from a
     size model that is right on average; a single file can stray past the tolerance (1 in 12 at 768x512,
-    0.25 bpp), and its bytes are known only after the fit. A width step is a few per cent of a file at
-    768x512, so one refit should usually land inside; files under the target are kept."""
+    0.25 bpp, on one VM; 2 in 8 on another). Since 1.22.0 the float fit shows it first and the file is rounded to
+    fewer levels (``_levels_for``), so a refit is left for a file that stays over even so (the trim gives up at
+    ``ratecontrol.MAX_TRIM``). A width step is a few per cent of a file at 768x512, so one refit should usually land
+    inside; files under the target are kept."""
     if plan.target_bpp is None:
         return encoded
     height, width, _ = plan.pixels.shape
@@ -462,11 +483,17 @@ def _encode_plans(plans: list[_Plan], schedule: FitSchedule, dev: torch.device,
                     for i in chunk]
             model = (nets[0] if len(chunk) == 1 else BatchedDeepDecoder(nets)).to(dev)
             target = torch.cat([_to_tensor(plans[i].pixels, dev) for i in chunk])
-            float_psnrs = fit(model, target, schedule, plan.bits, progress)
+            levels: dict[int, int] = {}
+
+            def levels_for(j: int, weights: dict[str, torch.Tensor], chunk: list[int] = chunk) -> int:
+                levels[j] = _levels_for(plans[chunk[j]], weights)
+                return levels[j]
+
+            float_psnrs = fit(model, target, schedule, plan.bits, progress, levels_for)
             share = (time.perf_counter() - group_start) / len(chunk)
             for j, i in enumerate(chunk):
                 weights = dict(model.weights) if len(chunk) == 1 else model.image_weights(j)
-                results[i] = _finish(plans[i], weights, float_psnrs[j], schedule, dev, share, len(chunk))
+                results[i] = _finish(plans[i], weights, float_psnrs[j], schedule, dev, share, len(chunk), levels[j])
     return results
 
 

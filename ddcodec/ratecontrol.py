@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Callable, Optional
 
 import numpy as np
 import zstandard
@@ -30,7 +31,7 @@ from .errors import DdcInputError
 # PENALTY_PACKING): 3% then holds for a plan's mean file, not for every file.
 ACCEPT_UNDER, ACCEPT_OVER = 0.025, 0.015
 FALLBACK_UNDER = 0.05  # how far under the target a tier's plan may land when none of its precisions has one in the window
-SIZE_MODEL = "gaussian-rows-v7"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last; v5: depthwise kernels; v6: files over RATE_TOLERANCE refitted narrower; v7: precisions in tiers, 8 bits after 7 and 6 down to FALLBACK_UNDER, the nearest of a tier under the window)
+SIZE_MODEL = "gaussian-rows-v8"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last; v5: depthwise kernels; v6: files over RATE_TOLERANCE refitted narrower; v7: precisions in tiers, 8 bits after 7 and 6 down to FALLBACK_UNDER, the nearest of a tier under the window; v8: files the float fit predicts over TRIM_OVER rounded to fewer levels)
 
 
 def header_bytes(depth: int, channels: int, depthwise: int = 0) -> int:
@@ -161,3 +162,30 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
             return min(close, key=lambda p: (abs(p[0]), tier.index(p[2])))[1:]
     within_budget = [p for p in plans if p[0] <= ACCEPT_OVER]
     return nearest(within_budget or plans)[1:]
+
+
+# A --bpp or --size file whose float fit, rounded plainly, packs more than this over its target is rounded to fewer
+# levels (``trimmed_levels``) rather than come out over RATE_TOLERANCE and be fitted again narrower. The float fit
+# predicts the final file closely (final over predicted: 1.0002 for kodim05 at 768x512, 0.9974 at 384x256, 1.0033 at
+# 192x128; samples/perf-cpu/trim_levels_prediction.txt), hence the half-point margin. Files predicted under it are
+# rounded to every level, as before 1.22.0. Two full-size files (0.25 bpp) trimmed to 61 of 63 levels instead of
+# refitted at width 44: +0.007 dB at equal rate (kodim05 +0.10, kodim13 -0.08), one fit instead of two
+# (samples/perf-cpu/trim_levels_compare.py).
+TRIM_OVER = 0.025
+MAX_TRIM = 0.125  # at most this share of a precision's levels is given up: further off, a narrower refit is better
+
+
+def trimmed_levels(full: int, target_bytes: float, size_at: Callable[[int], int], over: Optional[float] = None) -> int:
+    """The largest code, ``full`` (``qmax(bits)``) or fewer, whose file ``size_at(levels)`` (bytes, the float fit
+    quantised plainly to that many levels) is at most ``over`` above ``target_bytes``, giving up at most
+    ``MAX_TRIM`` of the levels (``over`` by default ``TRIM_OVER``).
+
+    A width step is 2 to 4% of a file and a refit a whole second fit; one level fewer is a step about 1.6% coarser
+    at 7 bits, 0.3 to 0.4% of the file, and costs only the rounding noise it adds. Sizes fall with the levels
+    almost always; a rare level that packs larger is stepped over."""
+    budget = target_bytes * (1 + (TRIM_OVER if over is None else over))
+    floor = max(1, math.ceil(full * (1 - MAX_TRIM)))
+    levels = full
+    while levels > floor and size_at(levels) > budget:
+        levels -= 1
+    return levels

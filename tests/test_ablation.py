@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from ddcodec import codec
-from ddcodec.ablation import main, parse_config, run, summarize
+from ddcodec.ablation import main, parse_config, read_results, run, summarize
 from ddcodec.presets import WEIGHT_L1, FitSchedule
 from conftest import smooth_image
 
@@ -106,6 +106,15 @@ def test_summarize_pools_saved_outputs_per_config(tmp_path, capsys):
     main([str(saved), "--summarize"])
     assert capsys.readouterr().out.splitlines()[0].split() == [
         "bpp=0.125", "images=2", "bpp=0.1210", "float=22.61", "psnr=22.48", "164s"]
+
+
+def test_a_trimmed_files_levels_are_read_back():
+    """Where rate control rounded to fewer codes, the line says so after the bits (bits=7/58)."""
+    (trimmed, plain) = read_results([
+        " kodim05.png  bpp=0.25                             w=45  bits=7/58 bpp=0.2540 float=22.10 psnr=22.03 520s",
+        " kodim03.png  bpp=0.25                             w=45  bits=7 bpp=0.2437 float=32.67 psnr=32.62 516s"])
+    assert (trimmed["bits"], trimmed["levels"], trimmed["bpp"]) == (7, 58, 0.254)
+    assert (plain["bits"], plain["levels"], plain["psnr"]) == (7, 63, 32.62)
 
 
 def test_the_printed_line_is_what_summarize_reads(tmp_path, capsys):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 
 import numpy as np
 import pytest
@@ -10,10 +11,11 @@ from click.testing import CliRunner
 from PIL import Image
 
 import ddcodec
-from ddcodec import codec, format as fmt
+from ddcodec import codec, format as fmt, ratecontrol
 from ddcodec.cli import ByteSize, main
+from ddcodec.imageio import psnr
 from ddcodec.presets import BPP_BITS_TIERS
-from ddcodec.ratecontrol import bytes_per_weight, plan_for_bpp, predicted_bytes
+from ddcodec.ratecontrol import MAX_TRIM, bytes_per_weight, plan_for_bpp, predicted_bytes, trimmed_levels
 from conftest import smooth_image
 
 PHOTO = smooth_image(96, 128, 3, seed=11)
@@ -336,3 +338,41 @@ def test_five_bits_only_as_a_last_resort():
     assert plan_for_bpp(256, 384, 3, 0.22, 6, choices, 2, BPP_BITS_TIERS, True, True) == (20, 8)
     # still the answer when nothing else comes within 5%: only 5 bits asked for
     assert plan_for_bpp(256, 384, 3, 0.22, 6, (5,), 2, BPP_BITS_TIERS, True, True) == (26, 5)
+
+
+def test_trimmed_levels_take_the_most_levels_within_the_budget():
+    sizes = {m: 1000 + 10 * m for m in range(1, 64)}  # 1,630 bytes at 63 levels
+    asked = []
+
+    def size_at(levels: int) -> int:
+        asked.append(levels)
+        return sizes[levels]
+
+    assert trimmed_levels(63, 1630, size_at, over=0.0) == 63 and asked == [63]
+    assert trimmed_levels(63, 1570, size_at, over=0.0) == 57  # 1,000 + 10 * 57
+    assert trimmed_levels(63, 1500, size_at, over=0.05) == 57  # 1,575 bytes allowed
+    assert trimmed_levels(63, 100, size_at) == math.ceil(63 * (1 - MAX_TRIM)) == 56  # gives up at the floor
+    sizes[60] = 3000  # a level that packs larger is stepped over
+    assert trimmed_levels(63, 1600, size_at, over=0.0) == 59
+
+
+def test_a_float_fit_over_its_target_is_rounded_to_fewer_levels(monkeypatch, photo_png):
+    """Where the float fit shows the file will be over its target, rate control rounds to fewer codes (coarser
+    steps) instead of refitting narrower: here the target is made to fall 4% under the plain file."""
+    _, plain = ddcodec.encode(PHOTO, bpp=0.8, bits=7, iters=40, preset=UNPENALISED, device="cpu", depthwise="off")
+    assert plain.levels == 63 and plain.refits == 0
+    target = 0.96 * plain.bpp
+    monkeypatch.setattr(ratecontrol, "TRIM_OVER", 0.0)
+    monkeypatch.setattr(codec, "plan_network", lambda *args, **kwargs: (plain.width, 7, 0b0))
+    data, result = ddcodec.encode(PHOTO, bpp=target, bits=7, iters=40, preset=UNPENALISED, device="cpu",
+                                  depthwise="off")
+    assert result.width == plain.width and result.refits == 0 and 48 <= result.levels < 63
+    assert result.bpp <= target * 1.03 and result.bytes < plain.bytes
+    header, q = fmt.decode_file(data)
+    assert header.bits == 7 and np.abs(q).max() == result.levels
+    assert psnr(ddcodec.decode_pixels(data, device="cpu"), PHOTO) == pytest.approx(result.psnr)
+    assert plain.psnr - 1.0 < result.psnr < plain.psnr
+    run = CliRunner().invoke(main, ["encode", str(photo_png), "--bpp", f"{target:.4f}", "--bits", "7", "--iters",
+                                    "40", "--depthwise", "off"])
+    assert run.exit_code == 0, run.output
+    assert f"codes up to {result.levels} of 63 to stay near the target" in run.output
