@@ -7,11 +7,12 @@ import math
 
 import numpy as np
 import pytest
+import torch
 from click.testing import CliRunner
 from PIL import Image
 
 import ddcodec
-from ddcodec import codec, format as fmt, ratecontrol
+from ddcodec import codec, fit as fit_module, format as fmt, ratecontrol
 from ddcodec.cli import ByteSize, main
 from ddcodec.imageio import psnr
 from ddcodec.presets import BPP_BITS_TIERS
@@ -376,3 +377,24 @@ def test_a_float_fit_over_its_target_is_rounded_to_fewer_levels(monkeypatch, pho
                                     "40", "--depthwise", "off"])
     assert run.exit_code == 0, run.output
     assert f"codes up to {result.levels} of 63 to stay near the target" in run.output
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA GPU"))])
+def test_a_batched_encode_rounds_each_network_to_its_own_levels(monkeypatch, device):
+    """The trim in a batch (a GPU folder, or --tries): the fine-tune takes one fake quantiser per network
+    (fit.quantiser), and each file stores its own network's codes."""
+    asked = iter((63, 52))
+    monkeypatch.setattr(codec, "_levels_for", lambda plan, weights: next(asked))
+    tuned, fine_tune = [], fit_module._fine_tune
+    monkeypatch.setattr(fit_module, "_fine_tune", lambda model, target, schedule, transform, *args, **kwargs: (
+        tuned.append(transform), fine_tune(model, target, schedule, transform, *args, **kwargs))[1])
+    image = smooth_image(33, 47, 3)
+    other = np.ascontiguousarray(image[::-1])
+    encoded = ddcodec.encode_batch([image, other], bpp=4.0, bits=7, iters=60, device=device, batch_size=2)
+    assert [result.levels for _, result in encoded] == [63, 52] and all(r.batch == 2 for _, r in encoded)
+    assert [t.keywords["levels"] for t in tuned[0]] == [63, 52]
+    for (data, result), pixels in zip(encoded, (image, other)):
+        assert np.abs(fmt.decode_file(data)[1]).max() == result.levels
+        assert psnr(ddcodec.decode_pixels(data, device=device), pixels) == pytest.approx(result.psnr)
+        assert result.psnr > 25

@@ -63,7 +63,7 @@ step() {  # step NAME LIMIT COMMAND...: run under a time limit, log to $OUT/NAME
 } > "$OUT/env.txt" 2>&1
 cat "$OUT/env.txt"
 
-step tests "$LIMIT_TESTS" "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_gpu.py
+step tests "$LIMIT_TESTS" "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_ratecontrol.py -k "gpu or cuda or own_levels"
 
 rd() {  # one rate of the sweep, into the shared cache; the last run's outputs cover every finished rate
     "$PYTHON" -m ddcodec rd "$KODAK" --codecs ddcodec --ddc-bpp "$1" --device "$DEVICE" --out .gpu/rd \
