@@ -218,7 +218,8 @@ def _summary(output: Path, result: EncodeResult) -> str:
 @click.option("-k", "--ratio", "k", type=float, help=RATIO_HELP + "  [default: 32]")
 @click.option("--bpp", type=float, help="Target bits per pixel instead of -k: picks the width and "
               "(unless --bits is given) the precision, the best measured one (7 or 6 bits, else 8, else 5) with a "
-              "file up to 5% under or 1.5% over that size.")
+              "file up to 5% under or 1.5% over that size. A file that comes out over anyway is rounded more "
+              "coarsely, or failing that fitted again narrower, to stay within 3%.")
 @click.option("--psnr", type=float, help="Target quality in dB instead of -k: the smallest file reaching it "
               "(a search costing about log2(width) + 1 encodes).")
 @click.option("--size", "target_bytes", type=ByteSize(),

@@ -9,7 +9,8 @@ pinned, from version 1.20.0's encoder (single thread, two processes at a time, 2
 
 (``bpp=B`` alone is 1.20.0's plan). 384x256, 0.25 bpp, 8 and 7 bits: session 45's bits7_384x256_0.25.txt; 6 bits, and
 0.55 bpp: session 46's bits_384x256_1.20.0.txt. Full size, 0.25 bpp (7 bits, width 45, the plan of 1.20.0 and
-1.21.0, against 6 bits pinned, width 49): bits_768x512_0.25.txt. Equal rate along the 1.18.0 sweeps' own slopes
+1.21.0, against 6 bits pinned, width 49): bits_768x512_0.25.txt. Full size, 0.22 bpp (1.20.0's plan, 8 bits at width 38:
+bpp=0.22 in session 46, bpp=0.22,bits=8 in session 47; 1.21.0's, 6 bits at width 45): bits_768x512_0.22.txt. Equal rate along the 1.18.0 sweeps' own slopes
 (384x256: at 0.25 and 0.5 bpp; full size: the CPU sweep's between 0.125 and 0.25 bpp). Run from the repository root:
 python samples/perf-cpu/bits_choice_compare.py"""
 import sys
@@ -29,10 +30,23 @@ RUNS = (("384x256", 0.25, {"8 bits (1.20.0's plan)": ("bits7_384x256_0.25.txt", 
          lambda: sweep_slope(SMALL, 0.5)),
         ("768x512", 0.25, {"7 bits (the plan)": ("bits_768x512_0.25.txt", "bpp=0.25"),
                            "6 bits": ("bits_768x512_0.25.txt", "bpp=0.25,bits=6")},
+         lambda: local_slope(sweep(FULL, "bpp=0.125"), sweep(FULL, "bpp=0.25"), sorted(sweep(FULL, "bpp=0.25")))),
+        ("768x512", 0.22, {"8 bits (1.20.0's plan)": [("bits_768x512_0.22.txt", "bpp=0.22"),
+                                                      ("bits_768x512_0.22.txt", "bpp=0.22,bits=8")],
+                           "6 bits (1.21.0's plan)": ("bits_768x512_0.22.txt", "bpp=0.22,bits=6")},
          lambda: local_slope(sweep(FULL, "bpp=0.125"), sweep(FULL, "bpp=0.25"), sorted(sweep(FULL, "bpp=0.25")))))
 
+
+def load_all(where) -> dict:
+    """One (file, config)'s rows, or several merged (the same plan run under two configs)."""
+    merged = {}
+    for name, config in ([where] if isinstance(where, tuple) else where):
+        merged.update(load(name, config))
+    return merged
+
+
 for size, target, configs, slope_of in RUNS:
-    rows = {label: r for label, r in ((label, load(*where)) for label, where in configs.items()) if r}
+    rows = {label: r for label, r in ((label, load_all(where)) for label, where in configs.items()) if r}
     slope = slope_of()
     print(f"{size}, {target:g} bpp, equal rate along a slope of {slope:.2f} dB per doubling:")
     for label, r in rows.items():
