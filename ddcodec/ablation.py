@@ -32,7 +32,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from . import codec
+from . import codec, format as fmt
 from .fit import FitSchedule
 
 # config key -> (FitSchedule field, type); keys not given keep the preset's values
@@ -105,7 +105,7 @@ def run(images: list[Path], configs: list[str], size: tuple[int, int] | None, de
                    "bpp": result.bpp, "float_psnr": result.float_psnr, "psnr": result.psnr,
                    "seconds": result.encode_seconds, "levels": result.levels}
             rows.append(row)
-            trimmed = f"/{result.levels}" if result.levels < 2 ** (result.bits - 1) - 1 else ""
+            trimmed = f"/{result.levels}" if result.trimmed else ""
             print(f"{row['image']:>12}  {spec:<36} w={row['width']:<3} bits={row['bits']}{trimmed} "
                   f"bpp={row['bpp']:.4f} float={row['float_psnr']:.2f} psnr={row['psnr']:.2f} "
                   f"{row['seconds']:.0f}s", flush=True)
@@ -127,7 +127,7 @@ def read_results(lines: list[str]) -> list[dict]:
             rows.append({"image": match["image"], "config": match["config"], "width": int(match["width"]),
                          "bits": int(match["bits"]), "bpp": float(match["bpp"]), "float_psnr": float(match["float"]),
                          "psnr": float(match["psnr"]), "seconds": float(match["seconds"]),
-                         "levels": int(match["levels"] or 2 ** (int(match["bits"]) - 1) - 1)})
+                         "levels": int(match["levels"] or fmt.qmax(int(match["bits"])))})
     return rows
 
 

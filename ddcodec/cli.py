@@ -206,8 +206,8 @@ def _summary(output: Path, result: EncodeResult) -> str:
             f"width {result.width}{' with depthwise kernels' if result.depthwise else ''}, depth {result.depth} "
             f"(ratio {result.ratio:.1f}), "
             f"{result.bits} bits, "
-            + (f"codes up to {result.levels} of {2 ** (result.bits - 1) - 1} to stay near the target, "
-               if 0 < result.levels < 2 ** (result.bits - 1) - 1 else "")
+            + (f"codes up to {result.levels} of {fmt.qmax(result.bits)} to stay near the target, "
+               if result.trimmed else "")
             + (f"fitted again {result.refits} width{'s' if result.refits > 1 else ''} narrower to stay within "
                f"{presets.RATE_TOLERANCE:.0%} of the target, " if result.refits else "")
             + f"{result.encode_seconds:.1f} s on {result.device}")

@@ -53,7 +53,12 @@ class EncodeResult:
     tries: int = 1  # fits with seeds seed, seed+1, ...; this is the best, encode_seconds covers all
     # --bpp or --size: fits one width narrower after a file came out over the target (encode_seconds covers all)
     refits: int = 0
-    levels: int = 0  # the largest code the weights were rounded to: 2 ** (bits - 1) - 1, or fewer where --bpp trimmed
+    levels: int = 0  # the largest code the weights were rounded to: format.qmax(bits), or fewer where --bpp trimmed
+
+    @property
+    def trimmed(self) -> bool:
+        """Rate control rounded to fewer levels than the precision has (a --bpp or --size file over its target)."""
+        return 0 < self.levels < fmt.qmax(self.bits)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -209,6 +209,11 @@ def _unzigzag(u: np.ndarray) -> np.ndarray:
     return (u >> 1) ^ -(u & 1)
 
 
+def qmax(bits: int) -> int:
+    """Largest magnitude of a code of ``bits`` bits (codes are symmetric signed integers)."""
+    return 2 ** (bits - 1) - 1
+
+
 def _code_dtype(bits: int) -> np.dtype:
     return np.dtype("<u1") if bits <= 8 else np.dtype("<u2")
 
@@ -237,9 +242,9 @@ def encode_file(header: DdcHeader, q: np.ndarray) -> bytes:
     q = np.asarray(q)
     if q.ndim != 1 or q.size != header.n_params:
         raise DdcFormatError(f"expected {header.n_params} weights, got {q.size}")
-    qmax = 2 ** (header.bits - 1) - 1
-    if q.size and (q.min() < -qmax or q.max() > qmax):
-        raise DdcFormatError(f"weights exceed the {header.bits}-bit range [-{qmax}, {qmax}]")
+    largest = qmax(header.bits)
+    if q.size and (q.min() < -largest or q.max() > largest):
+        raise DdcFormatError(f"weights exceed the {header.bits}-bit range [-{largest}, {largest}]")
     payload = compress_codes(q, header.bits)
     body = (
         MAGIC
@@ -313,8 +318,7 @@ def decode_file(data: bytes) -> tuple[DdcHeader, np.ndarray]:
     if len(raw) != expected:
         raise DdcFormatError(f"payload holds {len(raw)} bytes, the header implies {expected}")
     q = _unzigzag(np.frombuffer(raw, dtype=dtype))
-    qmax = 2 ** (header.bits - 1) - 1
-    if q.size and np.abs(q).max() > qmax:
+    if q.size and np.abs(q).max() > qmax(header.bits):
         raise DdcFormatError(f"weights exceed the {header.bits}-bit range")
     return header, q
 

@@ -25,15 +25,10 @@ from typing import Optional
 import numpy as np
 import torch
 
-from .format import weight_shapes
+from .format import qmax, weight_shapes
 from .model import unit_rows
 
 _TINY = 1e-12
-
-
-def qmax(bits: int) -> int:
-    """Largest magnitude of a symmetric signed integer of ``bits`` bits."""
-    return 2 ** (bits - 1) - 1
 
 
 def _is_rownorm(name: str) -> bool:

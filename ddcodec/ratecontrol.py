@@ -65,7 +65,7 @@ def bytes_per_weight(bits: int, net_width: int, depth: int, channels: int, fixed
     With ``penalised`` (a ``FitSchedule.weight_l1`` penalty) times ``PENALTY_PACKING``, as measured.
     Depthwise kernels (``depthwise``, a format.weight_shapes mask) are drawn as the identity plus Gaussian
     noise of std ``KERNEL_SPREAD``: fitted kernels keep their initial centre tap largest."""
-    qmax = 2 ** (bits - 1) - 1
+    largest = fmt.qmax(bits)
     rng = np.random.default_rng(0)
     codes = []
     for name, shape in fmt.weight_shapes(net_width, depth, channels, depthwise):
@@ -76,7 +76,7 @@ def bytes_per_weight(bits: int, net_width: int, depth: int, channels: int, fixed
             g *= KERNEL_SPREAD
             g[:, fmt.DEPTHWISE_TAPS // 2] += 1.0
         peak = np.abs(g).max(axis=-1, keepdims=True) if g.ndim == 2 else np.abs(g).max()
-        codes.append(np.round(g / peak * qmax).astype(np.int64).ravel())
+        codes.append(np.round(g / peak * largest).astype(np.int64).ravel())
     q = np.concatenate(codes)
     return len(fmt.compress_codes(q, bits)) / q.size * (PENALTY_PACKING if penalised else 1.0)
 
