@@ -334,8 +334,8 @@ def _within_rate(plan: _Plan, encoded: tuple[bytes, EncodeResult],
                  refit: Callable[[_Plan], tuple[bytes, EncodeResult]]) -> tuple[bytes, EncodeResult]:
     """Keep a --bpp or --size file within ``RATE_TOLERANCE`` over its target: while it is over, fit one width
     narrower (``refit``), with the same kernels (even below ``DEPTHWISE_MIN_WIDTH``). Rate control plans from a
-    size model that is right on average; a single file can stray past the tolerance (1 in 12 at 768x512,
-    0.25 bpp, on one VM; 2 in 8 on another). Since 1.22.0 the float fit shows it first and the file is rounded to
+    size model that is right on average; a single file can stray past the tolerance (at 768x512 and 0.25 bpp, 1 in
+    12 in 1.4.0's run, 2 in 8 in session 46's). Since 1.22.0 the float fit shows it first and the file is rounded to
     fewer levels (``_levels_for``), so a refit is left for a file that stays over even so (the trim gives up at
     ``ratecontrol.MAX_TRIM``). A width step is a few per cent of a file at 768x512, so one refit should usually land
     inside; files under the target are kept."""
