@@ -10,7 +10,9 @@ pinned, from version 1.20.0's encoder (single thread, two processes at a time, 2
 (``bpp=B`` alone is 1.20.0's plan). 384x256, 0.25 bpp, 8 and 7 bits: session 45's bits7_384x256_0.25.txt; 6 bits, and
 0.55 bpp: session 46's bits_384x256_1.20.0.txt. Full size, 0.25 bpp (7 bits, width 45, the plan of 1.20.0 and
 1.21.0, against 6 bits pinned, width 49): bits_768x512_0.25.txt. Full size, 0.22 bpp (1.20.0's plan, 8 bits at width 38:
-bpp=0.22 in session 46, bpp=0.22,bits=8 in session 47; 1.21.0's, 6 bits at width 45): bits_768x512_0.22.txt. Equal rate along the 1.18.0 sweeps' own slopes
+bpp=0.22 in session 46, bpp=0.22,bits=8 in session 47; 1.21.0's, 6 bits at width 45): bits_768x512_0.22.txt. Full
+size, 0.15 bpp (depth 7; 1.20.0's plan 8 bits at width 28, 1.21.0's 6 bits at width 33; session 47, the images the
+session's end left time for): bits_768x512_0.15.txt. Equal rate along the 1.18.0 sweeps' own slopes
 (384x256: at 0.25 and 0.5 bpp; full size: the CPU sweep's between 0.125 and 0.25 bpp). Run from the repository root:
 python samples/perf-cpu/bits_choice_compare.py"""
 import sys
@@ -34,6 +36,9 @@ RUNS = (("384x256", 0.25, {"8 bits (1.20.0's plan)": ("bits7_384x256_0.25.txt", 
         ("768x512", 0.22, {"8 bits (1.20.0's plan)": [("bits_768x512_0.22.txt", "bpp=0.22"),
                                                       ("bits_768x512_0.22.txt", "bpp=0.22,bits=8")],
                            "6 bits (1.21.0's plan)": ("bits_768x512_0.22.txt", "bpp=0.22,bits=6")},
+         lambda: local_slope(sweep(FULL, "bpp=0.125"), sweep(FULL, "bpp=0.25"), sorted(sweep(FULL, "bpp=0.25")))),
+        ("768x512", 0.15, {"8 bits (1.20.0's plan)": ("bits_768x512_0.15.txt", "bpp=0.15,bits=8"),
+                           "6 bits (1.21.0's plan)": ("bits_768x512_0.15.txt", "bpp=0.15,bits=6")},
          lambda: local_slope(sweep(FULL, "bpp=0.125"), sweep(FULL, "bpp=0.25"), sorted(sweep(FULL, "bpp=0.25")))))
 
 
