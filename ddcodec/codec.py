@@ -268,11 +268,10 @@ def _levels_for(plan: _Plan, weights: dict[str, torch.Tensor]) -> int:
 
 
 def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, schedule: FitSchedule,
-            dev: torch.device, fit_seconds: float, batch: int, levels: Optional[int] = None) -> tuple[bytes, EncodeResult]:
-    """Quantise, pack, and decode the file once to measure what the decoder will render."""
+            dev: torch.device, fit_seconds: float, batch: int, levels: int) -> tuple[bytes, EncodeResult]:
+    """Quantise (codes up to ``levels``), pack, and decode the file once to measure what the decoder will render."""
     start = time.perf_counter()
     height, width, channels = plan.pixels.shape
-    levels = qmax(plan.bits) if levels is None else levels
     data = _packer(plan, weights)(levels)
     header, q = fmt.decode_file(data)
     decoded = _render(header, q, dev)

@@ -52,10 +52,8 @@ def fake_quant(name: str, w: torch.Tensor, bits: int, levels: Optional[int] = No
     than ``qmax(bits)`` a hidden row comes out as ``dequantize`` gives it (max-abs ``levels / qmax``), which the
     model's ``unit_rows`` then scales as the decoder's does, to the same float32 values."""
     m = _levels(bits, levels)
-    if _is_rownorm(name):
+    if _is_rownorm(name):  # at every level (m / qmax = 1) exactly the unit rows of codes / qmax
         scaled = unit_rows(w)
-        if m == qmax(bits):
-            return scaled + ((torch.round(scaled * m) / m) - scaled).detach()
         shrunk = scaled * (m / qmax(bits))
         return shrunk + ((torch.round(scaled * m) / qmax(bits)) - shrunk).detach()
     step = _steps_of(name, w, bits, m)
