@@ -1,7 +1,8 @@
 """Ablations of the encoder's settings: ``python -m ddcodec.ablation IMAGE... --config SPEC ...``.
 
 Each ``--config`` is comma-separated ``key=value`` pairs: preset (the preset the other keys change; default:
-default), k (or bpp), bits, seed, depth (unset: the encoder's own choice, ``presets.choose_depth``), iters, qat
+default), k (or bpp), bits, seed, tries (``encode``'s: seeds from ``seed`` on, the best after the reduced-size
+stages finished), depth (unset: the encoder's own choice, ``presets.choose_depth``), iters, qat
 (fine-tuning iterations), lr (one-cycle peak), qat_lr, rows (fraction of full-resolution
 rows each main-fit step renders), coarse (fraction of main-fit steps fitted at half size first), quarter (fraction
 fitted at quarter size before those),
@@ -48,7 +49,7 @@ SCHEDULE_KEYS = {"iters": ("iters", int), "qat": ("qat_iters", int), "lr": ("lr"
                  "prog_low_lr": ("low_bits_progressive_lr", float), "qnoise": ("quant_noise", float),
                  "qnoise_scale": ("quant_noise_scale", float),
                  "restore": ("stage_restore_db", lambda v: None if v == "none" else float(v))}
-ENCODE_KEYS = {"k": float, "bpp": float, "bits": int, "seed": int, "depth": int, "depthwise": str}
+ENCODE_KEYS = {"k": float, "bpp": float, "bits": int, "seed": int, "tries": int, "depth": int, "depthwise": str}
 
 
 def parse_config(spec: str) -> tuple[FitSchedule, dict]:

@@ -234,7 +234,8 @@ def _summary(output: Path, result: EncodeResult) -> str:
 @click.option("--iters", type=int, help="Fitting iterations, overriding the preset (fine-tuning adds 20%; the default preset's "
               "progressive rounding scales its 50 steps per layer with them).")
 @click.option("--tries", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Fit with seeds SEED, SEED+1, ... and keep the best file (N times the encode time).")
+              help="Fit seeds SEED, SEED+1, ... through the reduced-size stages and finish the one that fitted best "
+              "there (each extra seed adds those stages: about a fifth of a default encode).")
 @click.option("--bits", type=int, help=f"Bits per weight, 2 to 16  [default: {presets.DEFAULT_BITS}].")
 @click.option("--preset", type=click.Choice(list(presets.PRESETS)), default="default", show_default=True,
               help="Fitting effort: fast, default or best.")

@@ -17,7 +17,7 @@ import torch
 
 from . import format as fmt
 from .errors import DdcInputError
-from .fit import Progress, fit, total_steps, tune_allocator
+from .fit import Progress, fit, fit_best_seed, seed_pick_step, total_steps, tune_allocator
 from .imageio import ImageLike, load_pixels, psnr, to_pil
 from .model import BatchedDeepDecoder, DeepDecoder, tf32_matmuls
 from .quant import dequantize, qmax, quantize
@@ -50,7 +50,7 @@ class EncodeResult:
     encode_seconds: float
     batch: int = 1  # images fitted together (encode_batch); fit_seconds is this image's share
     depthwise: bool = False  # the network has depthwise kernels (format version 2)
-    tries: int = 1  # fits with seeds seed, seed+1, ...; this is the best, encode_seconds covers all
+    tries: int = 1  # seeds tried (seed, seed+1, ...: fit.fit_best_seed); this is the one kept; encode_seconds: all
     # --bpp or --size: fits one width narrower after a file came out over the target (encode_seconds covers all)
     refits: int = 0
     levels: int = 0  # the largest code the weights were rounded to: format.qmax(bits), or fewer where --bpp trimmed
@@ -300,9 +300,10 @@ def encode(image: ImageLike, k: float = 32.0, *, bpp: Optional[float] = None, ps
     ``target_bytes``, a file size, which is the same as the bpp it makes at the image's size. Or by
     ``psnr``, a target quality in dB: the smallest file reaching it (see ``encode_to_psnr``).
     ``preset`` names one of ``PRESETS`` or is a ``FitSchedule`` of its own. ``tries`` > 1
-    fits with seeds ``seed``, ``seed + 1``, ... and keeps the best file: the seed costs nothing
-    in the file, and a fit's outcome varies with it by a few tenths of a dB. ``depth`` is the
-    number of hidden layers (the image is drawn from a grid 2^(depth-1) times smaller); None: the one
+    fits seeds ``seed``, ``seed + 1``, ... through the main fit's reduced-size stages and finishes the one that
+    fitted best there (``fit.fit_best_seed``; a schedule without such stages fits every seed in full and keeps the
+    best file): the seed costs nothing in the file, and a fit's outcome varies with it by a few tenths of a dB.
+    ``depth`` is the number of hidden layers (the image is drawn from a grid 2^(depth-1) times smaller); None: the one
     ``choose_depth`` gives the image at this target (7 for large images at low rates, else 6).
     ``depthwise`` ("auto", "on", "off") gives every hidden layer a learnt 3x3 kernel per channel
     (format version 2); "auto" does where the network is at least ``DEPTHWISE_MIN_WIDTH`` wide.
@@ -357,14 +358,40 @@ def _within_rate(plan: _Plan, encoded: tuple[bytes, EncodeResult],
 
 def _encode_tries(plan: _Plan, tries: int, schedule: FitSchedule, dev: torch.device,
                   progress: Optional[Progress]) -> tuple[bytes, EncodeResult]:
-    """The best of ``tries`` fits of one plan with consecutive seeds (fitted together on a GPU)."""
+    """The best of ``tries`` fits of one plan with consecutive seeds. Since 1.23.0 the seeds are fitted through the
+    main fit's reduced-size stages only and the best there is finished (``fit.fit_best_seed``); a schedule without
+    such stages fits every seed in full (together on a GPU) and keeps the best file."""
     plans = [dataclasses.replace(plan, seed=plan.seed + t) for t in range(tries)]
+    if tries > 1 and seed_pick_step(schedule) is not None:
+        return _encode_best_seed(plans, schedule, dev, progress)
     encoded = _encode_plans(plans, schedule, dev, progress, batch_size=tries if dev.type == "cuda" else 1)
     data, result = max(encoded, key=lambda item: item[1].psnr)
     if tries == 1:
         return data, result
     return data, dataclasses.replace(result, tries=tries,
                                      encode_seconds=sum(r.encode_seconds for _, r in encoded))
+
+
+def _encode_best_seed(plans: list[_Plan], schedule: FitSchedule, dev: torch.device,
+                      progress: Optional[Progress]) -> tuple[bytes, EncodeResult]:
+    """``fit.fit_best_seed`` over the plans (one plan, consecutive seeds), then the chosen one's file."""
+    start = time.perf_counter()
+    plan = plans[0]
+    height, width, channels = plan.pixels.shape
+    _prepare_device(dev, plan, 1)
+    nets = [DeepDecoder(height, width, channels, plan.net_width, plan.depth, p.seed, depthwise=plan.depthwise).to(dev)
+            for p in plans]
+    levels: dict[int, int] = {}
+
+    def levels_for(index: int, weights: dict[str, torch.Tensor]) -> int:
+        levels[index] = _levels_for(plans[index], weights)
+        return levels[index]
+
+    best, float_psnr = fit_best_seed(nets, _to_tensor(plan.pixels, dev), schedule, plan.bits, progress, levels_for)
+    data, result = _finish(plans[best], dict(nets[best].weights), float_psnr, schedule, dev,
+                           time.perf_counter() - start, 1, levels[best])
+    return data, dataclasses.replace(result, tries=len(plans),
+                                     iterations=result.iterations + (len(plans) - 1) * seed_pick_step(schedule))
 
 
 PSNR_SEARCH_MIN_K = 8.0  # the widest network the PSNR search tries (about 2.6 bpp for RGB at 7 bits)
@@ -463,18 +490,23 @@ def check_gpu_fit(height: int, width: int, channels: int, net_width: int, depth:
                         f"values per activation): {advice}, or --device cpu")
 
 
+def _prepare_device(dev: torch.device, plan: _Plan, batch: int) -> None:
+    """Before fitting ``batch`` networks of the plan's shape at once: on a CPU keep freed memory (``tune_allocator``),
+    on a GPU refuse a fit too large for it (``check_gpu_fit``)."""
+    if dev.type == "cpu":
+        tune_allocator()
+    else:
+        check_gpu_fit(*plan.pixels.shape, plan.net_width, plan.depth, batch)
+
+
 def _encode_plans(plans: list[_Plan], schedule: FitSchedule, dev: torch.device,
                   progress: Optional[Progress], batch_size: int = 1) -> list[tuple[bytes, EncodeResult]]:
     """Fit and pack each plan, up to ``batch_size`` plans of one shape at a time; results in order."""
     groups: dict[tuple, list[int]] = {}
     for i, plan in enumerate(plans):
         groups.setdefault(plan.shape_key, []).append(i)
-    if dev.type == "cpu":
-        tune_allocator()
-    else:
-        for members in groups.values():
-            plan = plans[members[0]]
-            check_gpu_fit(*plan.pixels.shape, plan.net_width, plan.depth, min(batch_size, len(members)))
+    for members in groups.values():
+        _prepare_device(dev, plans[members[0]], min(batch_size, len(members)))
     results: list = [None] * len(plans)
     for members in groups.values():
         for first in range(0, len(members), batch_size):

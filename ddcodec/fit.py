@@ -16,7 +16,7 @@ import math
 import os
 import sys
 import warnings
-from typing import Callable, Optional
+from typing import Callable, Generator, Optional
 
 import torch
 import torch.nn.functional as F
@@ -147,6 +147,7 @@ def _copy_where(dst: dict, src: dict, mask: torch.Tensor, batched: bool) -> None
             d.copy_(torch.where(m, src[n].detach(), d))
 
 
+PICK_WINDOW = 25  # steps at the end of the half-size stage whose best loss ranks seeds (fit_best_seed)
 PROGRESS_EVERY_ON_GPU = 25  # steps between progress reports on a GPU (each one waits for it)
 GRAPH_WARMUP = 3  # eager steps, on a side stream, before a run of identical steps is captured
 MIN_GRAPH_STEPS = 20  # shorter runs of steps are not worth a capture
@@ -170,14 +171,34 @@ def _use_graphs(target: torch.Tensor, sample_rows, jitter: float) -> bool:
     return target.device.type == "cuda" and sample_rows is None and not jitter and cuda_graphs_enabled()
 
 
-def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: float,
-               lr_factor: Callable[[int], float], transform, progress: Optional[Progress],
-               done: int, total: int, sample_rows: Optional[Callable[[], torch.Tensor]] = None,
-               coarse_steps: int = 0, jitter: float = 0.0, weight_l1: float = 0.0, bf16: bool = False,
-               quarter_steps: int = 0, beta2: float = 0.999,
-               beta1: float = 0.9, noise_steps: int = 0, noise_bits: int = DEFAULT_BITS,
-               noise_scale: float = 1.0, restore_db: Optional[float] = None) -> torch.Tensor:
+def _run_phase(*args, **kwargs) -> torch.Tensor:
+    """``_phase_steps`` run to its end."""
+    return _finish_phase(_phase_steps(*args, **kwargs))
+
+
+def _finish_phase(steps: Generator[torch.Tensor, None, torch.Tensor]) -> torch.Tensor:
+    """Drive a ``_phase_steps`` generator past any pause to its end; its result."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def _phase_steps(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: float,
+                 lr_factor: Callable[[int], float], transform, progress: Optional[Progress],
+                 done: int, total: int, sample_rows: Optional[Callable[[], torch.Tensor]] = None,
+                 coarse_steps: int = 0, jitter: float = 0.0, weight_l1: float = 0.0, bf16: bool = False,
+                 quarter_steps: int = 0, beta2: float = 0.999,
+                 beta1: float = 0.9, noise_steps: int = 0, noise_bits: int = DEFAULT_BITS,
+                 noise_scale: float = 1.0, restore_db: Optional[float] = None,
+                 pause_at: Optional[int] = None) -> Generator[torch.Tensor, None, torch.Tensor]:
     """Adam for ``iters`` steps; leaves each network at its best iterate seen and returns their MSEs (B,).
+
+    A generator: with ``pause_at`` (the first full-size step, ``quarter_steps + coarse_steps``) it yields once there,
+    before that step, each network's lowest loss over the ``PICK_WINDOW`` steps before it (those of its stage) (B,),
+    so a caller can compare fits of several seeds there and go on with the best one only (``fit_best_seed``);
+    ``_run_phase`` runs it through.
 
     With ``sample_rows`` each step sees a row subset: its loss says little about the whole
     image, so no best iterate is tracked and the last one is kept. The first
@@ -255,6 +276,8 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
             progress(done + step + 1, total, psnr_from_mse(float(shown.mean())))
 
     step, values = 0, None
+    window = torch.full_like(best_loss, math.inf)  # the lowest loss of the steps before pause_at in its stage
+    window_from = None if pause_at is None else max(pause_at - PICK_WINDOW, pause_at - (coarse_steps or quarter_steps))
     for end in sorted({b for b in (quarter_steps, fine_from, noise_from) if 0 < b < iters} | {iters}):  # runs of
         # identical steps; the noisy ones draw from their own generator and run eagerly
         if restore_db is not None and 0 < step < iters and step in (quarter_steps, fine_from):
@@ -285,8 +308,12 @@ def _run_phase(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: flo
             if capture and graph is None:
                 torch.cuda.current_stream().wait_stream(side)
             report(step, values)
+            if pause_at is not None and window_from <= step < pause_at:
+                window = torch.minimum(window, values)
             step += 1
         del graph
+        if step == pause_at:
+            yield window
     with torch.no_grad():
         if jitter:
             model.z.copy_(clean_z)
@@ -355,6 +382,13 @@ def _scales_fixed(model: torch.nn.Module, fixed: bool):
 def _fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule, bits: int,
          progress: Optional[Progress], levels_for: Optional[LevelsFor] = None) -> list[float]:
     float_mse = _main_fit(model, target, schedule, progress, bits)
+    return _quantise_and_tune(model, target, schedule, bits, progress, levels_for, float_mse)
+
+
+def _quantise_and_tune(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule, bits: int,
+                       progress: Optional[Progress], levels_for: Optional[LevelsFor],
+                       float_mse: torch.Tensor) -> list[float]:
+    """After the main fit: the levels, the rounding stages, the fine-tune; each image's float PSNR (``fit``'s)."""
     levels = [qmax(bits) if levels_for is None else levels_for(index, weights)
               for index, (_, weights) in enumerate(networks(model))]
     if schedule.progressive_for(bits)[0]:
@@ -413,17 +447,66 @@ def _main_fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, sch
               progress: Optional[Progress] = None, bits: int = DEFAULT_BITS) -> torch.Tensor:
     """The fit before quantisation (one-cycle schedule); returns each image's MSE of the float network. ``bits``, the
     precision the fit ends at, only sets the step count its progress reports count to."""
+    return _finish_phase(_main_fit_steps(model, target, schedule, progress, bits))
+
+
+def _main_fit_steps(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,
+                    progress: Optional[Progress] = None, bits: int = DEFAULT_BITS, pause: bool = False,
+                    total: Optional[int] = None) -> Generator[torch.Tensor, None, torch.Tensor]:
+    """``_main_fit`` as a ``_phase_steps`` generator; with ``pause``, paused at ``seed_pick_step`` (``total``: the
+    step count progress reports count to, if not this fit's own)."""
+    quarter_steps = round(schedule.iters * schedule.quarter_fraction)
+    coarse_steps = round(schedule.iters * schedule.coarse_fraction)
     with _scales_fixed(model, schedule.fixed_scale):
-        return _run_phase(model, target, schedule.iters, schedule.lr,
-                          lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None, progress, 0,
-                          total_steps(schedule, len(model.sizes), bits),
-                          _row_sampler(target.shape[2], schedule.row_fraction, target.device),
-                          round(schedule.iters * schedule.coarse_fraction), schedule.input_jitter, schedule.weight_l1,
-                          bf16=_bf16_wanted(schedule.bf16, target),
-                          quarter_steps=round(schedule.iters * schedule.quarter_fraction), beta2=schedule.beta2,
-                          beta1=schedule.beta1, noise_steps=round(schedule.iters * schedule.quant_noise),
-                          noise_bits=bits, noise_scale=schedule.quant_noise_scale,
-                          restore_db=schedule.stage_restore_db)
+        return (yield from _phase_steps(
+            model, target, schedule.iters, schedule.lr, lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None,
+            progress, 0, total_steps(schedule, len(model.sizes), bits) if total is None else total,
+            _row_sampler(target.shape[2], schedule.row_fraction, target.device), coarse_steps, schedule.input_jitter,
+            schedule.weight_l1, bf16=_bf16_wanted(schedule.bf16, target), quarter_steps=quarter_steps,
+            beta2=schedule.beta2, beta1=schedule.beta1, noise_steps=round(schedule.iters * schedule.quant_noise),
+            noise_bits=bits, noise_scale=schedule.quant_noise_scale, restore_db=schedule.stage_restore_db,
+            pause_at=seed_pick_step(schedule) if pause else None))
+
+
+def seed_pick_step(schedule: FitSchedule) -> Optional[int]:
+    """The main-fit step where ``fit_best_seed`` compares its seeds: the first full-size one, after the quarter- and
+    half-size stages; None where the schedule has no reduced-size stage (or nothing after it)."""
+    first_full = round(schedule.iters * schedule.quarter_fraction) + round(schedule.iters * schedule.coarse_fraction)
+    return first_full if 0 < first_full < schedule.iters else None
+
+
+def fit_best_seed(models: list[DeepDecoder], target: torch.Tensor, schedule: FitSchedule, bits: int,
+                  progress: Optional[Progress] = None, levels_for: Optional[LevelsFor] = None) -> tuple[int, float]:
+    """Fit each of ``models`` (one image, different seeds) through the main fit's reduced-size stages, one after
+    another, then finish only the one whose half-size stage ended best (its lowest loss over the stage's last
+    ``PICK_WINDOW`` steps); returns its index and its float PSNR (``fit``'s; ``levels_for`` is asked with that
+    index). The finished network is in the state a plain ``fit`` of it alone leaves, bit for bit on a CPU: the others
+    only cost their reduced-size stages.
+
+    Why: a fit's outcome varies with its seed (0.2 dB between the best and worst of four at 384x256 and 0.25 bpp), and
+    the reduced-size stages are cheap (about a fifth of a default encode) and rank the seeds nearly as the finished
+    files do (README, "Trying seeds"). Progress counts every seed's stages. The schedule must have reduced-size
+    stages (``seed_pick_step``)."""
+    pick = seed_pick_step(schedule)
+    if pick is None:
+        raise ValueError("fit_best_seed needs a schedule with a reduced-size stage")
+    total = total_steps(schedule, len(models[0].sizes), bits) + (len(models) - 1) * pick
+    offset = [0]  # steps of the seeds fitted before the one running now
+    shifted = None if progress is None else (lambda done, _, psnr: progress(offset[0] + done, total, psnr))
+    with tf32_matmuls(True):
+        runs, ends = [], []
+        for index, model in enumerate(models):
+            offset[0] = index * pick
+            runs.append(_main_fit_steps(model, target, schedule, shifted, bits, pause=True, total=total))
+            ends.append(float(next(runs[-1])[0]))
+        best = min(range(len(models)), key=ends.__getitem__)
+        for index, run in enumerate(runs):
+            if index != best:
+                run.close()
+        offset[0] = (len(models) - 1) * pick
+        float_mse = _finish_phase(runs[best])
+        chosen_levels = None if levels_for is None else (lambda _, weights: levels_for(best, weights))
+        return best, _quantise_and_tune(models[best], target, schedule, bits, shifted, chosen_levels, float_mse)[0]
 
 
 def _fine_tune(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,

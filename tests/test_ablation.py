@@ -20,6 +20,8 @@ def test_parse_config_overrides_only_named_keys():
     assert kwargs == {"k": 28.0, "bits": 7}
     schedule, kwargs = parse_config("seed=3,rows=0.5")
     assert kwargs == {"seed": 3} and schedule.row_fraction == 0.5
+    _, kwargs = parse_config("bpp=0.25,seed=2,tries=3")
+    assert kwargs == {"bpp": 0.25, "seed": 2, "tries": 3}
     _, kwargs = parse_config("bpp=0.25,depth=5")
     assert kwargs == {"bpp": 0.25, "depth": 5}
     schedule, _ = parse_config("jitter=0.005")

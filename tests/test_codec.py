@@ -323,9 +323,38 @@ def test_other_depths_round_trip(rgb_odd, depth):
     assert ddcodec.read_header(by_bpp).depth == depth and planned.width == result.width
 
 
-def test_tries_keeps_the_best_of_consecutive_seeds(rgb_odd):
-    data, result = ddcodec.encode(rgb_odd, k=8, iters=40, device="cpu", seed=5, tries=3)
-    singles = {s: ddcodec.encode(rgb_odd, k=8, iters=40, device="cpu", seed=s) for s in (5, 6, 7)}
+def test_tries_finishes_the_seed_whose_half_size_stage_ended_best(rgb_odd):
+    """--tries fits each seed through the reduced-size stages and finishes the best there: the file is the one a plain
+    encode of that seed makes, byte for byte, and the seed is the one whose half-size stage reached the lowest loss
+    over its last steps (fit.PICK_WINDOW; here the stage is 20 steps, all of them), read from plain encodes'
+    progress."""
+    iters = 80
+    pick = ddcodec.fit.seed_pick_step(ddcodec.codec._schedule("default", iters))
+    assert pick == 40
+    reports = []
+    data, result = ddcodec.encode(rgb_odd, k=8, iters=iters, device="cpu", seed=5, tries=3,
+                                  progress=lambda done, total, db: reports.append((done, total)))
+    singles, stage_end = {}, {}
+    for seed in (5, 6, 7):
+        trace = {}
+        singles[seed] = ddcodec.encode(rgb_odd, k=8, iters=iters, device="cpu", seed=seed,
+                                       progress=lambda done, total, db, trace=trace: trace.setdefault(done, db))
+        stage_end[seed] = max(trace[done] for done in range(pick - 19, pick + 1))
+    chosen = max(stage_end, key=stage_end.get)
+    assert result.tries == 3 and result.seed == chosen == ddcodec.read_header(data).seed
+    assert data == singles[chosen][0] and result.psnr == singles[chosen][1].psnr
+    assert len({round(v, 6) for v in stage_end.values()}) == 3  # the seeds do differ
+    # the other seeds cost their reduced-size stages only, and progress counts them, never going back
+    assert result.iterations == singles[chosen][1].iterations + 2 * pick
+    assert [done for done, _ in reports] == sorted(done for done, _ in reports)
+    assert reports[-1] == (result.iterations, result.iterations)
+
+
+def test_tries_without_reduced_size_stages_fits_every_seed_and_keeps_the_best_file(rgb_odd):
+    plain = ddcodec.fit.FitSchedule(iters=30, qat_iters=5)
+    assert ddcodec.fit.seed_pick_step(plain) is None
+    data, result = ddcodec.encode(rgb_odd, k=8, preset=plain, device="cpu", seed=5, tries=3)
+    singles = {s: ddcodec.encode(rgb_odd, k=8, preset=plain, device="cpu", seed=s) for s in (5, 6, 7)}
     best_seed = max(singles, key=lambda s: singles[s][1].psnr)
     assert result.tries == 3 and result.seed == best_seed == ddcodec.read_header(data).seed
     assert data == singles[best_seed][0]

@@ -56,3 +56,20 @@ def test_graphed_rounding_stages_from_the_stored_prefix_match_recomputing_it(rgb
     monkeypatch.setattr(model_module.FrozenPrefix, "hold", lambda self, layers: None)
     _, recomputed = ddcodec.encode(rgb_odd, k=4, preset=schedule, device="cuda", depth=6)
     assert abs(stored.psnr - recomputed.psnr) < 0.15 and stored.psnr > 20
+
+
+def test_tries_on_a_gpu_finish_the_seed_picked_after_the_reduced_size_stages(rgb_odd, monkeypatch):
+    """--tries on a GPU (since 1.23.0): every seed's quarter- and half-size stages run as CUDA graphs one seed after
+    another, the fit paused between them (fit.fit_best_seed), then only the picked seed's fit goes on; its file
+    decodes to the PSNR reported and reaches a real fit's quality."""
+    replays = []
+    original = torch.cuda.CUDAGraph.replay
+    monkeypatch.setattr(torch.cuda.CUDAGraph, "replay", lambda self: (replays.append(1), original(self))[1])
+    monkeypatch.setenv("DDCODEC_CUDA_GRAPHS", "1")
+    schedule = FitSchedule(iters=200, qat_iters=40, quarter_fraction=0.25, coarse_fraction=0.25)
+    data, result = ddcodec.encode(rgb_odd, k=4, preset=schedule, device="cuda", seed=3, tries=3)
+    # three seeds' two 50-step stages, then the picked one's 100 full-size and 40 fine-tuning steps, 3 eager per run
+    assert len(replays) == 3 * 2 * (50 - 3) + (100 - 3) + (40 - 3)
+    assert result.tries == 3 and result.seed in (3, 4, 5) and ddcodec.read_header(data).seed == result.seed
+    decoded = ddcodec.decode_pixels(data, device="cuda")
+    assert ddcodec.codec.psnr(decoded, rgb_odd) == pytest.approx(result.psnr, abs=0.01) and result.psnr > 20
