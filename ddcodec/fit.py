@@ -483,10 +483,10 @@ def fit_best_seed(models: list[DeepDecoder], target: torch.Tensor, schedule: Fit
     index). The finished network is in the state a plain ``fit`` of it alone leaves, bit for bit on a CPU: the others
     only cost their reduced-size stages.
 
-    Why: a fit's outcome varies with its seed (0.2 dB between the best and worst of four at 384x256 and 0.25 bpp), and
-    the reduced-size stages are cheap (about a fifth of a default encode) and rank the seeds nearly as the finished
-    files do (README, "Trying seeds"). Progress counts every seed's stages. The schedule must have reduced-size
-    stages (``seed_pick_step``)."""
+    Why: a fit's outcome varies with its seed (0.29 dB between the best and worst of four at 384x256 and 0.25 bpp,
+    0.08 at 768x512), the reduced-size stages are cheap (about a fifth of a default encode), and at 384x256 they rank
+    the seeds nearly as the finished files do (README, "Trying seeds"). Progress counts every seed's stages. The
+    schedule must have reduced-size stages (``seed_pick_step``)."""
     pick = seed_pick_step(schedule)
     if pick is None:
         raise ValueError("fit_best_seed needs a schedule with a reduced-size stage")
