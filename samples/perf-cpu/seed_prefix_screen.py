@@ -77,6 +77,7 @@ def compact(row: dict) -> dict:
 
 
 def summarize(rows: list[dict]) -> None:
+    report_time(rows)
     by_image: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_image[row["image"]].append(row)
@@ -138,7 +139,16 @@ def summarize(rows: list[dict]) -> None:
     print("  mean PSNR per seed over the images with every seed: " + ", ".join(
         f"seed {seed} {statistics.fmean(g_seed['psnr'] for g_seed in (next(r for r in g if r['seed'] == seed) for g in full)):.2f}"
         for full in [[g for g in by_image.values() if len(g) == len(seeds)]] for seed in seeds))
+
+
+def report_time(rows: list[dict]) -> None:
+    """The reduced-size stages' share of the encodes that recorded their stages' times."""
     timed = [r["stage_seconds"] for r in rows if "stage_seconds" in r]
+    for r in rows:
+        if "stage_seconds" in r:
+            q, h, _ = r["stage_seconds"]
+            print(f"  {r['image']:<12} seed {r['seed']}: reduced-size stages {h:.0f} of {r['seconds']:.0f} s "
+                  f"({h / r['seconds']:.0%}; quarter {q:.0f} s)")
     if timed:
         q, h, m = (statistics.fmean(t[i] for t in timed) for i in range(3))
         total = statistics.fmean(r["seconds"] for r in rows if "stage_seconds" in r)
