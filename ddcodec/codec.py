@@ -391,7 +391,7 @@ def _encode_best_seed(plans: list[_Plan], schedule: FitSchedule, dev: torch.devi
     data, result = _finish(plans[best], dict(nets[best].weights), float_psnr, schedule, dev,
                            time.perf_counter() - start, 1, levels[best])
     return data, dataclasses.replace(result, tries=len(plans),
-                                     iterations=result.iterations + (len(plans) - 1) * seed_pick_step(schedule))
+                                     iterations=total_steps(schedule, plan.depth, plan.bits, len(plans)))
 
 
 PSNR_SEARCH_MIN_K = 8.0  # the widest network the PSNR search tries (about 2.6 bpp for RGB at 7 bits)

@@ -405,10 +405,11 @@ def quantiser(bits: int, levels: list[int]) -> Transform | list[Transform]:
     return transforms[0] if len(set(levels)) == 1 else transforms
 
 
-def total_steps(schedule: FitSchedule, depth: int, bits: int = DEFAULT_BITS) -> int:
+def total_steps(schedule: FitSchedule, depth: int, bits: int = DEFAULT_BITS, tries: int = 1) -> int:
     """Every step a fit of a ``depth``-layer network at ``bits`` takes: main fit, progressive rounding's stages,
-    fine-tune."""
-    return schedule.iters + depth * schedule.progressive_for(bits)[0] + max(1, schedule.qat_iters)
+    fine-tune; with ``tries`` seeds (``fit_best_seed``), the other seeds' reduced-size stages too."""
+    extra = (tries - 1) * (seed_pick_step(schedule) or 0)
+    return schedule.iters + depth * schedule.progressive_for(bits)[0] + max(1, schedule.qat_iters) + extra
 
 
 def _progressive_rounding(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,
@@ -451,16 +452,14 @@ def _main_fit(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, sch
 
 
 def _main_fit_steps(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, schedule: FitSchedule,
-                    progress: Optional[Progress] = None, bits: int = DEFAULT_BITS, pause: bool = False,
-                    total: Optional[int] = None) -> Generator[torch.Tensor, None, torch.Tensor]:
-    """``_main_fit`` as a ``_phase_steps`` generator; with ``pause``, paused at ``seed_pick_step`` (``total``: the
-    step count progress reports count to, if not this fit's own)."""
-    quarter_steps = round(schedule.iters * schedule.quarter_fraction)
-    coarse_steps = round(schedule.iters * schedule.coarse_fraction)
+                    progress: Optional[Progress] = None, bits: int = DEFAULT_BITS,
+                    pause: bool = False) -> Generator[torch.Tensor, None, torch.Tensor]:
+    """``_main_fit`` as a ``_phase_steps`` generator; with ``pause``, paused at ``seed_pick_step``."""
+    quarter_steps, coarse_steps = _reduced_stage_steps(schedule)
     with _scales_fixed(model, schedule.fixed_scale):
         return (yield from _phase_steps(
             model, target, schedule.iters, schedule.lr, lambda s: _one_cycle(s, schedule.iters, schedule.warmup), None,
-            progress, 0, total_steps(schedule, len(model.sizes), bits) if total is None else total,
+            progress, 0, total_steps(schedule, len(model.sizes), bits),
             _row_sampler(target.shape[2], schedule.row_fraction, target.device), coarse_steps, schedule.input_jitter,
             schedule.weight_l1, bf16=_bf16_wanted(schedule.bf16, target), quarter_steps=quarter_steps,
             beta2=schedule.beta2, beta1=schedule.beta1, noise_steps=round(schedule.iters * schedule.quant_noise),
@@ -468,10 +467,15 @@ def _main_fit_steps(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tenso
             pause_at=seed_pick_step(schedule) if pause else None))
 
 
+def _reduced_stage_steps(schedule: FitSchedule) -> tuple[int, int]:
+    """The main fit's quarter-size and half-size steps."""
+    return round(schedule.iters * schedule.quarter_fraction), round(schedule.iters * schedule.coarse_fraction)
+
+
 def seed_pick_step(schedule: FitSchedule) -> Optional[int]:
     """The main-fit step where ``fit_best_seed`` compares its seeds: the first full-size one, after the quarter- and
     half-size stages; None where the schedule has no reduced-size stage (or nothing after it)."""
-    first_full = round(schedule.iters * schedule.quarter_fraction) + round(schedule.iters * schedule.coarse_fraction)
+    first_full = sum(_reduced_stage_steps(schedule))
     return first_full if 0 < first_full < schedule.iters else None
 
 
@@ -490,14 +494,14 @@ def fit_best_seed(models: list[DeepDecoder], target: torch.Tensor, schedule: Fit
     pick = seed_pick_step(schedule)
     if pick is None:
         raise ValueError("fit_best_seed needs a schedule with a reduced-size stage")
-    total = total_steps(schedule, len(models[0].sizes), bits) + (len(models) - 1) * pick
+    total = total_steps(schedule, len(models[0].sizes), bits, len(models))
     offset = [0]  # steps of the seeds fitted before the one running now
     shifted = None if progress is None else (lambda done, _, psnr: progress(offset[0] + done, total, psnr))
     with tf32_matmuls(True):
         runs, ends = [], []
         for index, model in enumerate(models):
             offset[0] = index * pick
-            runs.append(_main_fit_steps(model, target, schedule, shifted, bits, pause=True, total=total))
+            runs.append(_main_fit_steps(model, target, schedule, shifted, bits, pause=True))
             ends.append(float(next(runs[-1])[0]))
         best = min(range(len(models)), key=ends.__getitem__)
         for index, run in enumerate(runs):

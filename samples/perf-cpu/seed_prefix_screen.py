@@ -102,8 +102,10 @@ def summarize(rows: list[dict]) -> None:
             pick = max(group, key=key)
             gains[rule].append(pick["psnr"] - mean)
             cells.append(f"{pick['psnr'] - mean:+.2f}")
-        print(f"  {name:<12} n={len(group)} mean {mean:.2f} dB, spread {spread[-1]:.2f}; oracle {best - mean:+.2f}; "
-              + ", ".join(f"{rule} {c}" for rule, c in zip(rules, cells)))
+        seed_of = {rule: max(group, key=key)["seed"] for rule, (_, key) in rules.items()}
+        print(f"  {name:<12} n={len(group)} mean {mean:.2f} dB, spread {spread[-1]:.2f}; oracle {best - mean:+.2f} "
+              f"(seed {max(group, key=lambda r: r['psnr'])['seed']}); "
+              + ", ".join(f"{rule} {c} (seed {seed_of[rule]})" for rule, c in zip(rules, cells)))
     n = len(oracle)
     if n < 2:
         return
