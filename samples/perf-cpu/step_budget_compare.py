@@ -20,12 +20,13 @@ Single-thread fits repeat exactly on a CPU of the same kind (2 cores of an AMD E
 saved encodes are the baselines'. Equal rate along the 1.18.0 sweeps' slopes, as bits_choice_compare.py.
 Run from the repository root: python samples/perf-cpu/step_budget_compare.py"""
 import json
+import math
 import statistics as st
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import FOLDER, compare_per_image, load, local_slope, mean, se, sweep, sweep_slope  # noqa: E402
+from paired import FOLDER, compare_per_image, fullsize_1_18_0_at_half, load, local_slope, mean, se, sweep, sweep_slope  # noqa: E402
 from seed_prefix_screen import stage_psnr  # noqa: E402
 
 SMALL, FULL = "rd-kodak-384x256-1.18.0", "rd-kodak-768x512-1.18.0-cpu"
@@ -95,6 +96,23 @@ def full() -> None:
               + f"; the default's quiet-hour single-thread encodes 527 to 544 s (session 48's seeds 1 and 2)")
 
 
+def seeds_at_half() -> None:
+    """How far two seeds' default files lie apart at full size and 0.5 bpp (width 66, 7 bits), the rate where session
+    42 saw single files move by up to 1.4 dB with the learning rate: what ``--tries`` could buy there."""
+    zero, one = load("step_budget_768x512.txt", "bpp=0.5"), load("step_budget_768x512.txt", "bpp=0.5,seed=1")
+    images = sorted(set(zero) & set(one))
+    if not images:
+        return
+    half = fullsize_1_18_0_at_half()  # 1.18.0's full-size 0.5 bpp encodes (the CPU sweep stops at 0.25 bpp)
+    slope = local_slope(sweep(FULL, "bpp=0.25"), half, sorted(half))
+    diffs = [one[i]["psnr"] - zero[i]["psnr"] - slope * math.log2(one[i]["bpp"] / zero[i]["bpp"]) for i in images]
+    print(f"768x512, 0.5 bpp, seed 1 against seed 0 at equal rate ({slope:.2f} dB per doubling): "
+          + " ".join(f"{i[:-4]} {zero[i]['psnr']:.2f} / {one[i]['psnr']:.2f} dB ({d:+.2f})" for i, d in zip(images, diffs))
+          + f"; mean |difference| {st.mean(abs(d) for d in diffs):.2f} dB; encode "
+          + " ".join(f"{i[:-4]} {zero[i]['seconds']:.0f} / {one[i]['seconds']:.0f} s" for i in images))
+
+
 if __name__ == "__main__":
     small()
     full()
+    seeds_at_half()
