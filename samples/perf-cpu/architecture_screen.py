@@ -16,6 +16,8 @@ The variants have the base network's parameter count (scales excluded, as the en
   shuffle   (session 28) dw_all's network at half the image's size, its output conv drawing the four pixels of
             each 2x2 block (12 rows, pixel shuffle): no layer at full size
   dw5_all, dw5_last2  (session 28) 5x5 depthwise kernels on every layer, or on the last two (3x3 below)
+  dw_down, dw_top  (session 49) dw_all with widths shrinking (down's shape) or only the last two layers narrower
+            (0.75 and 0.5 of the others): cheaper full-size layers
 --quarter F (session 28) fits the first fraction F of the steps at quarter size (two upsamplings skipped), before
 --coarse's half-size steps.
 With --qat the packed size is ddcodec.format.compress_codes of all codes, the format's payload (the fixed
@@ -196,17 +198,22 @@ def solve(base_params, depth, dw, shape, shuffle=False):
     return best
 
 
-SHAPES = {"flat": lambda d: [1] * d, "up": lambda d: np.linspace(0.7, 1.3, d), "down": lambda d: np.linspace(1.3, 0.7, d)}
+SHAPES = {"flat": lambda d: [1] * d, "up": lambda d: np.linspace(0.7, 1.3, d), "down": lambda d: np.linspace(1.3, 0.7, d),
+          # session 49: only the two layers drawn at the largest sizes narrower (the full-size steps' cost)
+          "top": lambda d: [1] * (d - 2) + [0.75, 0.5]}
 VARIANTS = {"base": ("flat", ()), "dw_all": ("flat", (0, 1, 2, 3, 4, 5)), "dw_last2": ("flat", (4, 5)),
             "dw_last": ("flat", (5,)), "up": ("up", ()), "down": ("down", ()),
             # session 28: the network at half size, its output conv drawing each 2x2 block (pixel shuffle)
             "shuffle": ("flat", (0, 1, 2, 3, 4, 5)),
             # session 28: 5x5 kernels (a dict: layer -> kernel size) on every layer, or on the last two (3x3 below)
-            "dw5_all": ("flat", {i: 5 for i in range(6)}), "dw5_last2": ("flat", {0: 3, 1: 3, 2: 3, 3: 3, 4: 5, 5: 5})}
+            "dw5_all": ("flat", {i: 5 for i in range(6)}), "dw5_last2": ("flat", {0: 3, 1: 3, 2: 3, 3: 3, 4: 5, 5: 5}),
+            # session 49: kernels on every layer (the codec's network since 1.4.0) with widths shrinking towards the
+            # image, which makes the full-size layers, most of a step's time, cheaper
+            "dw_down": ("down", (0, 1, 2, 3, 4, 5)), "dw_top": ("top", (0, 1, 2, 3, 4, 5))}
 SHUFFLED = {"shuffle"}
 
 
-def summarize(paths: list[str]) -> None:
+def summarize(paths: list[str], reference: str = "base") -> None:
     """Each variant against base, paired by image: the float PSNR, and with --qat outputs the decoded PSNR and
     rate and the difference at equal rate, read with the encoder's own slope at that rate (paired.slopes: its
     384x256 default around k=168 for a base of width 15, around k=84 for 23)."""
@@ -220,11 +227,11 @@ def summarize(paths: list[str]) -> None:
             row["width"] = int(re.search(r"widths=(\d+)", line).group(1))
             row["seconds"] = int(re.search(r"(\d+)s$", line.strip()).group(1))
             rows.setdefault(variant, {})[image] = row
-    base = rows.pop("base")
+    base = rows.pop(reference)
     for variant, new in sorted(rows.items()):
         images = sorted(set(new) & set(base))
         d = [new[i]["float"] - base[i]["float"] for i in images]
-        print(f"{variant} against base, {len(images)} images, float PSNR {st.mean(base[i]['float'] for i in images):.2f} -> "
+        print(f"{variant} against {reference}, {len(images)} images, float PSNR {st.mean(base[i]['float'] for i in images):.2f} -> "
               f"{st.mean(new[i]['float'] for i in images):.2f} ({st.mean(d):+.2f}, SE {se(d):.2f}; {sum(x > 0 for x in d)} better); "
               f"mean fit {st.mean(base[i]['seconds'] for i in images):.0f} -> {st.mean(new[i]['seconds'] for i in images):.0f} s")
         if all("psnr" in new[i] and "psnr" in base[i] for i in images):
@@ -236,6 +243,7 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("images", nargs="*")
     ap.add_argument("--summarize", nargs="+", metavar="OUTPUT")
+    ap.add_argument("--reference", default="base", help="with --summarize: the variant the others are paired with")
     ap.add_argument("--shares", nargs="+", type=int, metavar="WIDTH",
                     help="print the kernels' share of the weights of a six-layer network of each width, and exit")
     ap.add_argument("--size", default="384x256")
@@ -250,7 +258,7 @@ if __name__ == "__main__":
     ap.add_argument("--variants", default="base,dw_all,dw_last2,up,down")
     a = ap.parse_args()
     if a.summarize:
-        summarize(a.summarize)
+        summarize(a.summarize, a.reference)
         raise SystemExit
     if a.shares:
         all_layers = VARIANTS["dw_all"][1]
