@@ -214,7 +214,7 @@ SHUFFLED = {"shuffle"}
 
 
 def summarize(paths: list[str], reference: str = "base") -> None:
-    """Each variant against base, paired by image: the float PSNR, and with --qat outputs the decoded PSNR and
+    """Each variant against ``reference`` (base unless given), paired by image: the float PSNR, and with --qat outputs the decoded PSNR and
     rate and the difference at equal rate, read with the encoder's own slope at that rate (paired.slopes: its
     384x256 default around k=168 for a base of width 15, around k=84 for 23)."""
     rows: dict = {}

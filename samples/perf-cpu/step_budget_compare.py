@@ -8,7 +8,7 @@
        OMP_NUM_THREADS=1 python -m ddcodec.ablation KODAK/kodimNN.png --size 384x256 --config bpp=0.25,iters=2700 \\
            --config bpp=0.25,iters=2700,seed=1     (output: step_budget_384x256.txt)
 
-2. 768x512, 0.25 bpp (width 45, 7 bits): two shorter schedules, each about 18% less time, against the default
+2. 768x512, 0.25 bpp (width 45, 7 bits): two shorter schedules, about a sixth less time by their steps, against the default
    (seed 0: session 48's seed_prefix_768x512.jsonl for kodim01, 05, 09, 13, 17 and 21, ``--config bpp=0.25`` here for
    the others): 550 of the 1,100 full-size steps moved to the half-size stage
    (``coarse=0.5``: 550 quarter-, 1,100 half-, 550 full-size steps) and the whole main fit shortened (``iters=1700``)::
@@ -16,17 +16,20 @@
        OMP_NUM_THREADS=1 python -m ddcodec.ablation KODAK/kodimNN.png --size full --config bpp=0.25,coarse=0.5 \\
            --config bpp=0.25,iters=1700     (output: step_budget_768x512.txt)
 
+3. 768x512, 0.5 bpp (width 66, 7 bits): the default's files with seeds 0 and 1 (``--config bpp=0.5 --config
+   bpp=0.5,seed=1``, same output), how far they lie apart.
+
 Single-thread fits repeat exactly on a CPU of the same kind (2 cores of an AMD EPYC Zen 4 both sessions), so the
 saved encodes are the baselines'. Equal rate along the 1.18.0 sweeps' slopes, as bits_choice_compare.py.
 Run from the repository root: python samples/perf-cpu/step_budget_compare.py"""
 import json
-import math
 import statistics as st
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import FOLDER, compare_per_image, fullsize_1_18_0_at_half, load, local_slope, mean, se, sweep, sweep_slope  # noqa: E402
+from paired import (FOLDER, compare_per_image, equal_rate, fullsize_1_18_0_at_half, load, local_slope, mean, se,  # noqa: E402
+                    sweep, sweep_slope)
 from seed_prefix_screen import stage_psnr  # noqa: E402
 
 SMALL, FULL = "rd-kodak-384x256-1.18.0", "rd-kodak-768x512-1.18.0-cpu"
@@ -52,9 +55,6 @@ def small() -> None:
     picked = {i: max((plain0[i], plain1[i]), key=lambda r: stage_psnr(r, r["half"])) for i in plain0}
     long0 = load("step_budget_384x256.txt", "bpp=0.25,iters=2700")
     long1 = load("step_budget_384x256.txt", "bpp=0.25,iters=2700,seed=1")
-    if not (long0 and long1):
-        print("384x256: no iters=2700 lines yet")
-        return
     slope = sweep_slope(SMALL, 0.25)
     print(f"384x256, 0.25 bpp, equal rate along {slope:.2f} dB per doubling")
     plain = averaged(plain0, plain1)
@@ -73,15 +73,14 @@ def small() -> None:
 
 def full() -> None:
     # the default, seed 0: session 48's encodes, and this session's of the images that screen had not fitted
-    base = {**seed_rows("seed_prefix_768x512.jsonl")[0], **load("step_budget_768x512.txt", "bpp=0.25")}
+    screened = seed_rows("seed_prefix_768x512.jsonl")
+    base = {**screened[0], **load("step_budget_768x512.txt", "bpp=0.25")}
+    quiet = [r["seconds"] for r in screened[1].values()]  # two at a time on a quiet VM (seed 0's beside more work)
     slope = local_slope(sweep(FULL, "bpp=0.125"), sweep(FULL, "bpp=0.25"), sorted(sweep(FULL, "bpp=0.25")))
     print(f"768x512, 0.25 bpp, equal rate along {slope:.2f} dB per doubling (seed 0)")
     for config, label in (("bpp=0.25,coarse=0.5", "550 full-size steps moved to half size"),
                           ("bpp=0.25,iters=1700", "main fit 1,700 steps")):
         rows = load("step_budget_768x512.txt", config)
-        if len(rows) < 2:
-            print(f"  {config}: {len(rows)} images yet")
-            continue
         images = sorted(set(rows) & set(base))
         compare_per_image(f"  {label} ({config}) against the default", base, rows, slope)
         print(f"    rounding cost {mean(rows, 'float_psnr', images) - mean(rows, 'psnr', images):.3f} dB against "
@@ -93,7 +92,8 @@ def full() -> None:
             print(f"    time, {image} side by side: {base[image]['seconds']:.0f} -> {rows[image]['seconds']:.0f} s "
                   f"({rows[image]['seconds'] / base[image]['seconds'] - 1:+.0%})")
         print("    times of the others: " + " ".join(f"{i[:-4]} {rows[i]['seconds']:.0f} s" for i in images)
-              + f"; the default's quiet-hour single-thread encodes 527 to 544 s (session 48's seeds 1 and 2)")
+              + f"; the default's quiet-hour single-thread encodes {min(quiet):.0f} to {max(quiet):.0f} s (session "
+              f"48's seed 1)")
 
 
 def seeds_at_half() -> None:
@@ -105,7 +105,7 @@ def seeds_at_half() -> None:
         return
     half = fullsize_1_18_0_at_half()  # 1.18.0's full-size 0.5 bpp encodes (the CPU sweep stops at 0.25 bpp)
     slope = local_slope(sweep(FULL, "bpp=0.25"), half, sorted(half))
-    diffs = [one[i]["psnr"] - zero[i]["psnr"] - slope * math.log2(one[i]["bpp"] / zero[i]["bpp"]) for i in images]
+    diffs = equal_rate(zero, one, slope, images)
     print(f"768x512, 0.5 bpp, seed 1 against seed 0 at equal rate ({slope:.2f} dB per doubling): "
           + " ".join(f"{i[:-4]} {zero[i]['psnr']:.2f} / {one[i]['psnr']:.2f} dB ({d:+.2f})" for i, d in zip(images, diffs))
           + f"; mean |difference| {st.mean(abs(d) for d in diffs):.2f} dB; encode "
