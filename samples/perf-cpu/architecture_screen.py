@@ -28,7 +28,8 @@ Run from the repository root with one thread per process, e.g. (the kept outputs
   OMP_NUM_THREADS=1 python samples/perf-cpu/architecture_screen.py IMAGES --iters 2200 --coarse 0.5 --l1 0.0003 --qat 300 --seed 1 --variants base,dw_all
   OMP_NUM_THREADS=1 python samples/perf-cpu/architecture_screen.py IMAGES --iters 2200 --coarse 0.5 --base 37 --variants dw_all,dw5_all,dw5_last2
   OMP_NUM_THREADS=1 python samples/perf-cpu/architecture_screen.py IMAGES --iters 2200 --quarter 0.25 --coarse 0.25 --base 23 --variants dw_all
-  python samples/perf-cpu/architecture_screen.py --summarize OUTPUT...
+  python samples/perf-cpu/architecture_screen.py --summarize OUTPUT... [--reference VARIANT]
+(an OUTPUT given as FILE:SUFFIX has its variants named VARIANTSUFFIX, e.g. a run with other --iters)
   python samples/perf-cpu/architecture_screen.py --shares 11 19 49 86
 """
 import argparse
@@ -218,7 +219,8 @@ def summarize(paths: list[str], reference: str = "base") -> None:
     rate and the difference at equal rate, read with the encoder's own slope at that rate (paired.slopes: its
     384x256 default around k=168 for a base of width 15, around k=84 for 23)."""
     rows: dict = {}
-    for path in paths:
+    for spec in paths:
+        path, _, suffix = spec.partition(":")  # FILE:SUFFIX names that file's variants VARIANTSUFFIX (other settings)
         for line in open(path):
             if line.startswith("#") or not line.strip():
                 continue
@@ -226,7 +228,7 @@ def summarize(paths: list[str], reference: str = "base") -> None:
             row = {k: float(v) for k, v in re.findall(r"(float|psnr|bpp)=([\d.]+)", line)}
             row["width"] = int(re.search(r"widths=(\d+)", line).group(1))
             row["seconds"] = int(re.search(r"(\d+)s$", line.strip()).group(1))
-            rows.setdefault(variant, {})[image] = row
+            rows.setdefault(variant + suffix, {})[image] = row
     base = rows.pop(reference)
     for variant, new in sorted(rows.items()):
         images = sorted(set(new) & set(base))
