@@ -227,6 +227,7 @@ def summarize(paths: list[str], reference: str = "base") -> None:
             image, variant = line.split()[:2]
             row = {k: float(v) for k, v in re.findall(r"(float|psnr|bpp)=([\d.]+)", line)}
             row["width"] = int(re.search(r"widths=(\d+)", line).group(1))
+            row["params"] = int(re.search(r"params=(\d+)", line).group(1))
             row["seconds"] = int(re.search(r"(\d+)s$", line.strip()).group(1))
             rows.setdefault(variant + suffix, {})[image] = row
     base = rows.pop(reference)
@@ -235,7 +236,8 @@ def summarize(paths: list[str], reference: str = "base") -> None:
         d = [new[i]["float"] - base[i]["float"] for i in images]
         print(f"{variant} against {reference}, {len(images)} images, float PSNR {st.mean(base[i]['float'] for i in images):.2f} -> "
               f"{st.mean(new[i]['float'] for i in images):.2f} ({st.mean(d):+.2f}, SE {se(d):.2f}; {sum(x > 0 for x in d)} better); "
-              f"mean fit {st.mean(base[i]['seconds'] for i in images):.0f} -> {st.mean(new[i]['seconds'] for i in images):.0f} s")
+              f"mean fit {st.mean(base[i]['seconds'] for i in images):.0f} -> {st.mean(new[i]['seconds'] for i in images):.0f} s; "
+              f"parameters {new[images[0]]['params'] / base[images[0]]['params'] - 1:+.1%}")
         if all("psnr" in new[i] and "psnr" in base[i] for i in images):
             slope = slopes()[168 if base[images[0]]["width"] <= 17 else 84]
             compare("  decoded (7 bits)", {i: base[i] for i in images}, {i: new[i] for i in images}, slope)

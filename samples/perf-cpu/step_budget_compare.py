@@ -75,7 +75,11 @@ def full() -> None:
     # the default, seed 0: session 48's encodes, and this session's of the images that screen had not fitted
     screened = seed_rows("seed_prefix_768x512.jsonl")
     base = {**screened[0], **load("step_budget_768x512.txt", "bpp=0.25")}
-    quiet = [r["seconds"] for r in screened[1].values()]  # two at a time on a quiet VM (seed 0's beside more work)
+    quiet_rows = list(screened[1].values())  # two at a time on a quiet VM (seed 0's beside more work)
+    quiet = [r["seconds"] for r in quiet_rows]
+    full_steps = st.mean(r["stage_seconds"][2] - r["stage_seconds"][1] for r in quiet_rows)
+    print(f"768x512, 0.25 bpp: the default's full-size main-fit steps took {full_steps:.0f} of {st.mean(quiet):.0f} s "
+          f"({full_steps / st.mean(quiet):.0%}) of session 48's quiet single-thread encodes (seed 1)")
     slope = local_slope(sweep(FULL, "bpp=0.125"), sweep(FULL, "bpp=0.25"), sorted(sweep(FULL, "bpp=0.25")))
     print(f"768x512, 0.25 bpp, equal rate along {slope:.2f} dB per doubling (seed 0)")
     for config, label in (("bpp=0.25,coarse=0.5", "550 full-size steps moved to half size"),
