@@ -515,7 +515,7 @@ def _show_info(input: Path, as_json: bool, stats: bool, name: Optional[Path]) ->
     data = _read_ddc(input)
     fields = fmt.header_dict(fmt.read_header(data), len(data))
     order = ["version", "width", "height", "channels", "bytes", "bpp", "ratio", "target_ratio",
-             "net_width", "depth", "depthwise_layers", "params", "bits", "seed", "upsample", "norm", "quant"]
+             "net_width", "depth", "layer_widths", "depthwise_layers", "params", "bits", "seed", "upsample", "norm", "quant"]
     if stats:
         extra = fmt.payload_stats(data)
         fields.update(extra)

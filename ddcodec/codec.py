@@ -19,7 +19,7 @@ from . import format as fmt
 from .errors import DdcInputError
 from .fit import Progress, fit, fit_best_seed, seed_pick_step, total_steps, tune_allocator
 from .imageio import ImageLike, load_pixels, psnr, to_pil
-from .model import BatchedDeepDecoder, DeepDecoder, tf32_matmuls
+from .model import BatchedDeepDecoder, DeepDecoder, flat_embedding, tf32_matmuls
 from .quant import dequantize, qmax, quantize
 from .presets import (BPP_BITS_CHOICES, BPP_BITS_TIERS, DEFAULT_BITS, DEFAULT_DEPTH,
                       DEPTHWISE_MIN_WIDTH, DEPTHWISE_MODES, MAX_DEPTH, MIN_DEPTH, MIN_NET_WIDTH, PRESETS, QAT_FRACTION,
@@ -78,17 +78,22 @@ def resolve_device(device: str) -> torch.device:
 
 
 def choose_net_width(height: int, width: int, channels: int, k: float,
-                     depth: int = DEFAULT_DEPTH, depthwise: int = 0) -> int:
-    """The largest network width whose parameter count (with the ``depthwise`` kernels' mask) is at most H*W*C / k."""
+                     depth: int = DEFAULT_DEPTH, depthwise: int = 0, taper: int = 100) -> int:
+    """The largest network width whose parameter count (with the ``depthwise`` kernels' mask, and layers narrowing to
+    ``taper`` percent: ``format.tapered_widths``) is at most H*W*C / k."""
     if not (isinstance(k, (int, float)) and math.isfinite(k) and k > 0):
         raise DdcInputError(f"compression ratio k must be a positive number, got {k!r}")
     budget = height * width * channels / k
-    if fmt.param_count(MIN_NET_WIDTH, depth, channels, depthwise) > budget:
-        max_k = height * width * channels / fmt.param_count(MIN_NET_WIDTH, depth, channels, depthwise)
+
+    def count(net_width: int) -> int:
+        return fmt.param_count(net_width, depth, channels, depthwise, fmt.tapered_widths(net_width, depth, taper))
+
+    if count(MIN_NET_WIDTH) > budget:
+        max_k = height * width * channels / count(MIN_NET_WIDTH)
         raise DdcInputError(
             f"image {width}x{height} is too small for ratio k={k:g}: use k <= {math.floor(max_k * 100) / 100:g}")
     net_width = MIN_NET_WIDTH
-    while net_width < 4096 and fmt.param_count(net_width + 1, depth, channels, depthwise) <= budget:
+    while net_width < 4096 and count(net_width + 1) <= budget:
         net_width += 1
     return net_width
 
@@ -142,10 +147,12 @@ def _render(header: fmt.DdcHeader, q: np.ndarray, device: torch.device, band_row
     for the decode; so decoded, an H100 and the CPU agreed within one level (README, "On an H100").
     """
     weights = dequantize(q, header.steps, header.bits, header.net_width, header.depth, header.channels,
-                         header.depthwise)
-    recipe = (header.height, header.width, header.channels, header.net_width, header.depth, header.seed,
+                         header.depthwise, header.widths)
+    if header.widths:
+        weights = flat_embedding(weights, header.max_width)
+    recipe = (header.height, header.width, header.channels, header.max_width, header.depth, header.seed,
               header.upsample_mode, weights, device)
-    if band_rows is None and cache_bytes is None and renders_whole(header.height, header.width, header.net_width,
+    if band_rows is None and cache_bytes is None and renders_whole(header.height, header.width, header.max_width,
                                                                   device):
         with tf32_matmuls(False), torch.no_grad():
             return render_whole(*recipe)
@@ -174,15 +181,28 @@ class _Plan:
     depth: int
     depthwise: int = 0  # format.weight_shapes mask
     target_bpp: Optional[float] = None  # --bpp or --size: the rate the file must stay within RATE_TOLERANCE over
+    taper: int = 100  # FitSchedule.taper
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """The hidden layers' widths (``format.tapered_widths``; () where they are all ``net_width``)."""
+        return fmt.tapered_widths(self.net_width, self.depth, self.taper)
 
     @property
     def shape_key(self) -> tuple:
-        return (*self.pixels.shape, self.net_width, self.bits, self.depth, self.depthwise)
+        return (*self.pixels.shape, self.net_width, self.bits, self.depth, self.depthwise, self.taper)
+
+    def narrowed(self, net_width: int, depthwise: Optional[int] = None) -> _Plan:
+        """This plan with another width (and kernels), its ratio k that of the new network."""
+        mask = self.depthwise if depthwise is None else depthwise
+        return dataclasses.replace(self, net_width=net_width, depthwise=mask,
+                                   k=_ratio(self.pixels, net_width, self.depth, mask, self.taper))
 
 
-def _ratio(pixels: np.ndarray, net_width: int, depth: int, depthwise: int = 0) -> float:
-    """The compression ratio k of a network of this width and depth (and kernels) on these pixels."""
-    return pixels.size / fmt.param_count(net_width, depth, pixels.shape[2], depthwise)
+def _ratio(pixels: np.ndarray, net_width: int, depth: int, depthwise: int = 0, taper: int = 100) -> float:
+    """The compression ratio k of a network of this width and depth (and kernels, and taper) on these pixels."""
+    return pixels.size / fmt.param_count(net_width, depth, pixels.shape[2], depthwise,
+                                         fmt.tapered_widths(net_width, depth, taper))
 
 
 def depthwise_mask(mode: str, net_width: int, depth: int) -> int:
@@ -197,15 +217,19 @@ def plan_network(height: int, width: int, channels: int, k: float = 32.0, bpp: O
                  depthwise: str = "auto") -> tuple[int, int, int]:
     """(net_width, bits, depthwise mask) of the network an image of this size gets: ``k`` sets its width at
     ``DEFAULT_BITS`` (or ``bits``); a ``bpp`` target lets rate control pick both, its size model told what
-    ``schedule`` does to the file's packing. The network is planned with kernels first; where
-    ``depthwise_mask`` denies them at that width (``auto``: too narrow), it is planned again without."""
+    ``schedule`` does to the file's packing (and the widths its ``taper`` gives the layers). The network is planned
+    with kernels first; where ``depthwise_mask`` denies them at that width (``auto``: too narrow), it is planned
+    again without."""
+    taper = 100 if schedule is None else schedule.taper
+
     def planned(mask: int) -> tuple[int, int]:
         if bpp is None:
-            return choose_net_width(height, width, channels, k, depth, mask), DEFAULT_BITS if bits is None else bits
+            return (choose_net_width(height, width, channels, k, depth, mask, taper),
+                    DEFAULT_BITS if bits is None else bits)
         choices = BPP_BITS_CHOICES if bits is None else (bits,)
         return plan_for_bpp(height, width, channels, bpp, depth, choices, MIN_NET_WIDTH, BPP_BITS_TIERS,
                             fixed_scale=schedule is not None and schedule.fixed_scale,
-                            penalised=schedule is not None and schedule.weight_l1 > 0, depthwise=mask)
+                            penalised=schedule is not None and schedule.weight_l1 > 0, depthwise=mask, taper=taper)
 
     if depthwise != "off":
         try:
@@ -235,18 +259,20 @@ def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int],
     if depth is None:
         depth = choose_depth(height, width, channels, k, bpp, bits)
     net_width, bits, mask = plan_network(height, width, channels, k, bpp, bits, depth, schedule, depthwise)
+    taper = 100 if schedule is None else schedule.taper
     if bpp is not None:
-        k = _ratio(pixels, net_width, depth, mask)
-    return _Plan(pixels, net_width, bits, float(k), time.perf_counter() - start, seed, depth, mask, bpp)
+        k = _ratio(pixels, net_width, depth, mask, taper)
+    return _Plan(pixels, net_width, bits, float(k), time.perf_counter() - start, seed, depth, mask, bpp, taper)
 
 
 def pack(weights: dict[str, torch.Tensor], height: int, width: int, channels: int, net_width: int, bits: int,
-         seed: int, k: float, depth: int = DEFAULT_DEPTH, depthwise: int = 0, levels: Optional[int] = None) -> bytes:
+         seed: int, k: float, depth: int = DEFAULT_DEPTH, depthwise: int = 0, levels: Optional[int] = None,
+         widths: tuple[int, ...] = ()) -> bytes:
     """Quantise a fitted network's weights (codes up to ``levels``, by default all of ``bits``') and write the .ddc
-    file (version 2 where it has kernels)."""
+    file (version 2 where it has kernels, 3 where its layers have ``widths`` of their own)."""
     q, steps = quantize(weights, bits, net_width, depth, channels, depthwise, levels)
-    header = fmt.DdcHeader(height=height, width=width, channels=channels, net_width=net_width,
-                           depth=depth, seed=seed, bits=bits, steps=steps, target_ratio=float(k), depthwise=depthwise)
+    header = fmt.DdcHeader(height=height, width=width, channels=channels, net_width=net_width, depth=depth,
+                           seed=seed, bits=bits, steps=steps, target_ratio=float(k), depthwise=depthwise, widths=widths)
     return fmt.encode_file(header, q)
 
 
@@ -254,7 +280,7 @@ def _packer(plan: _Plan, weights: dict[str, torch.Tensor]) -> Callable[[Optional
     """The plan's file from ``weights``, codes up to the levels given."""
     height, width, channels = plan.pixels.shape
     return lambda levels: pack(weights, height, width, channels, plan.net_width, plan.bits, plan.seed, plan.k,
-                               plan.depth, plan.depthwise, levels)
+                               plan.depth, plan.depthwise, levels, plan.widths)
 
 
 def _levels_for(plan: _Plan, weights: dict[str, torch.Tensor]) -> int:
@@ -347,8 +373,7 @@ def _within_rate(plan: _Plan, encoded: tuple[bytes, EncodeResult],
     data, result = encoded
     while len(data) > limit and plan.net_width > MIN_NET_WIDTH:
         spent += result.encode_seconds
-        plan = dataclasses.replace(plan, net_width=plan.net_width - 1,
-                                   k=_ratio(plan.pixels, plan.net_width - 1, plan.depth, plan.depthwise))
+        plan = plan.narrowed(plan.net_width - 1)
         data, result = refit(plan)
         refits += 1
     if not refits:
@@ -379,8 +404,8 @@ def _encode_best_seed(plans: list[_Plan], schedule: FitSchedule, dev: torch.devi
     plan = plans[0]
     height, width, channels = plan.pixels.shape
     _prepare_device(dev, plan, 1)
-    nets = [DeepDecoder(height, width, channels, plan.net_width, plan.depth, p.seed, depthwise=plan.depthwise).to(dev)
-            for p in plans]
+    nets = [DeepDecoder(height, width, channels, plan.net_width, plan.depth, p.seed, depthwise=plan.depthwise,
+                        widths=plan.widths).to(dev) for p in plans]
     levels: dict[int, int] = {}
 
     def levels_for(index: int, weights: dict[str, torch.Tensor]) -> int:
@@ -419,12 +444,10 @@ def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = Non
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
     start = time.perf_counter()
-    widest = _plan(image, PSNR_SEARCH_MIN_K, None, bits, seed, depth, depthwise=depthwise)
+    widest = _plan(image, PSNR_SEARCH_MIN_K, None, bits, seed, depth, schedule, depthwise=depthwise)
 
     def probe(net_width: int) -> tuple[bytes, EncodeResult]:
-        mask = depthwise_mask(depthwise, net_width, depth)
-        plan = dataclasses.replace(widest, net_width=net_width, k=_ratio(widest.pixels, net_width, depth, mask),
-                                   depthwise=mask)
+        plan = widest.narrowed(net_width, depthwise_mask(depthwise, net_width, depth))
         return _encode_tries(plan, tries, schedule, dev, progress)
 
     best = probe(widest.net_width)
@@ -515,7 +538,7 @@ def _encode_plans(plans: list[_Plan], schedule: FitSchedule, dev: torch.device,
             plan = plans[chunk[0]]
             height, width, channels = plan.pixels.shape
             nets = [DeepDecoder(height, width, channels, plan.net_width, plan.depth, plans[i].seed,
-                                depthwise=plan.depthwise)
+                                depthwise=plan.depthwise, widths=plan.widths)
                     for i in chunk]
             model = (nets[0] if len(chunk) == 1 else BatchedDeepDecoder(nets)).to(dev)
             target = torch.cat([_to_tensor(plans[i].pixels, dev) for i in chunk])

@@ -83,10 +83,13 @@ def weight_magnitude(model: torch.nn.Module) -> torch.Tensor:
     """Sum over the hidden convs of the mean magnitude of their row-normalised weights, per network (the
     ``weight_l1`` penalty; summed over a batch, each network gets its own gradient).
 
-    The convs (all width x width) are stacked and reduced together: a handful of kernels per step
-    instead of a dozen per layer, which a GPU step would pay in launches."""
-    convs = torch.stack([p for n, p in model.weights.items() if n.startswith("conv")], dim=-3)
-    return unit_rows(convs).abs().mean(dim=(-2, -1)).sum()
+    Convs of one shape (every one, where the layers have one width) are stacked and reduced together: a handful of
+    kernels per step instead of a dozen per layer, which a GPU step would pay in launches."""
+    by_shape: dict[torch.Size, list[torch.Tensor]] = {}
+    for name, p in model.weights.items():
+        if name.startswith("conv"):
+            by_shape.setdefault(p.shape, []).append(p)
+    return sum(unit_rows(torch.stack(convs, dim=-3)).abs().mean(dim=(-2, -1)).sum() for convs in by_shape.values())
 
 
 # bfloat16 steps (FitSchedule.bf16) pay only where a step is bound by its large layers' memory traffic and matrix
@@ -116,8 +119,10 @@ def bf16_layer_pays(channels: int, size: tuple[int, int]) -> bool:
 
 
 def _bf16_pays(model: torch.nn.Module, size: tuple[int, int]) -> bool:
-    """``bf16_layer_pays`` for ``model``'s channels."""
-    return bf16_layer_pays(model.z.shape[1], size)
+    """``bf16_layer_pays`` for the channels of ``model``'s last hidden layer (every stacked image's), the one drawn at
+    ``size``."""
+    out = model.weights["out"]
+    return bf16_layer_pays(out.shape[-1] * (out.shape[0] if out.dim() == 3 else 1), size)
 
 
 def _coarse_target(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, levels: int) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""The .ddc container, versions 1 and 2: header, zstd payload of quantised weights, CRC32.
+"""The .ddc container, versions 1 to 3: header, zstd payload of quantised weights, CRC32.
 
 The header is the complete recipe of the network, so a decoder needs nothing else.
 It is declared as data (``FIELDS``) and written and read by the same table, so the
@@ -8,7 +8,8 @@ This module imports no torch: ``read_header`` is cheap and serves ``ddcodec info
 Layout (all integers little-endian; README "The .ddc file format" has the prose version)::
 
     magic        4 bytes  b"\\x89DDC"
-    fixed fields          FIELDS below, in order (version 2: then FIELDS_V2's depthwise mask)
+    fixed fields          FIELDS below, in order (version 2 and 3: then FIELDS_V2's depthwise mask)
+    layer widths uint16 x depth   version 3 only: each hidden layer's width (``weight_shapes``)
     steps        float32 x (2 * depth + channels)
     payload_size uint32
     payload      zstd frame of the quantised weights (see ``weight_shapes``)
@@ -28,7 +29,7 @@ import zstandard
 from .errors import DdcFormatError
 
 MAGIC = b"\x89DDC"
-FORMAT_VERSION = 2  # the newest this module reads and writes; a header is written at the lowest version it needs
+FORMAT_VERSION = 3  # the newest this module reads and writes; a header is written at the lowest version it needs
 
 UPSAMPLE_MODES = ("bilinear", "nearest")
 NORM_MODES = ("batch-stats",)
@@ -65,9 +66,14 @@ FIELDS: tuple[Field, ...] = (
 # its upsampling (weight_shapes' dw{i}). Headers without kernels are written as version 1, which
 # decoders before version 2 read, byte for byte as they were.
 FIELDS_V2: tuple[Field, ...] = FIELDS + (Field("depthwise", "H", 0, 2**10 - 1),)
+# Version 3 adds a width per hidden layer (uint16 each, ``depth`` of them, after the fixed fields): networks whose
+# layers narrow towards the image (``tapered_widths``). ``net_width`` is then the fixed input's width, which the first
+# conv reads. Headers whose layers all have ``net_width`` channels are written as version 1 or 2, as before.
 _STRUCTS = {1: struct.Struct("<" + "".join(f.fmt for f in FIELDS)),
-            2: struct.Struct("<" + "".join(f.fmt for f in FIELDS_V2))}
-_FIELDS_OF = {1: FIELDS, 2: FIELDS_V2}
+            2: struct.Struct("<" + "".join(f.fmt for f in FIELDS_V2)),
+            3: struct.Struct("<" + "".join(f.fmt for f in FIELDS_V2))}
+_FIELDS_OF = {1: FIELDS, 2: FIELDS_V2, 3: FIELDS_V2}
+MAX_LAYER_WIDTH = 4096
 DEPTHWISE_TAPS = 9  # a 3x3 kernel, replicate padding
 
 
@@ -88,15 +94,28 @@ class DdcHeader:
     norm: int = 0
     quant: int = 0
     depthwise: int = 0  # bit mask of the hidden layers with a depthwise kernel (version 2)
+    widths: tuple[int, ...] = ()  # each hidden layer's width (version 3); () or all net_width: every layer net_width
     version: int = 0  # 0: the lowest version that can hold this header (``required_version``)
 
     def __post_init__(self) -> None:
+        widths = tuple(self.widths)
+        object.__setattr__(self, "widths", () if all(w == self.net_width for w in widths) else widths)
         if self.version == 0:
-            object.__setattr__(self, "version", required_version(self.depthwise))
+            object.__setattr__(self, "version", required_version(self.depthwise, self.widths))
+
+    @property
+    def layer_widths(self) -> list[int]:
+        """Hidden layer i's width, for every layer."""
+        return layer_widths(self.net_width, self.depth, self.widths)
+
+    @property
+    def max_width(self) -> int:
+        """The widest layer (or fixed input): what a decode's activations scale with."""
+        return max((self.net_width, *self.widths))
 
     @property
     def n_params(self) -> int:
-        return param_count(self.net_width, self.depth, self.channels, self.depthwise)
+        return param_count(self.net_width, self.depth, self.channels, self.depthwise, self.widths)
 
     @property
     def depthwise_layers(self) -> list[int]:
@@ -120,9 +139,25 @@ class DdcHeader:
         return QUANT_SCHEMES[self.quant]
 
 
-def required_version(depthwise: int) -> int:
-    """Version 1 holds every network without depthwise kernels; version 2 is needed for them."""
-    return 2 if depthwise else 1
+def required_version(depthwise: int, widths: tuple[int, ...] = ()) -> int:
+    """Version 1 holds every network without depthwise kernels; version 2 is needed for them, version 3 for layers
+    of their own widths."""
+    return 3 if widths else 2 if depthwise else 1
+
+
+def layer_widths(net_width: int, depth: int, widths: tuple[int, ...] = ()) -> list[int]:
+    """Hidden layer i's width: ``widths[i]``, or ``net_width`` for every layer where ``widths`` is empty."""
+    return list(widths) if widths else [net_width] * depth
+
+
+def tapered_widths(net_width: int, depth: int, taper: int) -> tuple[int, ...]:
+    """Widths falling linearly from ``net_width`` at the first hidden layer to ``taper`` percent of it at the last
+    (at least 2 each); () for 100, every layer ``net_width``. The encoder's choice (``FitSchedule.taper``): a file
+    stores the widths themselves, so a decoder never computes this."""
+    if taper == 100 or depth < 2:
+        return ()
+    return tuple(max(2, (net_width * (100 * (depth - 1) - (100 - taper) * i) + 50 * (depth - 1)) // (100 * (depth - 1)))
+                 for i in range(depth))
 
 
 def depthwise_layers(mask: int, depth: int) -> list[int]:
@@ -136,9 +171,11 @@ def all_layers(depth: int) -> int:
     return (1 << depth) - 1
 
 
-def param_count(net_width: int, depth: int, channels: int, depthwise: int = 0) -> int:
+def param_count(net_width: int, depth: int, channels: int, depthwise: int = 0, widths: tuple[int, ...] = ()) -> int:
     """N = depth*w^2 (1x1 convs) + 2*depth*w (norm scale and shift) + channels*w (output conv)
-    + 9*w per layer with a depthwise kernel."""
+    + 9*w per layer with a depthwise kernel; with ``widths``, the sum of ``weight_shapes``' sizes."""
+    if widths:
+        return sum(math.prod(shape) for _, shape in weight_shapes(net_width, depth, channels, depthwise, widths))
     kernels = len(depthwise_layers(depthwise, depth))
     return depth * net_width**2 + 2 * depth * net_width + channels * net_width + kernels * DEPTHWISE_TAPS * net_width
 
@@ -148,21 +185,23 @@ def n_steps(depth: int, channels: int) -> int:
     return 2 * depth + channels
 
 
-def weight_shapes(net_width: int, depth: int, channels: int,
-                  depthwise: int = 0) -> list[tuple[str, tuple[int, ...]]]:
+def weight_shapes(net_width: int, depth: int, channels: int, depthwise: int = 0,
+                  widths: tuple[int, ...] = ()) -> list[tuple[str, tuple[int, ...]]]:
     """The fixed serialisation order of the weights: per layer conv (out x in), scale, shift, and where
     ``depthwise`` has the layer's bit its kernels (one row of 9 taps per channel, row-major 3x3); then
-    the output conv."""
+    the output conv. Layer i has ``layer_widths``' width; the first conv reads the fixed input's ``net_width``."""
     shapes: list[tuple[str, tuple[int, ...]]] = []
-    for i in range(depth):
+    fan_in = net_width
+    for i, out in enumerate(layer_widths(net_width, depth, widths)):
         shapes += [
-            (f"conv{i}", (net_width, net_width)),
-            (f"scale{i}", (net_width,)),
-            (f"shift{i}", (net_width,)),
+            (f"conv{i}", (out, fan_in)),
+            (f"scale{i}", (out,)),
+            (f"shift{i}", (out,)),
         ]
         if depthwise >> i & 1:
-            shapes.append((f"dw{i}", (net_width, DEPTHWISE_TAPS)))
-    shapes.append(("out", (channels, net_width)))
+            shapes.append((f"dw{i}", (out, DEPTHWISE_TAPS)))
+        fan_in = out
+    shapes.append(("out", (channels, fan_in)))
     return shapes
 
 
@@ -180,14 +219,22 @@ def _check_ranges(values: dict[str, float]) -> None:
             f"header field depthwise={values['depthwise']:#x} names a layer beyond depth {values['depth']}")
 
 
+def _check_widths(widths: tuple[int, ...], depth: int) -> None:
+    if len(widths) != depth:
+        raise DdcFormatError(f"expected {depth} layer widths, got {len(widths)}")
+    for w in widths:
+        if not (isinstance(w, int) and 1 <= w <= MAX_LAYER_WIDTH):
+            raise DdcFormatError(f"layer width {w!r} out of range [1, {MAX_LAYER_WIDTH}]")
+
+
 def _check_sizes(h: DdcHeader) -> None:
     pixels = h.height * h.width
     if pixels > MAX_PIXELS:
         raise DdcFormatError(
             f"image size {h.width}x{h.height} exceeds the limit of {MAX_PIXELS} pixels")
-    if pixels * h.net_width > MAX_ACTIVATION_VALUES:
+    if pixels * h.max_width > MAX_ACTIVATION_VALUES:
         raise DdcFormatError(
-            f"network width {h.net_width} at {h.width}x{h.height} would need too much memory to decode")
+            f"network width {h.max_width} at {h.width}x{h.height} would need too much memory to decode")
     if len(h.steps) != n_steps(h.depth, h.channels):
         raise DdcFormatError(
             f"expected {n_steps(h.depth, h.channels)} quantisation steps, got {len(h.steps)}")
@@ -232,12 +279,16 @@ def compress_codes(q: np.ndarray, bits: int) -> bytes:
 def encode_file(header: DdcHeader, q: np.ndarray) -> bytes:
     """Serialise a header and the flat integer weights (in ``weight_shapes`` order) to .ddc bytes."""
     if header.version not in _STRUCTS:
-        raise DdcFormatError(f"cannot write format version {header.version} (this ddcodec writes 1 and 2)")
-    if header.version < required_version(header.depthwise):
-        raise DdcFormatError(f"depthwise kernels need format version {required_version(header.depthwise)}")
+        raise DdcFormatError(f"cannot write format version {header.version} (this ddcodec writes 1 to 3)")
+    if header.version < required_version(header.depthwise, header.widths):
+        need = "layers of their own widths" if header.widths else "depthwise kernels"
+        raise DdcFormatError(f"{need} need format version {required_version(header.depthwise, header.widths)}")
     fields = _FIELDS_OF[header.version]
     values = {f.name: getattr(header, f.name) for f in fields}
     _check_ranges(values)
+    widths = tuple(header.layer_widths) if header.version >= 3 else ()
+    if widths:
+        _check_widths(widths, header.depth)
     _check_sizes(header)
     q = np.asarray(q)
     if q.ndim != 1 or q.size != header.n_params:
@@ -249,6 +300,7 @@ def encode_file(header: DdcHeader, q: np.ndarray) -> bytes:
     body = (
         MAGIC
         + _STRUCTS[header.version].pack(*(values[f.name] for f in fields))
+        + struct.pack(f"<{len(widths)}H", *widths)
         + struct.pack(f"<{len(header.steps)}f", *header.steps)
         + struct.pack("<I", len(payload))
         + payload
@@ -282,6 +334,12 @@ def _parse(data: bytes) -> tuple[DdcHeader, bytes]:
     values = dict(zip((f.name for f in _FIELDS_OF[version]), fixed.unpack_from(data, pos)))
     pos += fixed.size
     _check_ranges(values)
+    if version >= 3:
+        if len(data) < pos + 2 * values["depth"] + 4:
+            raise DdcFormatError("truncated file (layer widths incomplete)")
+        values["widths"] = struct.unpack_from(f"<{values['depth']}H", data, pos)
+        pos += 2 * values["depth"]
+        _check_widths(values["widths"], values["depth"])
     count = n_steps(values["depth"], values["channels"])
     if len(data) < pos + 4 * count + 4 + 4:
         raise DdcFormatError("truncated file (quantisation steps incomplete)")
@@ -292,7 +350,7 @@ def _parse(data: bytes) -> tuple[DdcHeader, bytes]:
     if pos + payload_size + 4 != len(data):
         raise DdcFormatError(
             f"payload size {payload_size} does not match the file length {len(data)}")
-    header = DdcHeader(steps=tuple(steps), **values)
+    header = DdcHeader(steps=tuple(steps), version=version, **{k: v for k, v in values.items() if k != "version"})
     _check_sizes(header)
     return header, data[pos : pos + payload_size]
 
@@ -325,8 +383,10 @@ def decode_file(data: bytes) -> tuple[DdcHeader, np.ndarray]:
 
 def header_dict(header: DdcHeader, file_size: int | None = None) -> dict:
     """A flat, JSON-ready description of a header (names, not indices) for ``ddcodec info``."""
-    out = {f.name: getattr(header, f.name) for f in dataclass_fields(header) if f.name not in ("steps", "depthwise")}
+    out = {f.name: getattr(header, f.name) for f in dataclass_fields(header)
+           if f.name not in ("steps", "depthwise", "widths")}
     out.update(
+        layer_widths=header.layer_widths,
         depthwise_layers=header.depthwise_layers,
         upsample=header.upsample_mode,
         norm=header.norm_mode,
@@ -347,7 +407,8 @@ def payload_stats(data: bytes) -> dict:
     _, counts = np.unique(q, return_counts=True)
     p = counts / counts.sum()
     entropy = float(-(p * np.log2(p)).sum())
-    payload = len(data) - (len(MAGIC) + _STRUCTS[header.version].size + 4 * len(header.steps) + 4) - 4  # minus header, CRC
+    widths = 2 * header.depth if header.version >= 3 else 0
+    payload = len(data) - (len(MAGIC) + _STRUCTS[header.version].size + widths + 4 * len(header.steps) + 4) - 4  # minus header, CRC
     zstd_bits = 8 * payload / q.size
     return {"weights": int(q.size), "bits": header.bits, "entropy_bits_per_weight": round(entropy, 4),
             "zstd_bits_per_weight": round(zstd_bits, 4), "zstd_gap_percent": round(100 * (zstd_bits / entropy - 1), 2)}

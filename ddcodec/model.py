@@ -3,7 +3,8 @@
 Hidden layer i: 1x1 conv (no bias, rows scaled to max-abs 1) -> upsample to the next layer's size (all but the
 last) -> [format version 2: a 3x3 depthwise conv, one kernel per channel scaled to max-abs 1, replicate
 padding] -> ReLU -> channel normalisation with the statistics of the single image and a
-learnt scale and shift. Output: 1x1 conv to the image channels, sigmoid.
+learnt scale and shift. Output: 1x1 conv to the image channels, sigmoid. Every layer has the fixed input's width,
+or [format version 3] one of its own.
 
 Layer sizes are ceil(H / 2^j), so any H and W work, not only multiples of 2^(depth-1).
 The fixed input z and the initial weights come from numpy's PCG64 seeded by the stored
@@ -51,13 +52,14 @@ def fixed_input(seed: int, net_width: int, size: tuple[int, int]) -> np.ndarray:
     return (rng.random((1, net_width, *size)) * Z_RANGE).astype(np.float32)
 
 
-def initial_weights(seed: int, net_width: int, depth: int, channels: int, depthwise: int = 0) -> dict[str, np.ndarray]:
+def initial_weights(seed: int, net_width: int, depth: int, channels: int, depthwise: int = 0,
+                    widths: tuple[int, ...] = ()) -> dict[str, np.ndarray]:
     """Kaiming-uniform convs (bound 1/sqrt(fan_in), torch's default), unit scale, zero shift; depthwise
     kernels the identity plus a little noise, from a stream of their own, so the other weights start
     where they would without kernels."""
     rng = np.random.Generator(np.random.PCG64([seed, 1]))
     out = {}
-    for name, shape in weight_shapes(net_width, depth, channels):
+    for name, shape in weight_shapes(net_width, depth, channels, 0, widths):
         if name.startswith("scale"):
             out[name] = np.ones(shape, np.float32)
         elif name.startswith("shift"):
@@ -66,12 +68,29 @@ def initial_weights(seed: int, net_width: int, depth: int, channels: int, depthw
             bound = 1.0 / math.sqrt(shape[1])
             out[name] = rng.uniform(-bound, bound, shape).astype(np.float32)
     kernel_rng = np.random.Generator(np.random.PCG64([seed, 2]))
-    for name, shape in weight_shapes(net_width, depth, channels, depthwise):
+    for name, shape in weight_shapes(net_width, depth, channels, depthwise, widths):
         if name.startswith("dw"):
             kernel = kernel_rng.uniform(-DEPTHWISE_INIT_NOISE, DEPTHWISE_INIT_NOISE, shape)
             kernel[:, DEPTHWISE_TAPS // 2] += 1.0
             out[name] = kernel.astype(np.float32)
-    return {name: out[name] for name, _ in weight_shapes(net_width, depth, channels, depthwise)}
+    return {name: out[name] for name, _ in weight_shapes(net_width, depth, channels, depthwise, widths)}
+
+
+def flat_embedding(weights: dict[str, torch.Tensor], width: int) -> dict[str, torch.Tensor]:
+    """A network whose layers have widths of their own (format version 3) as one of ``width`` channels everywhere
+    (at least its widest), drawing the same image: the added channels' conv rows and columns, kernels, scales and
+    shifts are zero, so they stay zero through the ReLU and the normalisation and feed nothing, and the added
+    columns of the first conv meet fixed-input channels ``fixed_input`` draws after the ones the network reads.
+    The decoder's renderers serve one width throughout; this is how they serve these networks."""
+    def padded(name: str, t: torch.Tensor) -> torch.Tensor:
+        if name.startswith("conv"):
+            return F.pad(t, (0, width - t.shape[1], 0, width - t.shape[0]))
+        if name == "out":
+            return F.pad(t, (0, width - t.shape[1]))
+        if name.startswith("dw"):
+            return F.pad(t, (0, 0, 0, width - t.shape[0]))
+        return F.pad(t, (0, width - t.shape[0]))
+    return {name: padded(name, t) for name, t in weights.items()}
 
 
 def source_index(n_in: int, n_out: int, mode: str, device: torch.device):
@@ -174,7 +193,7 @@ class DeepDecoder(torch.nn.Module):
     """f(z) for a fixed z; the parameters are the weights in ``weight_shapes`` order."""
 
     def __init__(self, height: int, width: int, channels: int, net_width: int, depth: int,
-                 seed: int, upsample: str = "bilinear", depthwise: int = 0) -> None:
+                 seed: int, upsample: str = "bilinear", depthwise: int = 0, widths: tuple[int, ...] = ()) -> None:
         super().__init__()
         if upsample not in UPSAMPLE_MODES:
             raise ValueError(f"unknown upsampling mode {upsample!r}")
@@ -183,7 +202,7 @@ class DeepDecoder(torch.nn.Module):
         # channels-last, the CPU's layout (stacked_layout); on a GPU run_layers copies it to its own
         z = torch.from_numpy(fixed_input(seed, net_width, self.sizes[0]))
         self.register_buffer("z", z.contiguous(memory_format=torch.channels_last))
-        init = initial_weights(seed, net_width, depth, channels, depthwise)
+        init = initial_weights(seed, net_width, depth, channels, depthwise, widths)
         self.weights = torch.nn.ParameterDict(
             {name: torch.nn.Parameter(torch.from_numpy(value)) for name, value in init.items()})
         self.frozen = FrozenPrefix()

@@ -124,8 +124,14 @@ class FitSchedule:
     # can end in a collapse several dB deep, but restoring past 2 dB gave +0.004 dB at 0.5 bpp over the 12 Kodak images
     # (one +0.40, one -0.51), and after every stage (0) lost 0.09 at 384x256 (README, "Each stage from its best iterate")
     stage_restore_db: Optional[float] = None
+    # the network: its last hidden layer's width as a percentage of its first's, the widths between falling linearly
+    # (format.tapered_widths; files of format version 3). 100: every layer one width. The layers drawn at full size
+    # are most of a step's work, so narrower ones make steps cheaper (README, "Tapered widths")
+    taper: int = 100
 
     def __post_init__(self) -> None:
+        if not (isinstance(self.taper, int) and 1 <= self.taper <= 100):
+            raise ValueError(f"taper must be an integer percentage in [1, 100], got {self.taper!r}")
         if not 0 < self.row_fraction <= 1:
             raise ValueError(f"row_fraction must be in (0, 1], got {self.row_fraction!r}")
         if not 0 <= self.coarse_fraction < 1:

@@ -92,13 +92,13 @@ def quantize(weights: dict[str, torch.Tensor], bits: int, net_width: int, depth:
 
 
 def dequantize(q: np.ndarray, steps: tuple[float, ...], bits: int, net_width: int, depth: int,
-               channels: int, depthwise: int = 0) -> dict[str, torch.Tensor]:
+               channels: int, depthwise: int = 0, widths: tuple[int, ...] = ()) -> dict[str, torch.Tensor]:
     """float32 weights for ``DeepDecoder`` from the integers and steps of a file."""
     m = qmax(bits)
     step_arr = np.asarray(steps, np.float32)
     out: dict[str, torch.Tensor] = {}
     pos = 0
-    for name, shape in weight_shapes(net_width, depth, channels, depthwise):
+    for name, shape in weight_shapes(net_width, depth, channels, depthwise, widths):
         n = int(np.prod(shape))
         qi = torch.from_numpy(q[pos : pos + n].astype(np.float32).reshape(shape))
         pos += n

@@ -34,10 +34,11 @@ FALLBACK_UNDER = 0.05  # how far under the target a tier's plan may land when no
 SIZE_MODEL = "gaussian-rows-v8"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last; v5: depthwise kernels; v6: files over RATE_TOLERANCE refitted narrower; v7: precisions in tiers, 8 bits after 7 and 6 down to FALLBACK_UNDER, the nearest of a tier under the window; v8: files the float fit predicts over TRIM_OVER rounded to fewer levels)
 
 
-def header_bytes(depth: int, channels: int, depthwise: int = 0) -> int:
-    """Everything in a .ddc file but the zstd payload."""
-    return (len(fmt.MAGIC) + fmt.header_struct_size(fmt.required_version(depthwise)) + 4 * fmt.n_steps(depth, channels)
-            + 4 + 4)
+def header_bytes(depth: int, channels: int, depthwise: int = 0, tapered: bool = False) -> int:
+    """Everything in a .ddc file but the zstd payload (``tapered``: the layers have widths of their own)."""
+    version = 3 if tapered else fmt.required_version(depthwise)
+    return (len(fmt.MAGIC) + fmt.header_struct_size(version) + (2 * depth if tapered else 0)
+            + 4 * fmt.n_steps(depth, channels) + 4 + 4)
 
 
 SAMPLED_ROWS = 64  # rows drawn per conv: rows are alike, and 64 give the rate within 0.1% (width 67 to 813)
@@ -57,18 +58,20 @@ KERNEL_SPREAD = 0.35
 
 @lru_cache(maxsize=256)
 def bytes_per_weight(bits: int, net_width: int, depth: int, channels: int, fixed_scale: bool = False,
-                     penalised: bool = False, depthwise: int = 0) -> float:
+                     penalised: bool = False, depthwise: int = 0, taper: int = 100) -> float:
     """zstd bytes per weight of a ``net_width`` network's codes, its weights drawn Gaussian and
     quantised and packed as the format does (rows of convs scaled to max-abs qmax, the
     normalisation's vectors per tensor); at most ``SAMPLED_ROWS`` rows of each conv are drawn.
     With ``fixed_scale`` (``FitSchedule.fixed_scale``) every normalisation scale is 1, one code repeated.
     With ``penalised`` (a ``FitSchedule.weight_l1`` penalty) times ``PENALTY_PACKING``, as measured.
     Depthwise kernels (``depthwise``, a format.weight_shapes mask) are drawn as the identity plus Gaussian
-    noise of std ``KERNEL_SPREAD``: fitted kernels keep their initial centre tap largest."""
+    noise of std ``KERNEL_SPREAD``: fitted kernels keep their initial centre tap largest. ``taper``: the layers'
+    widths, ``format.tapered_widths``."""
     largest = fmt.qmax(bits)
     rng = np.random.default_rng(0)
     codes = []
-    for name, shape in fmt.weight_shapes(net_width, depth, channels, depthwise):
+    for name, shape in fmt.weight_shapes(net_width, depth, channels, depthwise,
+                                         fmt.tapered_widths(net_width, depth, taper)):
         if len(shape) == 2:
             shape = (min(shape[0], SAMPLED_ROWS), shape[1])
         g = np.ones(shape) if fixed_scale and name.startswith("scale") else rng.standard_normal(shape)
@@ -82,17 +85,18 @@ def bytes_per_weight(bits: int, net_width: int, depth: int, channels: int, fixed
 
 
 def predicted_bytes(net_width: int, depth: int, channels: int, bits: int, per_weight: float,
-                    depthwise: int = 0) -> int:
-    return math.ceil(header_bytes(depth, channels, depthwise)
-                     + per_weight * fmt.param_count(net_width, depth, channels, depthwise))
+                    depthwise: int = 0, taper: int = 100) -> int:
+    widths = fmt.tapered_widths(net_width, depth, taper)
+    return math.ceil(header_bytes(depth, channels, depthwise, bool(widths))
+                     + per_weight * fmt.param_count(net_width, depth, channels, depthwise, widths))
 
 
 def _widths_around(target_bytes: float, depth: int, channels: int, bits: int, per_weight: float,
-                   min_width: int, depthwise: int = 0) -> list[tuple[int, int]]:
+                   min_width: int, depthwise: int = 0, taper: int = 100) -> list[tuple[int, int]]:
     """(net_width, predicted bytes) for widths up to the first one above the target."""
     out = []
     for net_width in range(min_width, 4097):
-        size = predicted_bytes(net_width, depth, channels, bits, per_weight, depthwise)
+        size = predicted_bytes(net_width, depth, channels, bits, per_weight, depthwise, taper)
         out.append((net_width, size))
         if size > target_bytes:
             break
@@ -101,11 +105,13 @@ def _widths_around(target_bytes: float, depth: int, channels: int, bits: int, pe
 
 def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, depth: int,
                  bits_choices: tuple[int, ...], min_width: int, tiers: tuple[tuple[int, ...], ...],
-                 fixed_scale: bool = False, penalised: bool = False, depthwise: int = 0) -> tuple[int, int]:
+                 fixed_scale: bool = False, penalised: bool = False, depthwise: int = 0,
+                 taper: int = 100) -> tuple[int, int]:
     """(net_width, bits) for a file of about ``target_bpp`` (``fixed_scale``: the fit leaves the
     normalisations' scales at 1, ``FitSchedule.fixed_scale``, so they pack to almost nothing;
     ``penalised``: the fit has a ``weight_l1`` penalty, so the codes pack tighter; ``depthwise``: the
-    network's depthwise kernels, a format.weight_shapes mask; ``bytes_per_weight``).
+    network's depthwise kernels, a format.weight_shapes mask; ``taper``: its layers' widths,
+    ``format.tapered_widths``; ``bytes_per_weight``).
 
     ``tiers`` are groups of precisions, best quality per bit first, as measured (``presets.BPP_BITS_TIERS``).
     Tier by tier: the tier's first precision, in its order, with a plan within ``ACCEPT_UNDER`` /
@@ -129,19 +135,19 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
     target_bytes = target_bpp * height * width / 8
     plans = []  # (signed relative error, net_width, bits)
     for bits in bits_choices:
-        widths = _widths_around(target_bytes, depth, channels, bits, bits / 8, min_width, depthwise)
-        per_weight = bytes_per_weight(bits, widths[-1][0], depth, channels, fixed_scale, penalised,
-                                      depthwise)  # the rate near the target
-        near = _widths_around(target_bytes, depth, channels, bits, per_weight, min_width, depthwise)[-1][0]
+        sizes = _widths_around(target_bytes, depth, channels, bits, bits / 8, min_width, depthwise, taper)
+        per_weight = bytes_per_weight(bits, sizes[-1][0], depth, channels, fixed_scale, penalised,
+                                      depthwise, taper)  # the rate near the target
+        near = _widths_around(target_bytes, depth, channels, bits, per_weight, min_width, depthwise, taper)[-1][0]
         # the widths around the crossing, each predicted at its own rate (it varies with the width)
         for net_width in range(max(min_width, near - 2), near + 2):
             size = predicted_bytes(net_width, depth, channels, bits,
                                    bytes_per_weight(bits, net_width, depth, channels, fixed_scale, penalised,
-                                                    depthwise), depthwise)
+                                                    depthwise, taper), depthwise, taper)
             plans.append(((size - target_bytes) / target_bytes, net_width, bits))
     smallest = min(predicted_bytes(min_width, depth, channels, b,
                                    bytes_per_weight(b, min_width, depth, channels, fixed_scale, penalised,
-                                                    depthwise), depthwise)
+                                                    depthwise, taper), depthwise, taper)
                    for b in bits_choices)
     if target_bytes < smallest * 0.97:
         raise DdcInputError(

@@ -22,8 +22,9 @@ from .presets import DEFAULT_DEPTH
 
 
 def _model_and_target(height: int, width: int, net_width: int, batch: int, coarse: int, device: torch.device,
-                      depthwise: int = 0):
-    nets = [DeepDecoder(height, width, 3, net_width, DEFAULT_DEPTH, seed, depthwise=depthwise) for seed in range(batch)]
+                      depthwise: int = 0, widths: tuple[int, ...] = ()):
+    nets = [DeepDecoder(height, width, 3, net_width, DEFAULT_DEPTH, seed, depthwise=depthwise, widths=widths)
+            for seed in range(batch)]
     model = (nets[0] if batch == 1 else BatchedDeepDecoder(nets)).to(device)
     size = coarse_size(model.sizes, coarse) if coarse else (height, width)
     return model, torch.rand(batch, 3, *size, device=device)
@@ -62,10 +63,11 @@ def _time(step: Callable[[], None], device: torch.device, steps: int, warmup: in
 
 def eager_ms(height: int, width: int, net_width: int, device: torch.device, steps: int, *, batch: int = 1,
              coarse: int = 0, read_loss: bool = False, fused: bool = False, depthwise: int = 0,
-             bf16: bool = False) -> float:
+             bf16: bool = False, widths: tuple[int, ...] = ()) -> float:
     """Milliseconds per step launched op by op; ``read_loss``: the host reads the losses every step;
-    ``depthwise``: the network's kernels (a format.weight_shapes mask); ``bf16``: under CPU bfloat16 autocast."""
-    model, target = _model_and_target(height, width, net_width, batch, coarse, device, depthwise)
+    ``depthwise``: the network's kernels (a format.weight_shapes mask); ``bf16``: under CPU bfloat16 autocast;
+    ``widths``: the hidden layers' own widths (format version 3)."""
+    model, target = _model_and_target(height, width, net_width, batch, coarse, device, depthwise, widths)
     opt = torch.optim.Adam(model.parameters(), lr=0.01, fused=fused or None)
 
     def step() -> None:

@@ -13,6 +13,21 @@ torch.set_num_threads(1)  # tiny images: threading overhead dominates
 TEST_ITERS = 300  # main fit; fine-tuning adds 20%
 
 
+def perturb(model: torch.nn.Module, seed: int) -> torch.nn.Module:
+    """``model`` with Gaussian noise added to every weight, in place: kernels far from the identity and non-trivial
+    scales and shifts, so every kernel and normalisation matters."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.weights.items():
+            p.add_(torch.randn(p.shape, generator=gen) * (0.5 if name.startswith(("scale", "shift", "dw")) else 0.2))
+    return model
+
+
+def to_pixels(image: torch.Tensor) -> np.ndarray:
+    """The 8-bit pixels (H, W, C) of a rendered (1, C, H, W) image, rounded as the decoder rounds."""
+    return torch.round(image[0].clamp(0, 1) * 255).to(torch.uint8).permute(1, 2, 0).numpy()
+
+
 def smooth_image(height: int, width: int, channels: int = 3, seed: int = 0) -> np.ndarray:
     """A photo-like test image: smooth gradients, a disc and soft blobs, uint8 (H, W, C)."""
     rng = np.random.default_rng(seed)

@@ -19,7 +19,7 @@ from ddcodec.model import BatchedDeepDecoder, DeepDecoder, initial_weights
 from ddcodec.presets import DEPTHWISE_MIN_WIDTH
 from ddcodec.quant import dequantize, fake_quant, quantize
 from ddcodec.render import BandRenderer
-from conftest import TEST_ITERS, mean_colour_psnr, smooth_image
+from conftest import TEST_ITERS, mean_colour_psnr, perturb, smooth_image, to_pixels
 
 ALL = fmt.all_layers(5)
 CPU = torch.device("cpu")
@@ -28,16 +28,7 @@ CPU = torch.device("cpu")
 def _perturbed(h: int, w: int, c: int, net_width: int = 7, upsample: str = "bilinear", seed: int = 3,
                depthwise: int = ALL) -> DeepDecoder:
     """Kernels far from the identity, and non-trivial scales and shifts, so every kernel and normalisation matters."""
-    model = DeepDecoder(h, w, c, net_width, 5, seed, upsample, depthwise)
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.weights.items():
-            p.add_(torch.randn(p.shape, generator=gen) * (0.5 if name.startswith(("scale", "shift", "dw")) else 0.2))
-    return model
-
-
-def _pixels(image: torch.Tensor) -> np.ndarray:
-    return torch.round(image[0].clamp(0, 1) * 255).to(torch.uint8).permute(1, 2, 0).numpy()
+    return perturb(DeepDecoder(h, w, c, net_width, 5, seed, upsample, depthwise), seed)
 
 
 def test_identity_kernels_leave_the_network_unchanged():
@@ -85,7 +76,7 @@ def test_banded_renderer_with_kernels_matches_the_network_for_any_band_and_cache
     model = _perturbed(h, w, c, net_width, upsample)
     weights = {n: p.detach() for n, p in model.weights.items()}
     with torch.no_grad():
-        reference = _pixels(model())
+        reference = to_pixels(model())
         whole = BandRenderer(h, w, c, net_width, 5, 3, upsample, weights, CPU, band_rows=h,
                              cache_bytes=1 << 30).render()
         assert reference.std() > 5

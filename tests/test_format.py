@@ -138,8 +138,8 @@ def test_bit_flip_is_a_crc_mismatch(good_file):
 
 def test_newer_version_is_refused(good_file):
     body = bytearray(good_file[:-4])
-    body[4] = 3
-    with pytest.raises(DdcFormatError, match="format version 3 is newer than this ddcodec supports"):
+    body[4] = 4
+    with pytest.raises(DdcFormatError, match="format version 4 is newer than this ddcodec supports"):
         fmt.read_header(with_crc(bytes(body)))
 
 
@@ -155,6 +155,44 @@ def test_version_2_header_bytes_carry_the_depthwise_mask():
     header, q = fmt.decode_file(data)
     assert header == h
     np.testing.assert_array_equal(q, make_weights(h))
+
+
+def test_version_3_header_bytes_carry_the_layer_widths():
+    h = make_header(depthwise=0b11, widths=(4, 3))
+    assert h.version == 3 and h.layer_widths == [4, 3] and h.max_width == 4
+    # conv0 4x4, scale, shift, dw0 4x9; conv1 3x4, scale, shift, dw1 3x9; out 3x3
+    assert h.n_params == 16 + 8 + 36 + 12 + 6 + 27 + 9
+    data = fmt.encode_file(h, make_weights(h))
+    expected_fixed = struct.pack("<BHHBHBBBIBBfH", 3, 40, 48, 3, 4, 2, 0, 0, 123456, 8, 0, 32.0, 0b11)
+    assert data[4:27] == expected_fixed
+    assert data[27:31] == struct.pack("<2H", 4, 3)
+    assert data[31:31 + 4 * 7] == struct.pack("<7f", *([0.5] * 7))
+    (payload_size,) = struct.unpack_from("<I", data, 59)
+    assert len(data) == 59 + 4 + payload_size + 4
+    header, q = fmt.decode_file(data)
+    assert header == h
+    np.testing.assert_array_equal(q, make_weights(h))
+    assert fmt.header_dict(header)["layer_widths"] == [4, 3]
+    assert fmt.payload_stats(data)["weights"] == h.n_params
+
+
+def test_layer_widths_all_the_input_width_stay_version_1_or_2():
+    assert make_header(widths=(4, 4)).version == 1 and make_header(widths=(4, 4)).widths == ()
+    assert make_header(widths=(4, 4), depthwise=1).version == 2
+
+
+def test_layer_widths_need_version_3_and_a_sane_range():
+    h = make_header(widths=(5, 3), version=2)
+    with pytest.raises(DdcFormatError, match="layers of their own widths need format version 3"):
+        fmt.encode_file(h, np.zeros(h.n_params, np.int64))
+    good = make_header(widths=(5, 3))
+    good_file = fmt.encode_file(good, make_weights(good))
+    body = bytearray(good_file[:-4])
+    struct.pack_into("<H", body, 27, 0)  # layer 0's width
+    with pytest.raises(DdcFormatError, match=r"layer width 0 out of range \[1, 4096\]"):
+        fmt.read_header(with_crc(bytes(body)))
+    with pytest.raises(DdcFormatError, match="truncated file \\(layer widths incomplete\\)"):
+        fmt.read_header(with_crc(good_file[:4 + 23 + 1]))
 
 
 def test_headers_without_kernels_stay_version_1():
