@@ -9,7 +9,8 @@ import torch.nn.functional as F
 
 from ddcodec.polyphase import convolve_planes, doubled_kernels
 from ddcodec.render import BandRenderer, _convolve_channels_first
-from test_depthwise import _perturbed, _pixels
+from conftest import to_pixels
+from test_depthwise import _perturbed
 
 CPU = torch.device("cpu")
 
@@ -69,7 +70,7 @@ def test_parity_planes_render_the_network_identically_for_any_band(h, w, c, net_
     model = _perturbed(h, w, c, net_width)
     weights = {n: p.detach() for n, p in model.weights.items()}
     with torch.no_grad():
-        reference = _pixels(model())
+        reference = to_pixels(model())
         renderer = BandRenderer(h, w, c, net_width, 5, 3, "bilinear", weights, CPU, band_rows=h, cache_bytes=1 << 30)
         assert renderer.planes is not None and renderer.planes.shape[0] == 4
         whole = renderer.render()
@@ -99,5 +100,5 @@ def test_parity_planes_only_where_the_last_two_levels_are_a_doubling_with_kernel
     with torch.no_grad():
         renderer = BandRenderer(h, w, 3, 7, 5, 3, upsample, weights, CPU, cache_bytes=1 << 30)
         assert renderer.planes is None
-        diff = np.abs(renderer.render().astype(int) - _pixels(model()).astype(int))
+        diff = np.abs(renderer.render().astype(int) - to_pixels(model()).astype(int))
     assert diff.max() <= 1
