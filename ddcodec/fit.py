@@ -94,8 +94,11 @@ def weight_magnitude(model: torch.nn.Module) -> torch.Tensor:
 
 # bfloat16 steps (FitSchedule.bf16) pay only where a step is bound by its large layers' memory traffic and matrix
 # products; on smaller layers the casts cost what they save (README, "bfloat16 fitting"). Measured on 2 cores of an
-# AVX-512 EPYC with native bfloat16 instructions (samples/perf-cpu/bf16_step.txt).
-BF16_MIN_BYTES = 1 << 24
+# AVX-512 EPYC with native bfloat16 instructions: 16 MiB in session 24 (samples/perf-cpu/bf16_step.txt); 1 MiB since
+# 1.25.0, as the steps had changed since: a 384x256 step at width 21 (8 MB layers) took 50 against 104 ms on 2 threads
+# (samples/perf-cpu/bf16_gate_step.txt), and the 12 Kodak images at 384x256 encoded 12% faster, +0.04 dB at equal rate
+# (samples/perf-cpu/bf16_gate_compare.py)
+BF16_MIN_BYTES = 1 << 20
 
 
 def bf16_supported() -> bool:

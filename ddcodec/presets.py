@@ -182,9 +182,10 @@ WEIGHT_L1 = 3e-4
 # every preset leaves the normalisations' scales at 1 (fixed_scale, since 1.3.0): at 384x256 on the 12 Kodak
 # images the files were 2.4 to 4.9% smaller at level PSNR (-0.04 to +0.00 dB), +0.01 to +0.09 dB at equal rate
 
-# every preset's main fit runs in bfloat16 where that pays (a CPU with native bfloat16, layers of 16 MiB and more;
-# since 1.7.0): at full size, 0.25 bpp, 63 to 69% of the float32 encode's time, no loss in PSNR at equal rate over
-# the images measured (README, "bfloat16 fitting"); smaller images fit exactly as before
+# every preset's main fit runs in bfloat16 where that pays (a CPU with native bfloat16, layers of 1 MiB and more since
+# 1.25.0, 16 MiB from 1.7.0): at full size, 0.25 bpp, 63 to 69% of the float32 encode's time, no loss in PSNR at equal
+# rate over the images measured; at 384x256 (since 1.25.0) 12% faster, +0.04 dB (README, "bfloat16 fitting"); smaller
+# images fit exactly as before
 # but no preset's fine-tune (qat_bf16, on in fast and default in 1.8.0 only): at full size it took about half the
 # float32 fine-tune's time (a tenth of the encode) for -0.017 dB at equal rate at 0.125 to 0.5 bpp (eight files),
 # but -0.05 and -0.07 dB at 0.75 bpp (width 82), over the 0.05 dB a speed-up may cost (README, "bfloat16 fitting")
