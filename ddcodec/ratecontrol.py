@@ -34,10 +34,9 @@ FALLBACK_UNDER = 0.05  # how far under the target a tier's plan may land when no
 SIZE_MODEL = "gaussian-rows-v8"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last; v5: depthwise kernels; v6: files over RATE_TOLERANCE refitted narrower; v7: precisions in tiers, 8 bits after 7 and 6 down to FALLBACK_UNDER, the nearest of a tier under the window; v8: files the float fit predicts over TRIM_OVER rounded to fewer levels)
 
 
-def header_bytes(depth: int, channels: int, depthwise: int = 0, tapered: bool = False) -> int:
-    """Everything in a .ddc file but the zstd payload (``tapered``: the layers have widths of their own)."""
-    version = 3 if tapered else fmt.required_version(depthwise)
-    return (len(fmt.MAGIC) + fmt.header_struct_size(version) + (2 * depth if tapered else 0)
+def header_bytes(depth: int, channels: int, depthwise: int = 0, widths: tuple[int, ...] = ()) -> int:
+    """Everything in a .ddc file but the zstd payload (``widths``: the layers' own, stored in version 3)."""
+    return (len(fmt.MAGIC) + fmt.header_struct_size(fmt.required_version(depthwise, widths)) + 2 * len(widths)
             + 4 * fmt.n_steps(depth, channels) + 4 + 4)
 
 
@@ -87,7 +86,7 @@ def bytes_per_weight(bits: int, net_width: int, depth: int, channels: int, fixed
 def predicted_bytes(net_width: int, depth: int, channels: int, bits: int, per_weight: float,
                     depthwise: int = 0, taper: int = 100) -> int:
     widths = fmt.tapered_widths(net_width, depth, taper)
-    return math.ceil(header_bytes(depth, channels, depthwise, bool(widths))
+    return math.ceil(header_bytes(depth, channels, depthwise, widths)
                      + per_weight * fmt.param_count(net_width, depth, channels, depthwise, widths))
 
 

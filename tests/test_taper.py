@@ -19,7 +19,7 @@ from ddcodec.imageio import psnr
 from ddcodec.model import DeepDecoder, flat_embedding, initial_weights
 from ddcodec.presets import PRESETS
 from ddcodec.quant import dequantize, quantize
-from ddcodec.ratecontrol import bytes_per_weight, predicted_bytes
+from ddcodec.ratecontrol import bytes_per_weight, header_bytes, predicted_bytes
 from ddcodec.render import BandRenderer
 from conftest import TEST_ITERS, mean_colour_psnr, perturb, smooth_image, to_pixels
 
@@ -45,8 +45,9 @@ def test_weight_shapes_chain_the_widths():
 
 
 def test_flat_networks_start_where_they_did():
-    # widths () draw the same initial weights as before version 3 (the golden files pin the rest)
-    np.testing.assert_equal(initial_weights(7, 6, 4, 3, ALL & 0b1111), initial_weights(7, 6, 4, 3, ALL & 0b1111, ()))
+    # every layer given the input's width draws what the flat network draws (the golden files pin the flat one)
+    np.testing.assert_equal(initial_weights(7, 6, 4, 3, ALL & 0b1111), initial_weights(7, 6, 4, 3, ALL & 0b1111, (6,) * 4))
+    assert initial_weights(7, 6, 4, 3, 0, (6, 5, 4, 3))["conv1"].shape == (5, 6)
 
 
 def _perturbed(h: int, w: int, widths: tuple[int, ...], depthwise: int = ALL, net_width: int = 9,
@@ -124,3 +125,9 @@ def test_rate_control_plans_tapered_networks_to_the_target():
     predicted = predicted_bytes(net_width, 6, 3, bits, per_weight, mask, 54)
     assert abs(predicted / (0.25 * 256 * 384 / 8) - 1) < 0.06
     assert predicted < predicted_bytes(net_width, 6, 3, bits, per_weight, mask, 100)  # narrower layers: fewer weights
+    # the model's header is the file's: a version-3 header of a tapered network, a version-1/2 one of the flat network
+    widths = fmt.tapered_widths(net_width, 6, 54)
+    header = fmt.DdcHeader(height=256, width=384, channels=3, net_width=net_width, depth=6, seed=0, bits=bits,
+                           steps=(1.0,) * fmt.n_steps(6, 3), target_ratio=1.0, depthwise=mask, widths=widths)
+    assert header_bytes(6, 3, mask, widths) == len(fmt.encode_file(header, np.zeros(header.n_params, np.int64))) - len(
+        fmt.compress_codes(np.zeros(header.n_params, np.int64), bits))

@@ -19,8 +19,9 @@ def main() -> None:
     base = seed_rows("seed_prefix_384x256.jsonl")[0]
     rows = load("bf16_gate_384x256.txt", "bpp=0.25")
     images = sorted(rows)
-    compare_per_image("384x256, 0.25 bpp, seed 0: BF16_MIN_BYTES 1 MiB against 16 MiB", base, rows,
-                      sweep_slope(SMALL, 0.25))
+    diffs = compare_per_image("384x256, 0.25 bpp, seed 0: BF16_MIN_BYTES 1 MiB against 16 MiB", base, rows,
+                              sweep_slope(SMALL, 0.25))
+    print(f"  better at equal rate: {sum(d > 0 for d in diffs)} of {len(diffs)}")
     print(f"  float PSNR {st.mean(rows[i]['float_psnr'] - base[i]['float_psnr'] for i in images):+.3f} dB; rounding "
           f"cost {rounding_cost(base, images):.3f} -> {rounding_cost(rows, images):.3f} dB; encode "
           f"{st.mean(base[i]['seconds'] for i in images):.0f} -> {st.mean(rows[i]['seconds'] for i in images):.0f} s")

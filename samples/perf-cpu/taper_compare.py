@@ -20,10 +20,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from paired import (FOLDER, compare_per_image, equal_rate, fullsize_1_18_0_at_half, load, local_slope,  # noqa: E402
                     read_results, rounding_cost, sweep, sweep_slope)
-from step_budget_compare import FULL, SMALL, averaged, seed_rows  # noqa: E402
+from step_budget_compare import FULL, SMALL, seed_rows  # noqa: E402
 
 
 NAMES = ["taper_54_384x256.txt", "taper_75_384x256.txt"]
+
+
+def better(diffs: list[float]) -> None:
+    """How many images gained at equal rate (``compare``'s own count is of the plain PSNR differences)."""
+    print(f"  better at equal rate: {sum(d > 0 for d in diffs)} of {len(diffs)}")
 
 
 def screen(name: str) -> dict[str, dict[str, dict]]:
@@ -53,22 +58,15 @@ def main() -> None:
                       f"default {seeds[seed][image]['psnr']:.2f} at {seeds[seed][image]['bpp']:.4f}: {diff:+.3f} dB at "
                       f"equal rate")
                 continue
-            compare_per_image(f"{name} {config} against the default, seed {seed}", seeds[seed], taper, slope)
+            better(compare_per_image(f"{name} {config} against the default, seed {seed}", seeds[seed], taper, slope))
             images = sorted(taper)
             print(f"  rounding cost {rounding_cost(seeds[seed], images):.3f} -> {rounding_cost(taper, images):.3f} dB; "
                   f"encode {st.mean(taper[i]['seconds'] for i in images):.0f} s (the default's "
                   f"{st.mean(seeds[seed][i]['seconds'] for i in images):.0f} s, session 48)")
             if "iters=3300" in config:  # about the time of session 49's 2,700 steps without taper (+23%)
-                compare_per_image(f"{name} {config} against iters=2700, seed {seed}", longer[seed], taper, slope)
+                better(compare_per_image(f"{name} {config} against iters=2700, seed {seed}", longer[seed], taper, slope))
                 print(f"  encode {st.mean(taper[i]['seconds'] for i in images):.0f} s against iters=2700's "
                       f"{st.mean(longer[seed][i]['seconds'] for i in images):.0f} s (session 49)")
-        both = [c for c in rows if "seed=1" not in c and c.replace("bpp=0.25", "bpp=0.25,seed=1", 1) in rows]
-        for config in both:
-            pair = rows[config.replace("bpp=0.25", "bpp=0.25,seed=1", 1)]
-            images = sorted(set(rows[config]) & set(pair))
-            plain, tapered = averaged(seeds[0], seeds[1]), averaged(rows[config], pair)
-            compare_per_image(f"{name} {config}, mean of seeds 0 and 1", {i: plain[i] for i in images},
-                              {i: tapered[i] for i in images}, slope)
 
 
 def full_size(name: str = "taper_768x512.txt") -> None:
@@ -84,7 +82,7 @@ def full_size(name: str = "taper_768x512.txt") -> None:
         images = sorted(set(tapered) & set(base[bpp]))
         label = f"768x512 {config} against the default, seed 1 ({slopes[bpp]:.2f} dB per doubling)"
         if len(images) > 1:
-            compare_per_image(label, base[bpp], tapered, slopes[bpp])
+            better(compare_per_image(label, base[bpp], tapered, slopes[bpp]))
             print(f"  rounding cost {rounding_cost(base[bpp], images):.3f} -> {rounding_cost(tapered, images):.3f} dB")
         else:
             print(f"{label}: " + " ".join(f"{i[:-4]} {equal_rate(base[bpp], tapered, slopes[bpp], [i])[0]:+.3f} dB at "
