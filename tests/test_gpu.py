@@ -2,12 +2,15 @@
 GPU decoder agree with the step-by-step fit and the CPU decoder."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 
 import ddcodec
-from ddcodec.presets import FitSchedule
+from ddcodec.presets import PRESETS, FitSchedule
+from conftest import TEST_ITERS
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -73,3 +76,15 @@ def test_tries_on_a_gpu_finish_the_seed_picked_after_the_reduced_size_stages(rgb
     assert result.tries == 3 and result.seed in (3, 4, 5) and ddcodec.read_header(data).seed == result.seed
     decoded = ddcodec.decode_pixels(data, device="cuda")
     assert ddcodec.codec.psnr(decoded, rgb_odd) == pytest.approx(result.psnr, abs=0.01) and result.psnr > 20
+
+
+def test_gpu_decode_of_a_tapered_file_is_within_one_level_of_the_cpu_decode(rgb_odd):
+    """Format version 3 (1.24.0): a network whose layers narrow is decoded as the flat one of its first layer's width
+    (model.flat_embedding), which the GPU's one-pass renderer and the CPU's bands both serve."""
+    schedule = dataclasses.replace(PRESETS["default"], taper=50)
+    data, result = ddcodec.encode(rgb_odd, k=6, preset=schedule, iters=TEST_ITERS, device="cpu")
+    assert ddcodec.read_header(data).version == 3
+    gpu = ddcodec.decode_pixels(data, device="cuda").astype(int)
+    cpu = ddcodec.decode_pixels(data, device="cpu").astype(int)
+    assert np.abs(gpu - cpu).max() <= 1
+    assert ddcodec.codec.psnr(gpu.astype(np.uint8), rgb_odd) == pytest.approx(result.psnr, abs=0.05)
