@@ -5,6 +5,8 @@ at width 21 took 50 against 104 ms in bfloat16 on 2 threads (bf16_gate_step.txt)
 The 12 Kodak images at 384x256 and 0.25 bpp with the lower gate (bf16_gate_384x256.txt), against 1.24.0's files
 (session 48's seed screen, seed_prefix_384x256.jsonl, which single-thread fits repeat exactly on this CPU kind), and two
 full-size images (seed 1) against session 48's quiet seed-1 encodes; equal rate along the 1.18.0 sweeps' slopes.
+Session 51 added 0.125 and 0.5 bpp at 384x256, 1.25.0's encoder with both gates side by side (bf16_gate_rates_384x256.txt
+with 1 MiB, bf16_gate_16mib_384x256.txt with 16 MiB through bf16_gate_run.py).
 Run from the repository root: python samples/perf-cpu/bf16_gate_compare.py"""
 import statistics as st
 import sys
@@ -25,6 +27,14 @@ def main() -> None:
     print(f"  float PSNR {st.mean(rows[i]['float_psnr'] - base[i]['float_psnr'] for i in images):+.3f} dB; rounding "
           f"cost {rounding_cost(base, images):.3f} -> {rounding_cost(rows, images):.3f} dB; encode "
           f"{st.mean(base[i]['seconds'] for i in images):.0f} -> {st.mean(rows[i]['seconds'] for i in images):.0f} s")
+    for rate in (0.125, 0.5):
+        old, new = (load(name, f"bpp={rate:g}") for name in ("bf16_gate_16mib_384x256.txt", "bf16_gate_rates_384x256.txt"))
+        if old and new:
+            diffs = compare_per_image(f"384x256, {rate:g} bpp, seed 0: BF16_MIN_BYTES 1 MiB against 16 MiB", old, new,
+                                      sweep_slope(SMALL, rate))
+            images = sorted(set(old) & set(new))
+            print(f"  better at equal rate: {sum(d > 0 for d in diffs)} of {len(diffs)}; encode "
+                  f"{st.mean(old[i]['seconds'] for i in images):.0f} -> {st.mean(new[i]['seconds'] for i in images):.0f} s")
     full = load("bf16_gate_384x256.txt", "bpp=0.25,seed=1")
     if full:
         quiet = seed_rows("seed_prefix_768x512.jsonl")[1]
