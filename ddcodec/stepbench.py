@@ -16,7 +16,7 @@ from typing import Callable
 import torch
 
 from .codec import resolve_device
-from .fit import GRAPH_WARMUP, capture_step, per_image_mse
+from .fit import GRAPH_WARMUP, capture_step, per_image_mse, tune_allocator
 from .model import BatchedDeepDecoder, DeepDecoder, coarse_size, tf32_matmuls
 from .presets import DEFAULT_DEPTH
 
@@ -66,7 +66,11 @@ def eager_ms(height: int, width: int, net_width: int, device: torch.device, step
              bf16: bool = False, widths: tuple[int, ...] = ()) -> float:
     """Milliseconds per step launched op by op; ``read_loss``: the host reads the losses every step;
     ``depthwise``: the network's kernels (a format.weight_shapes mask); ``bf16``: under CPU bfloat16 autocast;
-    ``widths``: the hidden layers' own widths (format version 3)."""
+    ``widths``: the hidden layers' own widths (format version 3). On a CPU glibc keeps freed memory, as an encode
+    has it (``fit.tune_allocator``): else every layer over its 32 MiB mmap threshold is mapped afresh each step
+    and faults in again, which made full-size steps look half as slow again as inside a fit (session 51)."""
+    if device.type == "cpu":
+        tune_allocator()
     model, target = _model_and_target(height, width, net_width, batch, coarse, device, depthwise, widths)
     opt = torch.optim.Adam(model.parameters(), lr=0.01, fused=fused or None)
 
