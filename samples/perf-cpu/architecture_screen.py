@@ -56,7 +56,7 @@ def _size(dw_layers, i):
     return dw_layers[i] if isinstance(dw_layers, dict) else 3
 
 
-def params(widths, dw_layers, channels=3, shuffle=False):
+def params(widths, dw_layers, channels=3, shuffle=False, heads=()):
     """Stored parameters: convs, shifts, depthwise kernels, output conv (the fixed scales left out); with
     ``shuffle`` the output conv draws the four pixels of each 2x2 block (4 x channels rows)."""
     n, prev = 0, widths[0]
@@ -65,14 +65,15 @@ def params(widths, dw_layers, channels=3, shuffle=False):
         if i in dw_layers:
             n += _size(dw_layers, i) ** 2 * w
         prev = w
-    return n + prev * channels * (4 if shuffle else 1)
+    return n + prev * channels * (4 if shuffle else 1) + sum(widths[i] * channels for i in heads)
 
 
 class Net(torch.nn.Module):
     """The network of one variant; its fixed input and initial weights drawn from torch's generator."""
 
-    def __init__(self, h, w, widths, dw_layers, seed=0, shuffle=False):
+    def __init__(self, h, w, widths, dw_layers, seed=0, shuffle=False, heads=(), slope=0.0):
         super().__init__()
+        self.slope = slope  # session 51: a leaky ReLU's negative slope (0: the ReLU)
         depth = len(widths)
         self.shuffle = shuffle
         self.sizes = layer_sizes(h // 2, w // 2, depth) if shuffle else layer_sizes(h, w, depth)
@@ -94,19 +95,23 @@ class Net(torch.nn.Module):
             prev = c
         b = 1 / math.sqrt(prev)
         self.out = torch.nn.Parameter((torch.rand(12 if shuffle else 3, prev, generator=g) * 2 - 1) * b)
+        # session 51: output convs on lower levels too, each upsampled to the image and added before the sigmoid;
+        # drawn last, so the rest of the network starts as the variant without them (zero: they start adding nothing)
+        self.heads = torch.nn.ParameterDict({str(i): torch.nn.Parameter(torch.zeros(3, widths[i])) for i in heads})
 
     def quantised_weights(self) -> list[tuple[str, torch.nn.Parameter]]:
         """Every stored weight with the ddcodec.quant name kind that quantises it: hidden convs and depthwise
         kernels as unit rows ("conv": a kernel's per-channel scale is absorbed by the ReLU and normalisation
         as a conv row's is), the shifts per tensor, the output conv per row."""
         return ([("conv", c) for c in self.convs] + [("conv", d) for d in self.dw.values()]
-                + [("shift", x) for x in self.shifts] + [("out", self.out)])
+                + [("shift", x) for x in self.shifts] + [("out", self.out)] + [("out", h) for h in self.heads.values()])
 
     def forward(self, coarse=False, bits=None):
         """The image; with ``bits``, through ddcodec's fake quantisation (straight-through), i.e. the file's network."""
         q = {id(p): _fake_quant(kind, p, bits) for kind, p in self.quantised_weights()} if bits else {}
         w = lambda p: q.get(id(p), p)
         x = self.z
+        low = []
         n = len(self.sizes)
         for i in range(n):
             x = F.conv2d(x, unit_rows(w(self.convs[i]))[:, :, None, None])
@@ -115,8 +120,12 @@ class Net(torch.nn.Module):
             if str(i) in self.dw:
                 r = self.dw[str(i)].shape[-1] // 2
                 x = F.conv2d(F.pad(x, (r, r, r, r), mode="replicate"), w(self.dw[str(i)]), groups=x.shape[1])
-            x = F.batch_norm(F.relu(x), None, None, None, w(self.shifts[i]), training=True, eps=1e-5)
+            x = F.batch_norm(F.leaky_relu(x, self.slope) if self.slope else F.relu(x), None, None, None, w(self.shifts[i]), training=True, eps=1e-5)
+            if str(i) in self.heads:
+                low.append(F.conv2d(x, w(self.heads[str(i)])[:, :, None, None]))
         x = F.conv2d(x, w(self.out)[:, :, None, None])
+        for y in low:
+            x = x + F.interpolate(y, size=x.shape[-2:], mode="bilinear", align_corners=False)
         return torch.sigmoid(F.pixel_shuffle(x, 2) if self.shuffle else x)
 
     def coarse_size(self, levels=1):
@@ -149,10 +158,11 @@ def penalty(net):
     return sum(unit_rows(c).abs().mean() for c in net.convs)
 
 
-def fit(img, widths, dw, iters, lr=0.03, coarse=0.0, l1=0.0, qat=0, bits=7, seed=0, shuffle=False, quarter=0.0):
+def fit(img, widths, dw, iters, lr=0.03, coarse=0.0, l1=0.0, qat=0, bits=7, seed=0, shuffle=False, quarter=0.0,
+        heads=(), slope=0.0):
     """(best float PSNR, best quantised PSNR, packed bytes); the last two None without a fine-tune.
     The first ``quarter`` of the steps fit the quarter-size image, the next ``coarse`` the half-size one."""
-    net = Net(img.shape[2], img.shape[3], widths, dw, seed, shuffle)
+    net = Net(img.shape[2], img.shape[3], widths, dw, seed, shuffle, heads, slope)
     targets = {0: img, 1: F.interpolate(img, size=net.coarse_size(1), mode="area"),
                2: F.interpolate(img, size=net.coarse_size(2), mode="area")}
     n_quarter = int(iters * quarter)
@@ -188,12 +198,12 @@ def fit(img, widths, dw, iters, lr=0.03, coarse=0.0, l1=0.0, qat=0, bits=7, seed
     return float_psnr, 10 * math.log10(1 / best[0]), len(compress_codes(codes(net, bits), bits))
 
 
-def solve(base_params, depth, dw, shape, shuffle=False):
+def solve(base_params, depth, dw, shape, shuffle=False, heads=()):
     """Widths of the given shape scaled to the nearest parameter count to base_params."""
     best = None
     for s in np.arange(5, 90, 0.25):
         widths = [max(2, round(s * f)) for f in shape(depth)]
-        p = params(widths, dw, shuffle=shuffle)
+        p = params(widths, dw, shuffle=shuffle, heads=heads)
         if best is None or abs(p - base_params) < abs(best[1] - base_params):
             best = (widths, p)
     return best
@@ -212,6 +222,11 @@ VARIANTS = {"base": ("flat", ()), "dw_all": ("flat", (0, 1, 2, 3, 4, 5)), "dw_la
             # image, which makes the full-size layers, most of a step's time, cheaper
             "dw_down": ("down", (0, 1, 2, 3, 4, 5)), "dw_top": ("top", (0, 1, 2, 3, 4, 5))}
 SHUFFLED = {"shuffle"}
+# session 51: dw_all with output convs on lower levels as well (level -> head): the half-size level, or it and the quarter
+HEADS = {"dw_head3": (3,), "dw_heads": (2, 3)}
+# ... or with leaky ReLUs (variant -> negative slope)
+SLOPES = {"dw_leaky": 0.1}
+VARIANTS.update({v: VARIANTS["dw_all"] for v in list(HEADS) + list(SLOPES)})
 
 
 def summarize(paths: list[str], reference: str = "base") -> None:
@@ -278,9 +293,10 @@ if __name__ == "__main__":
         for v in a.variants.split(","):
             shape, dw = VARIANTS[v]
             shuffle = v in SHUFFLED
-            widths, p = solve(base_params, 6, dw, SHAPES[shape], shuffle)
+            heads = HEADS.get(v, ())
+            widths, p = solve(base_params, 6, dw, SHAPES[shape], shuffle, heads)
             t = time.time()
             fp, qp, size = fit(img, widths, dw, a.iters, coarse=a.coarse, l1=a.l1, qat=a.qat, bits=a.bits, seed=a.seed,
-                               shuffle=shuffle, quarter=a.quarter)
+                               shuffle=shuffle, quarter=a.quarter, heads=heads, slope=SLOPES.get(v, 0.0))
             quant = f" psnr={qp:.2f} bytes={size} bpp={8 * size / (W * H):.4f}" if a.qat else ""
             print(f"{path.split('/')[-1]:>12} {v:<9} widths={','.join(map(str, widths)):<20} params={p:<5} float={fp:.2f}{quant} {time.time() - t:.0f}s", flush=True)
