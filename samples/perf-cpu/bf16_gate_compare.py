@@ -6,7 +6,8 @@ The 12 Kodak images at 384x256 and 0.25 bpp with the lower gate (bf16_gate_384x2
 (session 48's seed screen, seed_prefix_384x256.jsonl, which single-thread fits repeat exactly on this CPU kind), and two
 full-size images (seed 1) against session 48's quiet seed-1 encodes; equal rate along the 1.18.0 sweeps' slopes.
 Session 51 added 0.125 and 0.5 bpp at 384x256, 1.25.0's encoder with both gates side by side (bf16_gate_rates_384x256.txt
-with 1 MiB, bf16_gate_16mib_384x256.txt with 16 MiB through bf16_gate_run.py).
+with 1 MiB, bf16_gate_16mib_384x256.txt with 16 MiB through bf16_gate_run.py), and 576x384 at 0.25 bpp the same way
+(bf16_gate_576x384.txt, bf16_gate_16mib_576x384.txt).
 Run from the repository root: python samples/perf-cpu/bf16_gate_compare.py"""
 import statistics as st
 import sys
@@ -35,6 +36,13 @@ def main() -> None:
             images = sorted(set(old) & set(new))
             print(f"  better at equal rate: {sum(d > 0 for d in diffs)} of {len(diffs)}; encode "
                   f"{st.mean(old[i]['seconds'] for i in images):.0f} -> {st.mean(new[i]['seconds'] for i in images):.0f} s")
+    old, new = (load(name, "bpp=0.25") for name in ("bf16_gate_16mib_576x384.txt", "bf16_gate_576x384.txt"))
+    if old and new:  # no sweep at 576x384: the 384x256 sweep's slope at 0.25 bpp (full size's is 2.21)
+        diffs = compare_per_image("576x384, 0.25 bpp, seed 0: BF16_MIN_BYTES 1 MiB against 16 MiB", old, new,
+                                  sweep_slope(SMALL, 0.25))
+        images = sorted(set(old) & set(new))
+        print(f"  better at equal rate: {sum(d > 0 for d in diffs)} of {len(diffs)}; encode "
+              f"{st.mean(old[i]['seconds'] for i in images):.0f} -> {st.mean(new[i]['seconds'] for i in images):.0f} s")
     full = load("bf16_gate_384x256.txt", "bpp=0.25,seed=1")
     if full:
         quiet = seed_rows("seed_prefix_768x512.jsonl")[1]
