@@ -68,7 +68,7 @@ def eager_ms(height: int, width: int, net_width: int, device: torch.device, step
     ``depthwise``: the network's kernels (a format.weight_shapes mask); ``bf16``: under CPU bfloat16 autocast;
     ``widths``: the hidden layers' own widths (format version 3). On a CPU glibc keeps freed memory, as an encode
     has it (``fit.tune_allocator``): else every layer over its 32 MiB mmap threshold is mapped afresh each step
-    and faults in again, which made full-size steps look half as slow again as inside a fit (session 51)."""
+    and faults in again, which made full-size steps take twice as long as inside a fit (session 51)."""
     if device.type == "cpu":
         tune_allocator()
     model, target = _model_and_target(height, width, net_width, batch, coarse, device, depthwise, widths)

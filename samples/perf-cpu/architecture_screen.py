@@ -120,7 +120,8 @@ class Net(torch.nn.Module):
             if str(i) in self.dw:
                 r = self.dw[str(i)].shape[-1] // 2
                 x = F.conv2d(F.pad(x, (r, r, r, r), mode="replicate"), w(self.dw[str(i)]), groups=x.shape[1])
-            x = F.batch_norm(F.leaky_relu(x, self.slope) if self.slope else F.relu(x), None, None, None, w(self.shifts[i]), training=True, eps=1e-5)
+            x = F.leaky_relu(x, self.slope) if self.slope else F.relu(x)
+            x = F.batch_norm(x, None, None, None, w(self.shifts[i]), training=True, eps=1e-5)
             if str(i) in self.heads:
                 low.append(F.conv2d(x, w(self.heads[str(i)])[:, :, None, None]))
         x = F.conv2d(x, w(self.out)[:, :, None, None])
@@ -222,8 +223,8 @@ VARIANTS = {"base": ("flat", ()), "dw_all": ("flat", (0, 1, 2, 3, 4, 5)), "dw_la
             # image, which makes the full-size layers, most of a step's time, cheaper
             "dw_down": ("down", (0, 1, 2, 3, 4, 5)), "dw_top": ("top", (0, 1, 2, 3, 4, 5))}
 SHUFFLED = {"shuffle"}
-# session 51: dw_all with output convs on lower levels as well (level -> head): the half-size level, or it and the quarter
-HEADS = {"dw_head3": (3,), "dw_heads": (2, 3)}
+# session 51: dw_all with output convs on the quarter- and half-size levels as well (the levels with a head)
+HEADS = {"dw_heads": (2, 3)}
 # ... or with leaky ReLUs (variant -> negative slope)
 SLOPES = {"dw_leaky": 0.1}
 VARIANTS.update({v: VARIANTS["dw_all"] for v in list(HEADS) + list(SLOPES)})

@@ -18,6 +18,17 @@ from paired import compare_per_image, load, local_slope, rounding_cost, sweep, s
 from step_budget_compare import FULL, SMALL, seed_rows  # noqa: E402
 
 
+def _side_by_side(label: str, old_name: str, new_name: str, rate: float) -> None:
+    """Session 51's runs of both gates with 1.25.0's encoder, seed 0, at equal rate along the 384x256 sweep's slope."""
+    old, new = (load(name, f"bpp={rate:g}") for name in (old_name, new_name))
+    if old and new:
+        diffs = compare_per_image(f"{label}, seed 0: BF16_MIN_BYTES 1 MiB against 16 MiB", old, new,
+                                  sweep_slope(SMALL, rate))
+        images = sorted(set(old) & set(new))
+        print(f"  better at equal rate: {sum(d > 0 for d in diffs)} of {len(diffs)}; encode "
+              f"{st.mean(old[i]['seconds'] for i in images):.0f} -> {st.mean(new[i]['seconds'] for i in images):.0f} s")
+
+
 def main() -> None:
     base = seed_rows("seed_prefix_384x256.jsonl")[0]
     rows = load("bf16_gate_384x256.txt", "bpp=0.25")
@@ -29,20 +40,9 @@ def main() -> None:
           f"cost {rounding_cost(base, images):.3f} -> {rounding_cost(rows, images):.3f} dB; encode "
           f"{st.mean(base[i]['seconds'] for i in images):.0f} -> {st.mean(rows[i]['seconds'] for i in images):.0f} s")
     for rate in (0.125, 0.5):
-        old, new = (load(name, f"bpp={rate:g}") for name in ("bf16_gate_16mib_384x256.txt", "bf16_gate_rates_384x256.txt"))
-        if old and new:
-            diffs = compare_per_image(f"384x256, {rate:g} bpp, seed 0: BF16_MIN_BYTES 1 MiB against 16 MiB", old, new,
-                                      sweep_slope(SMALL, rate))
-            images = sorted(set(old) & set(new))
-            print(f"  better at equal rate: {sum(d > 0 for d in diffs)} of {len(diffs)}; encode "
-                  f"{st.mean(old[i]['seconds'] for i in images):.0f} -> {st.mean(new[i]['seconds'] for i in images):.0f} s")
-    old, new = (load(name, "bpp=0.25") for name in ("bf16_gate_16mib_576x384.txt", "bf16_gate_576x384.txt"))
-    if old and new:  # no sweep at 576x384: the 384x256 sweep's slope at 0.25 bpp (full size's is 2.21)
-        diffs = compare_per_image("576x384, 0.25 bpp, seed 0: BF16_MIN_BYTES 1 MiB against 16 MiB", old, new,
-                                  sweep_slope(SMALL, 0.25))
-        images = sorted(set(old) & set(new))
-        print(f"  better at equal rate: {sum(d > 0 for d in diffs)} of {len(diffs)}; encode "
-              f"{st.mean(old[i]['seconds'] for i in images):.0f} -> {st.mean(new[i]['seconds'] for i in images):.0f} s")
+        _side_by_side(f"384x256, {rate:g} bpp", "bf16_gate_16mib_384x256.txt", "bf16_gate_rates_384x256.txt", rate)
+    # no sweep at 576x384: the 384x256 sweep's slope at 0.25 bpp (full size's is 2.21)
+    _side_by_side("576x384, 0.25 bpp", "bf16_gate_16mib_576x384.txt", "bf16_gate_576x384.txt", 0.25)
     full = load("bf16_gate_384x256.txt", "bpp=0.25,seed=1")
     if full:
         quiet = seed_rows("seed_prefix_768x512.jsonl")[1]
