@@ -6,7 +6,7 @@ The 12 Kodak images at 384x256 and 0.25 bpp with the lower gate (bf16_gate_384x2
 (session 48's seed screen, seed_prefix_384x256.jsonl, which single-thread fits repeat exactly on this CPU kind), and two
 full-size images (seed 1) against session 48's quiet seed-1 encodes; equal rate along the 1.18.0 sweeps' slopes.
 Session 51 added 0.125 and 0.5 bpp at 384x256, 1.25.0's encoder with both gates side by side (bf16_gate_rates_384x256.txt
-with 1 MiB, bf16_gate_16mib_384x256.txt with 16 MiB through bf16_gate_run.py), and 576x384 at 0.25 bpp the same way
+with 1 MiB, bf16_gate_16mib_384x256.txt with 16 MiB through bf16_gate_run.py; 0.5 bpp with seed 1 too), and 576x384 at 0.25 bpp the same way
 (bf16_gate_576x384.txt, bf16_gate_16mib_576x384.txt).
 Run from the repository root: python samples/perf-cpu/bf16_gate_compare.py"""
 import statistics as st
@@ -18,11 +18,12 @@ from paired import compare_per_image, load, local_slope, rounding_cost, sweep, s
 from step_budget_compare import FULL, SMALL, seed_rows  # noqa: E402
 
 
-def _side_by_side(label: str, old_name: str, new_name: str, rate: float) -> None:
-    """Session 51's runs of both gates with 1.25.0's encoder, seed 0, at equal rate along the 384x256 sweep's slope."""
-    old, new = (load(name, f"bpp={rate:g}") for name in (old_name, new_name))
+def _side_by_side(label: str, old_name: str, new_name: str, rate: float, seed: int = 0) -> None:
+    """Session 51's runs of both gates with 1.25.0's encoder, at equal rate along the 384x256 sweep's slope."""
+    config = f"bpp={rate:g}" + (f",seed={seed}" if seed else "")
+    old, new = (load(name, config) for name in (old_name, new_name))
     if old and new:
-        diffs = compare_per_image(f"{label}, seed 0: BF16_MIN_BYTES 1 MiB against 16 MiB", old, new,
+        diffs = compare_per_image(f"{label}, seed {seed}: BF16_MIN_BYTES 1 MiB against 16 MiB", old, new,
                                   sweep_slope(SMALL, rate))
         images = sorted(set(old) & set(new))
         print(f"  better at equal rate: {sum(d > 0 for d in diffs)} of {len(diffs)}; encode "
@@ -39,8 +40,8 @@ def main() -> None:
     print(f"  float PSNR {st.mean(rows[i]['float_psnr'] - base[i]['float_psnr'] for i in images):+.3f} dB; rounding "
           f"cost {rounding_cost(base, images):.3f} -> {rounding_cost(rows, images):.3f} dB; encode "
           f"{st.mean(base[i]['seconds'] for i in images):.0f} -> {st.mean(rows[i]['seconds'] for i in images):.0f} s")
-    for rate in (0.125, 0.5):
-        _side_by_side(f"384x256, {rate:g} bpp", "bf16_gate_16mib_384x256.txt", "bf16_gate_rates_384x256.txt", rate)
+    for rate, seed in ((0.125, 0), (0.5, 0), (0.5, 1)):
+        _side_by_side(f"384x256, {rate:g} bpp", "bf16_gate_16mib_384x256.txt", "bf16_gate_rates_384x256.txt", rate, seed)
     # no sweep at 576x384: the 384x256 sweep's slope at 0.25 bpp (full size's is 2.21)
     _side_by_side("576x384, 0.25 bpp", "bf16_gate_16mib_576x384.txt", "bf16_gate_576x384.txt", 0.25)
     full = load("bf16_gate_384x256.txt", "bpp=0.25,seed=1")
