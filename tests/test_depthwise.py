@@ -218,3 +218,24 @@ def test_cpu_depthwise_under_bfloat16_autocast_matches_float32_with_float32_kern
     assert got[1].dtype == torch.float32
     for g, w in zip(got, want):
         torch.testing.assert_close(g.float(), w, rtol=0.05, atol=0.15)
+
+
+def test_replicate_padding_under_bfloat16_autocast_stays_bfloat16_and_exact():
+    """CPU autocast runs replication padding in float32; the depthwise kernel's padded copy of a bfloat16 layer is
+    made in bfloat16 instead (a float32 copy and the cast back were two extra passes over the layer), with the same
+    values, and a convolution of it under autocast gives the same output as the float32 padding did."""
+    from ddcodec import model
+    import torch.nn.functional as F
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(1, 5, 7, 9, generator=gen).to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
+    kernels = torch.randn(5, 1, 3, 3, generator=gen)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        padded = model._replicate_pad(x)
+        float_padded = F.pad(x, (1, 1, 1, 1), mode="replicate")
+        assert float_padded.dtype == torch.float32  # what autocast does by itself: the reason for _replicate_pad
+        assert padded.dtype == torch.bfloat16
+        assert torch.equal(padded.float(), float_padded)
+        out = F.conv2d(padded, kernels, groups=5)
+        old = F.conv2d(float_padded, kernels, groups=5)
+    assert out.dtype == old.dtype == torch.bfloat16
+    assert torch.equal(out, old)
