@@ -7,6 +7,8 @@ default preset's plan at the given rate, the two paddings in turn. Session 52, s
 
     OMP_NUM_THREADS=1 python samples/perf-cpu/pad_dtype_step.py 384x256 0.25
     OMP_NUM_THREADS=1 python samples/perf-cpu/pad_dtype_step.py 768x512 0.25
+
+and the same two with OMP_NUM_THREADS=2 after them.
 """
 import statistics as st
 import sys
