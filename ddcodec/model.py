@@ -313,8 +313,8 @@ def _replicate_pad(x: torch.Tensor) -> torch.Tensor:
     for the convolution, two extra passes over the layer; copying bfloat16 values is exact, so the forward is the
     same (only the backward's sums over the edge rows round to bfloat16). Single-thread steps at 384x256, width 21:
     full-size 44 against 48 ms; at 768x512, width 45: half-size 119 against 143 ms, quarter-size 37 against 47
-    (samples/perf-cpu/pad_dtype_step.txt); whole encodes 1 to 9% faster at the same PSNR (README, "bfloat16
-    fitting")."""
+    (samples/perf-cpu/pad_dtype_step.txt); single-thread encodes side by side 1 to 9% faster at the same PSNR
+    (README, "bfloat16 fitting")."""
     with torch.autocast("cpu", enabled=False):
         return F.pad(x, (1, 1, 1, 1), mode="replicate")
 

@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from click.testing import CliRunner
 
 import ddcodec
@@ -225,7 +226,6 @@ def test_replicate_padding_under_bfloat16_autocast_stays_bfloat16_and_exact():
     made in bfloat16 instead (a float32 copy and the cast back were two extra passes over the layer), with the same
     values, and a convolution of it under autocast gives the same output as the float32 padding did."""
     from ddcodec import model
-    import torch.nn.functional as F
     gen = torch.Generator().manual_seed(3)
     x = torch.randn(1, 5, 7, 9, generator=gen).to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
     kernels = torch.randn(5, 1, 3, 3, generator=gen)

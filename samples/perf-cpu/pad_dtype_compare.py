@@ -1,8 +1,9 @@
 """Session 52: the depthwise kernel's replicate padding in the layer's own dtype (1.26.0, ``model._replicate_pad``)
-against 1.25.0, whose padding CPU autocast ran in float32. The 12 Kodak images at 384x256 with 1.26.0's encoder
-(pad_dtype_384x256.txt: 0.125, 0.25 and 0.5 bpp, seed 0; pad_dtype_576x384.txt: 576x384 at 0.25 bpp), against 1.25.0's files of the same
-configs (bf16_gate_384x256.txt, bf16_gate_rates_384x256.txt, bf16_gate_576x384.txt: single-thread fits repeat exactly on this CPU kind), and two full-size images (seed 1)
-against 1.25.0's; equal rate along the sweeps' slopes. Run from the repository root:
+against 1.25.0, whose padding CPU autocast ran in float32. The 12 Kodak images with 1.26.0's encoder
+(pad_dtype_384x256.txt: 384x256 at 0.125, 0.25 and 0.5 bpp, seed 0; pad_dtype_576x384.txt: 576x384 at 0.25 bpp)
+against 1.25.0's files of the same configs (bf16_gate_384x256.txt, bf16_gate_rates_384x256.txt,
+bf16_gate_576x384.txt: single-thread fits repeat exactly on this CPU kind), and two full-size images (seed 1) against
+1.25.0's; equal rate along the sweeps' slopes. Run from the repository root:
 python samples/perf-cpu/pad_dtype_compare.py"""
 import statistics as st
 import sys
@@ -52,7 +53,8 @@ def main() -> None:
              "pad_dtype_576x384.txt")
     # the full-size sweep has the 12 images at 0.125 and 0.25 bpp only (bf16_gate_compare's slope)
     low, high = sweep(FULL, "bpp=0.125"), sweep(FULL, "bpp=0.25")
-    _compare("768x512, 0.25 bpp, seed 1", "bf16_gate_384x256.txt", "bpp=0.25,seed=1", local_slope(low, high, sorted(high)))
+    _compare("768x512, 0.25 bpp, seed 1", "bf16_gate_384x256.txt", "bpp=0.25,seed=1",
+             local_slope(low, high, sorted(high)))
     _same_hour()
 
 

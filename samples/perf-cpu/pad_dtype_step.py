@@ -8,7 +8,8 @@ default preset's plan at the given rate, the two paddings in turn. Session 52, s
     OMP_NUM_THREADS=1 python samples/perf-cpu/pad_dtype_step.py 384x256 0.25
     OMP_NUM_THREADS=1 python samples/perf-cpu/pad_dtype_step.py 768x512 0.25
 
-and the same two with OMP_NUM_THREADS=2 after them.
+and the same two with OMP_NUM_THREADS=2 after them; later ``OMP_NUM_THREADS=2 python samples/perf-cpu/pad_dtype_step.py
+768x512 0.656`` (the ``-k 32`` plan, beside the whole CLI encodes of encode_768x512_1.26.0.txt).
 """
 import statistics as st
 import sys
