@@ -3,12 +3,11 @@
 The 12 Kodak images at 384x256 and 0.25 bpp, seed 0, against session 50's files of the same encoder with ReLUs
 (bf16_gate_384x256.txt: 1.25.0's gate, which single-thread fits repeat exactly on this CPU kind); equal rate along the
 1.18.0 sweep's slope. Run from the repository root: python samples/perf-cpu/leaky_compare.py"""
-import statistics as st
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import compare_per_image, load, rounding_cost, sweep_slope  # noqa: E402
+from paired import compare_and_summarize, load, sweep_slope  # noqa: E402
 from step_budget_compare import SMALL  # noqa: E402
 
 
@@ -16,13 +15,8 @@ def main() -> None:
     base = load("bf16_gate_384x256.txt", "bpp=0.25")
     for slope in ("0.1", "0.2"):
         rows = load(f"leaky_{slope}_384x256.txt", "bpp=0.25")
-        images = sorted(rows)
-        diffs = compare_per_image(f"384x256, 0.25 bpp, seed 0: leaky ReLU {slope} against ReLU", base, rows,
+        compare_and_summarize(f"384x256, 0.25 bpp, seed 0: leaky ReLU {slope} against ReLU", base, rows,
                                   sweep_slope(SMALL, 0.25))
-        print(f"  better at equal rate: {sum(d > 0 for d in diffs)} of {len(diffs)}; float PSNR "
-              f"{st.mean(rows[i]['float_psnr'] - base[i]['float_psnr'] for i in images):+.3f} dB; rounding cost "
-              f"{rounding_cost(base, images):.3f} -> {rounding_cost(rows, images):.3f} dB; encode "
-              f"{st.mean(base[i]['seconds'] for i in images):.0f} -> {st.mean(rows[i]['seconds'] for i in images):.0f} s")
 
 
 if __name__ == "__main__":

@@ -5,12 +5,11 @@ against 1.25.0's files of the same configs (bf16_gate_384x256.txt, bf16_gate_rat
 bf16_gate_576x384.txt: single-thread fits repeat exactly on this CPU kind), and two full-size images (seed 1) against
 1.25.0's; equal rate along the sweeps' slopes. Run from the repository root:
 python samples/perf-cpu/pad_dtype_compare.py"""
-import statistics as st
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import compare_per_image, load, local_slope, rounding_cost, sweep, sweep_slope  # noqa: E402
+from paired import compare_and_summarize, load, local_slope, sweep, sweep_slope  # noqa: E402
 from step_budget_compare import FULL, SMALL  # noqa: E402
 
 NEW = "pad_dtype_384x256.txt"
@@ -20,13 +19,7 @@ def _compare(label: str, old_name: str, config: str, slope: float, new_name: str
     old, new = load(old_name, config), load(new_name, config)
     if not (old and new):
         return
-    images = sorted(set(old) & set(new))
-    diffs = compare_per_image(f"{label}: own-dtype padding against float32 (1.25.0)", old, new, slope)
-    print(f"  better at equal rate: {sum(d > 0 for d in diffs)} of {len(diffs)}; float PSNR "
-          f"{st.mean(new[i]['float_psnr'] - old[i]['float_psnr'] for i in images):+.3f} dB; rounding cost "
-          f"{rounding_cost(new, images):.3f} against {rounding_cost(old, images):.3f} dB; encode "
-          f"{st.mean(old[i]['seconds'] for i in images):.1f} -> {st.mean(new[i]['seconds'] for i in images):.1f} s "
-          f"({st.mean(new[i]['seconds'] / old[i]['seconds'] for i in images) - 1:+.1%} per image)")
+    compare_and_summarize(f"{label}: own-dtype padding against float32 (1.25.0)", old, new, slope)
 
 
 def _same_hour() -> None:

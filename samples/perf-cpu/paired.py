@@ -151,6 +151,19 @@ def compare_per_image(label: str, base: dict[str, dict], new: dict[str, dict], s
     return diffs
 
 
+def compare_and_summarize(label: str, base: dict[str, dict], new: dict[str, dict], slope: float) -> list[float]:
+    """``compare_per_image``, then one line: images better at equal rate, the float PSNR's change, what rounding cost
+    each side and each side's mean encode time (and the mean per-image change)."""
+    images = sorted(set(new) & set(base))
+    diffs = compare_per_image(label, base, new, slope)
+    print(f"  better at equal rate: {sum(d > 0 for d in diffs)} of {len(diffs)}; float PSNR "
+          f"{st.mean(new[i]['float_psnr'] - base[i]['float_psnr'] for i in images):+.3f} dB; rounding cost "
+          f"{rounding_cost(base, images):.3f} -> {rounding_cost(new, images):.3f} dB; encode "
+          f"{mean(base, 'seconds', images):.1f} -> {mean(new, 'seconds', images):.1f} s "
+          f"({st.mean(new[i]['seconds'] / base[i]['seconds'] for i in images) - 1:+.1%} per image)")
+    return diffs
+
+
 def fullsize_1_1_0(target: float) -> tuple[dict[str, dict], float, float]:
     """Version 1.1.0's H100 sweep at full size (``samples/rd-kodak-768x512``) at 0.25 or 0.5 bpp: its rows there, its
     local slope between those two targets (dB per doubling of rate, for equal-rate figures) and its 12-image mean read

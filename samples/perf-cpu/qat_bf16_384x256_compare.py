@@ -8,12 +8,11 @@ encoder and ``--config bpp=R,qat_bf16=1`` (qat_bf16_384x256.txt) against the sam
     OMP_NUM_THREADS=1 python -m ddcodec.ablation KODAK/kodimNN.png --size 384x256 --config bpp=R,qat_bf16=1
 
 Run from the repository root: python samples/perf-cpu/qat_bf16_384x256_compare.py"""
-import statistics as st
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import compare_per_image, load, rounding_cost, sweep_slope  # noqa: E402
+from paired import compare_and_summarize, load, sweep_slope  # noqa: E402
 from step_budget_compare import SMALL  # noqa: E402
 
 
@@ -23,13 +22,8 @@ def main() -> None:
         new = load("qat_bf16_384x256.txt", f"bpp={rate:g},qat_bf16=1")
         if not (old and new):
             continue
-        images = sorted(set(old) & set(new))
-        diffs = compare_per_image(f"384x256, {rate:g} bpp, seed 0: qat_bf16 against float32 stages", old, new,
+        compare_and_summarize(f"384x256, {rate:g} bpp, seed 0: qat_bf16 against float32 stages", old, new,
                                   sweep_slope(SMALL, rate))
-        print(f"  better at equal rate: {sum(d > 0 for d in diffs)} of {len(diffs)}; float PSNR "
-              f"{st.mean(new[i]['float_psnr'] - old[i]['float_psnr'] for i in images):+.3f} dB; rounding cost "
-              f"{rounding_cost(new, images):.3f} against {rounding_cost(old, images):.3f} dB; encode "
-              f"{st.mean(old[i]['seconds'] for i in images):.1f} -> {st.mean(new[i]['seconds'] for i in images):.1f} s")
 
 
 if __name__ == "__main__":
