@@ -77,6 +77,13 @@ def resolve_device(device: str) -> torch.device:
     raise DdcInputError(f"unknown device {device!r}: use auto, cpu or cuda")
 
 
+def max_ratio(height: int, width: int, channels: int, depth: int = DEFAULT_DEPTH, depthwise: int = 0,
+              taper: int = 100) -> float:
+    """The highest compression ratio k an image of this size allows: that of the narrowest network."""
+    count = fmt.param_count(MIN_NET_WIDTH, depth, channels, depthwise, fmt.tapered_widths(MIN_NET_WIDTH, depth, taper))
+    return height * width * channels / count
+
+
 def choose_net_width(height: int, width: int, channels: int, k: float,
                      depth: int = DEFAULT_DEPTH, depthwise: int = 0, taper: int = 100) -> int:
     """The largest network width whose parameter count (with the ``depthwise`` kernels' mask, and layers narrowing to
@@ -89,7 +96,7 @@ def choose_net_width(height: int, width: int, channels: int, k: float,
         return fmt.param_count(net_width, depth, channels, depthwise, fmt.tapered_widths(net_width, depth, taper))
 
     if count(MIN_NET_WIDTH) > budget:
-        max_k = height * width * channels / count(MIN_NET_WIDTH)
+        max_k = max_ratio(height, width, channels, depth, depthwise, taper)
         raise DdcInputError(
             f"image {width}x{height} is too small for ratio k={k:g}: use k <= {math.floor(max_k * 100) / 100:g}")
     net_width = MIN_NET_WIDTH
@@ -428,7 +435,8 @@ def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = Non
                    progress: Optional[Progress] = None) -> tuple[bytes, EncodeResult]:
     """The narrowest network (at ``bits``, default 7) whose decoded PSNR reaches ``target`` dB.
 
-    A binary search over the width, from the minimum up to ratio k=8: every probe is a full
+    A binary search over the width, from the minimum up to ratio k=8 (an image too small for k=8, under
+    about 12x12 pixels, gets its narrowest network, the only one under k=8): every probe is a full
     encode, so this costs about log2(width) + 1 encodes. It assumes PSNR grows with width,
     which holds on average; a fit's own noise (a few tenths of a dB) can make the chosen
     width a step wider or narrower than the true smallest. Raises ``DdcInputError`` when
@@ -444,7 +452,11 @@ def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = Non
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
     start = time.perf_counter()
-    widest = _plan(image, PSNR_SEARCH_MIN_K, None, bits, seed, depth, schedule, depthwise=depthwise)
+    pixels = load_pixels(image)
+    # an image too small for k=8 (under about 12x12 pixels) is searched from its narrowest network alone
+    smallest = max_ratio(*pixels.shape, depth, depthwise_mask(depthwise, MIN_NET_WIDTH, depth), schedule.taper)
+    k = min(PSNR_SEARCH_MIN_K, smallest * (1 - 1e-9))
+    widest = _plan(pixels, k, None, bits, seed, depth, schedule, depthwise=depthwise)
 
     def probe(net_width: int) -> tuple[bytes, EncodeResult]:
         plan = widest.narrowed(net_width, depthwise_mask(depthwise, net_width, depth))
@@ -452,7 +464,7 @@ def encode_to_psnr(image: ImageLike, target: float, *, bits: Optional[int] = Non
 
     best = probe(widest.net_width)
     if best[1].psnr < target:
-        raise DdcInputError(f"PSNR {target:g} dB is out of reach: the widest network tried (k={PSNR_SEARCH_MIN_K:g}) "
+        raise DdcInputError(f"PSNR {target:g} dB is out of reach: the widest network tried (k={k:.3g}) "
                             f"gave {best[1].psnr:.2f} dB")
     lo, hi = MIN_NET_WIDTH, widest.net_width  # invariant: width hi reaches the target, width lo - 1 fell short
     while lo < hi:

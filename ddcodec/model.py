@@ -150,7 +150,9 @@ def channel_norm(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> t
     # Only a real batch is reshaped: torch 2.13's CPU batch norm returned wrong input gradients for
     # a channels-last (1, C, H, W) view whose batch stride had become C (x.reshape(x.shape) does that)
     flat = x if x.shape[0] == 1 else x.reshape(1, -1, *x.shape[2:])
-    if x.is_cuda and flat.shape[1] < MANUAL_NORM_MAX_CHANNELS and flat[0, 0].numel() >= MANUAL_NORM_MIN_PIXELS:
+    pixels = flat[0, 0].numel()
+    # a 1x1 image has one value per channel, which F.batch_norm refuses: normalised, it is 0 and the layer its shift
+    if pixels == 1 or (x.is_cuda and flat.shape[1] < MANUAL_NORM_MAX_CHANNELS and pixels >= MANUAL_NORM_MIN_PIXELS):
         out = _ChannelNorm.apply(flat, scale, shift)
     else:
         out = F.batch_norm(flat, None, None, scale, shift, training=True, momentum=0.0, eps=NORM_EPS)

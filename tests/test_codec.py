@@ -61,6 +61,14 @@ def test_image_too_small_names_a_working_ratio():
         ddcodec.encode(np.zeros((8, 8, 3), np.uint8), k=32, iters=1, device="cpu")
 
 
+def test_a_single_pixel_round_trips():
+    # every layer is 1x1: one value per channel, which F.batch_norm refuses in training
+    pixel = np.array([[[162, 68, 10]]], np.uint8)
+    data, result = ddcodec.encode(pixel, k=0.05, iters=300, device="cpu")
+    assert result.width == 2 and result.bytes == len(data)
+    assert np.abs(ddcodec.decode_pixels(data, device="cpu").astype(int) - pixel).max() <= 1
+
+
 def test_grayscale_round_trip():
     pixels = smooth_image(29, 37, 1, seed=3)
     data, result = ddcodec.encode(Image.fromarray(pixels[:, :, 0]), k=4, iters=TEST_ITERS, device="cpu")

@@ -283,6 +283,15 @@ def test_psnr_target_out_of_reach_names_what_was_reached():
         ddcodec.encode(PHOTO, psnr=-1, iters=3, device="cpu")
 
 
+def test_psnr_target_on_an_image_too_small_for_k8_tries_its_narrowest_network():
+    tiny = np.full((5, 6, 3), (200, 40, 90), np.uint8)
+    assert ddcodec.codec.max_ratio(5, 6, 3) < ddcodec.codec.PSNR_SEARCH_MIN_K
+    data, result = ddcodec.encode(tiny, psnr=30, iters=200, device="cpu")
+    assert result.width == 2 and result.psnr >= 30
+    with pytest.raises(ddcodec.DdcInputError, match=r"PSNR 90 dB is out of reach: .* \(k=1\.67\) gave"):
+        ddcodec.encode(tiny + np.arange(6, dtype=np.uint8)[None, :, None] * 30, psnr=90, iters=3, device="cpu")
+
+
 def test_cli_psnr(photo_png):
     result = CliRunner().invoke(main, ["encode", str(photo_png), "--psnr", "22", "--iters", "30", "--json"])
     assert result.exit_code == 0, result.output
