@@ -20,8 +20,8 @@ in rounding steps), restore (``FitSchedule.stage_restore_db``: a reduced-size st
 under its best iterate hands the next stage that iterate; none: never), taper (``FitSchedule.taper``: the last hidden
 layer's width in percent of the first's). Unset keys keep
 the preset's values. Images are resized to ``--size`` first (CPU runs), turned to each image's orientation
-(``oriented``). One line per (image, config): bpp, float PSNR, decoded PSNR, seconds. The README's ablation figures come from this command with
-``OMP_NUM_THREADS=1`` (fits are deterministic per thread count).
+(``oriented``). One line per (image, config): bpp, float PSNR, decoded PSNR, seconds. The ablation figures in
+RESULTS.md come from this command with ``OMP_NUM_THREADS=1`` (fits are deterministic per thread count).
 ``--summarize OUTPUT...`` reads saved outputs instead and prints each config's means.
 """
 from __future__ import annotations

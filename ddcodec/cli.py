@@ -255,7 +255,7 @@ def _summary(output: Path, result: EncodeResult) -> str:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="With several inputs on a CPU, encode this many at a time in worker processes, "
               "the cores shared among them: 1.6x to 1.8x the images/s on 2 cores at 384x256 and "
-              "below, slower at 768x512 (README, 'Encoding a folder on a CPU').")
+              "below, slower at 768x512 (README, 'Performance').")
 @_friendly_errors
 def encode(inputs: tuple[Path, ...], k: Optional[float], bpp: Optional[float], psnr: Optional[float],
            target_bytes: Optional[int], output: Optional[Path], device: str, seed: int, iters: Optional[int],

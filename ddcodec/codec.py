@@ -151,7 +151,7 @@ def _render(header: fmt.DdcHeader, q: np.ndarray, device: torch.device, band_row
     or, on a GPU where the image fits, in one pass (``render_whole``), unless bands are asked for.
 
     TF32 matrix products would let GPU pixels drift from CPU ones, so they are switched off
-    for the decode; so decoded, an H100 and the CPU agreed within one level (README, "On an H100").
+    for the decode; so decoded, an H100 and the CPU agreed within one level (RESULTS.md, "On an H100").
     """
     weights = dequantize(q, header.steps, header.bits, header.net_width, header.depth, header.channels,
                          header.depthwise, header.widths)
@@ -168,7 +168,7 @@ def _render(header: fmt.DdcHeader, q: np.ndarray, device: torch.device, band_row
         # Keeping freed blocks made a 768x512 decode 1.3x faster. For images decoded in bands
         # it is more: glibc maps every band temporary over 32 MB afresh, so a 4096x4096 decode
         # faulted in 80 million pages; with the blocks kept, 0.13 million, 347 s instead of
-        # 486 s and a lower peak (README, "Performance"). It once fragmented the heap, before
+        # 486 s and a lower peak (RESULTS.md, "Performance"). It once fragmented the heap, before
         # render.py preallocated its statistics; it no longer does.
         tune_allocator()
     with tf32_matmuls(False), torch.no_grad():
@@ -487,7 +487,7 @@ def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[
 
     Batching fits several images as one network (``BatchedDeepDecoder``), meant to amortise
     kernel launches on a GPU; on an H100 at 768x512 a step is bound by the GPU's work, and a
-    folder of 8 took 67.8 s batched against 69.4 s one at a time (README, "On an H100"). On a
+    folder of 8 took 67.8 s batched against 69.4 s one at a time (RESULTS.md, "On an H100"). On a
     CPU, which is busy with one image already, it gains nothing. Each file is the one
     ``encode`` would make up to float rounding; each result's ``fit_seconds`` is its share of
     its batch's fit. Results are in input order.

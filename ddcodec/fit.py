@@ -93,7 +93,7 @@ def weight_magnitude(model: torch.nn.Module) -> torch.Tensor:
 
 
 # bfloat16 steps (FitSchedule.bf16) pay only where a step is bound by its large layers' memory traffic and matrix
-# products; on smaller layers the casts cost what they save (README, "bfloat16 fitting"). Measured on 2 cores of an
+# products; on smaller layers the casts cost what they save (RESULTS.md, "bfloat16 fitting"). Measured on 2 cores of an
 # AVX-512 EPYC with native bfloat16 instructions: 16 MiB in session 24 (samples/perf-cpu/bf16_step.txt); 1 MiB since
 # 1.25.0, as the steps had changed since: a 384x256 step at width 21 (8 MB layers) took 50 against 104 ms on 2 threads
 # (samples/perf-cpu/bf16_gate_step.txt), and the 12 Kodak images at 384x256 encoded 12% faster, +0.04 dB at equal rate
@@ -174,7 +174,7 @@ def _use_graphs(target: torch.Tensor, sample_rows, jitter: float) -> bool:
     many small kernels (768x512, one step in isolation: 0.9 to 1.7 ms captured against 4 to 5 ms
     launched one by one); full-size steps at width 77 are bound by the GPU (4.7 ms either way).
     Whole default encodes at k=32: 8.9 s graphed against 12.0 to 13.4 s eager, at equal PSNR
-    (README, "On an H100"; measured in session 14's channels-last GPU layout). Steps that draw
+    (RESULTS.md, "On an H100"; measured in session 14's channels-last GPU layout). Steps that draw
     fresh rows or noise on the host are not identical and always run eagerly."""
     return target.device.type == "cuda" and sample_rows is None and not jitter and cuda_graphs_enabled()
 
@@ -339,7 +339,7 @@ def _restore_best(model: torch.nn.Module, best: dict, best_loss: torch.Tensor, l
 
     A reduced-size stage can end in a collapse: at 768x512, 0.5 bpp (width 66), kodim11's half-size stage fell from
     32.0 to 23.0 dB fifty steps before its end with a peak lr of 0.045, and the full-size fit that went on from there
-    ended 1.4 dB under the 0.06 fit's (README, "Each stage from its best iterate")."""
+    ended 1.4 dB under the 0.06 fit's (RESULTS.md, "Each stage from its best iterate")."""
     _copy_where(dict(model.weights), best, last > best_loss * 10 ** (db / 10), batched)
     best_loss.fill_(math.inf)
 
@@ -497,7 +497,7 @@ def fit_best_seed(models: list[DeepDecoder], target: torch.Tensor, schedule: Fit
 
     Why: a fit's outcome varies with its seed (0.29 dB between the best and worst of four at 384x256 and 0.25 bpp,
     0.08 at 768x512), the reduced-size stages are cheap (about a fifth of a default encode), and at 384x256 they rank
-    the seeds nearly as the finished files do (README, "Trying seeds"). Progress counts every seed's stages. The
+    the seeds nearly as the finished files do (RESULTS.md, "Trying seeds"). Progress counts every seed's stages. The
     schedule must have reduced-size stages (``seed_pick_step``)."""
     pick = seed_pick_step(schedule)
     if pick is None:

@@ -251,7 +251,7 @@ def _zigzag(q: np.ndarray) -> np.ndarray:
 
 def _unzigzag(u: np.ndarray) -> np.ndarray:
     """The inverse of ``_zigzag`` (codes have at most 16 bits), as int32 bit operations: int64 and
-    np.where took most of a 0.8 ms parse, in a 10 ms GPU decode (README, "On an H100")."""
+    np.where took most of a 0.8 ms parse, in a 10 ms GPU decode (RESULTS.md, "On an H100")."""
     u = u.astype(np.int32)
     return (u >> 1) ^ -(u & 1)
 

@@ -161,7 +161,7 @@ def channel_norm(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> t
 
 # On an H100 (768x512, one image, steps replayed as CUDA graphs): a full-size step at width 33 took
 # 2.0 ms with _ChannelNorm against 2.7 with cuDNN, at width 77 3.8 against 3.9; half-size steps and
-# 8 images batched (616 channels) were faster with cuDNN (README, "On an H100").
+# 8 images batched (616 channels) were faster with cuDNN (RESULTS.md, "On an H100").
 MANUAL_NORM_MAX_CHANNELS = 128
 MANUAL_NORM_MIN_PIXELS = 1 << 17
 
@@ -282,7 +282,7 @@ def stacked_layout(device: torch.device) -> bool:
     step 1.25 s -> 0.62 s). Batched (GPU): (B, C, H, W) contiguous, hidden convs as batched
     matrix products. On an H100 the grouped convs made 8 images fitted together slower per
     image than one alone (a full-size step at width 77: 5.7 against 4.7 ms); batched matrix
-    products and the contiguous layout took it to 3.6 ms (README, "On an H100").
+    products and the contiguous layout took it to 3.6 ms (RESULTS.md, "On an H100").
     """
     return device.type != "cuda"
 
@@ -316,7 +316,7 @@ def _replicate_pad(x: torch.Tensor) -> torch.Tensor:
     same (only the backward's sums over the edge rows round to bfloat16). Single-thread steps at 384x256, width 21:
     full-size 44 against 48 ms; at 768x512, width 45: half-size 119 against 143 ms, quarter-size 37 against 47
     (samples/perf-cpu/pad_dtype_step.txt); single-thread encodes side by side 1 to 9% faster at the same PSNR
-    (README, "bfloat16 fitting")."""
+    (RESULTS.md, "bfloat16 fitting")."""
     with torch.autocast("cpu", enabled=False):
         return F.pad(x, (1, 1, 1, 1), mode="replicate")
 
@@ -432,7 +432,7 @@ class FrozenPrefix:
     Progressive rounding (fit._progressive_rounding) fits the layers above the ones it has rounded: the rounded
     layers and the fixed input do not change, so neither does their output, yet every step recomputed it, and by the
     last stages the layers it spans include the expensive full-size ones (at 768x512, -k 32, float32, the stage took
-    113.6 s instead of 126.3 on 2 threads: README, "The rounding stage"). ``hold(n)`` keeps the first ``n`` layers'
+    113.6 s instead of 126.3 on 2 threads: RESULTS.md, "The rounding stage"). ``hold(n)`` keeps the first ``n`` layers'
     output once it is computed, per autocast state, since a bfloat16 step computes other values than a float32 check;
     ``hold(0)`` drops it. The stored activation is what the pass would compute, so the fit is the same computation.
     Only whole full-size renders with untransformed weights use it; the caller must leave those layers' weights and

@@ -1,9 +1,9 @@
 """Encoding many images in worker processes: the CPU's way to encode a folder faster.
 
 One fit does not keep several CPU cores busy on a small image, and a batched network gains
-nothing on a CPU (README, "Performance"). Separate processes of one thread each do: two
+nothing on a CPU (RESULTS.md, "Performance"). Separate processes of one thread each do: two
 single-thread encodes side by side finish more images per hour than one encode using both
-cores, by how much depending on the image size (README, "Encoding a folder on a CPU").
+cores, by how much depending on the image size (RESULTS.md, "Encoding a folder on a CPU").
 Workers start with ``spawn``, so no OpenMP state is forked, and they ignore Ctrl-C: the
 parent stops them itself, so an interrupt leaves no half-written file and no traceback.
 """

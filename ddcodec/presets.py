@@ -1,6 +1,6 @@
 """Encoder settings and their defaults, with no torch import: the CLI reads them to build its options.
 
-The defaults were chosen by measurement; README "What the encoder's settings are worth".
+The defaults were chosen by measurement; samples/RESULTS.md "What the encoder's settings are worth".
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ DEFAULT_DEPTH = 6
 # better), +0.05 to +0.12 at 0.18 bpp (8 of 12), -0.07 at 0.25 bpp. At 576x384 (1.19.1, session 45): +0.18 dB at
 # 0.125 bpp (9 of 12 better), +0.49 at 0.18 bpp (12 of 12; +0.08 against depth 6 at 7 bits, which rate control
 # did not pick there), so since 1.20.0 from a shorter side of 384 (512 before); at 384x256 it lost 0.14 dB at 0.125
-# bpp (10 of 12 worse; README, "Depth 7 at full size")
+# bpp (10 of 12 worse; RESULTS.md, "Depth 7 at full size")
 LOW_RATE_DEPTH = 7
 LOW_RATE_DEPTH_MIN_SIDE = 384  # the image's shorter side, in pixels
 LOW_RATE_DEPTH_MAX_BPP = 0.18  # targets up to this many bits per pixel (-k: channels * bits / k)
@@ -31,7 +31,7 @@ BPP_BITS_CHOICES = (5, 6, 7, 8)  # precisions rate control may pick from when bi
 # 7 at equal rate (-0.01 dB, session 38), at 0.25 bpp +0.22 (session 46). 7 bits first inside the window, as at
 # full size 6 bits lost: -0.08 and -0.26 dB on two images at 0.5 bpp, -0.14 on eight at 0.25 bpp (session 46).
 # Then 8 bits: at 384x256 and 0.25 bpp they lost 0.30 dB at equal rate to 7 bits 4.5% under and 0.52 to 6 bits
-# 3.6% under, at 0.55 bpp 0.27 to 6 bits, at 576x384 and 0.18 bpp 0.42 to 7 bits (README, "Rate control's
+# 3.6% under, at 0.55 bpp 0.27 to 6 bits, at 576x384 and 0.18 bpp 0.42 to 7 bits (RESULTS.md, "Rate control's
 # precision"); before 1.21.0: 7, 8, 6 bits in order, inside the window first. 5 bits last: they lost 0.24 to 0.67
 # dB at equal rate, and with the size model calibrated for the penalty they won 384x256's 0.125 and 0.25 bpp
 # targets inside the window (session 18).
@@ -43,7 +43,7 @@ RATE_TOLERANCE = 0.03
 # "auto" gives them to networks at least this wide (counted with the kernels, which take 54 weights per
 # unit of width); narrower ones spend too large a share of their weights on them. At 384x256 on the
 # 12 Kodak images, at an equal parameter count: width 19 with kernels +0.43 dB at equal rate against
-# width 23 without, width 11 with kernels -0.23 dB against 15 without (README, "Depthwise kernels")
+# width 23 without, width 11 with kernels -0.23 dB against 15 without (RESULTS.md, "Depthwise kernels")
 DEPTHWISE_MIN_WIDTH = 16
 DEPTHWISE_MODES = ("auto", "on", "off")
 QAT_FRACTION = 0.2  # fine-tuning length as a fraction of the main fit, when --iters overrides a preset
@@ -57,7 +57,7 @@ class FitSchedule:
     qat_iters: int
     lr: float = 0.03  # one-cycle peak; 0.01/0.02/0.03/0.05 measured
     # main fit only: Adam's second-moment decay (torch's default 0.999). The later phases keep 0.999: at 0.99 they gave
-    # the same files (README, "Adam's second-moment decay")
+    # the same files (RESULTS.md, "Adam's second-moment decay")
     beta2: float = 0.999
     # main fit only: Adam's first-moment (momentum) decay, torch's default
     beta1: float = 0.9
@@ -65,7 +65,7 @@ class FitSchedule:
     # the quantisation-aware fine-tune's peak (cosine decay). 1e-4 since 1.6.0: against 1e-3, +0.06 / +0.08 / +0.16 dB
     # at 0.125 / 0.25 / 0.5 bpp on the 12 Kodak images at 384x256 (10, 11 and 12 of 12 better), same rate and time;
     # 1e-3 recovered little of what rounding cost, on one image nothing. At full size, on four images, +0.09 dB on
-    # average but not on each (kodim15 -0.09) (README, "The fine-tune's learning rate")
+    # average but not on each (kodim15 -0.09) (RESULTS.md, "The fine-tune's learning rate")
     qat_lr: float = 1e-4
     # main fit only: each step renders a random row_fraction of the image's rows at full
     # resolution (the fine-tune always sees whole images)
@@ -75,7 +75,7 @@ class FitSchedule:
     coarse_fraction: float = 0.0
     # main fit only: this fraction of its steps comes before those and fits a quarter-size image (the last two
     # upsamplings skipped; at 768x512 such a step took about half a half-size step's time, the small layers' fixed
-    # costs dominating: README, "A quarter-size first stage")
+    # costs dominating: RESULTS.md, "A quarter-size first stage")
     quarter_fraction: float = 0.0
     # main fit only: the reference's regulariser, Gaussian noise of this std added to the fixed
     # input at each step, its std times 0.7 every 500 steps (the reference: 0.005); 0 is off
@@ -122,11 +122,12 @@ class FitSchedule:
     # main fit only: a reduced-size stage (quarter_fraction's, coarse_fraction's) whose last iterate is more than this
     # many dB under its best hands the next stage its best iterate instead (None: always its last). At 768x512 a stage
     # can end in a collapse several dB deep, but restoring past 2 dB gave +0.004 dB at 0.5 bpp over the 12 Kodak images
-    # (one +0.40, one -0.51), and after every stage (0) lost 0.09 at 384x256 (README, "Each stage from its best iterate")
+    # (one +0.40, one -0.51), and after every stage (0) lost 0.09 at 384x256
+    # (RESULTS.md, "Each stage from its best iterate")
     stage_restore_db: Optional[float] = None
     # the network: its last hidden layer's width as a percentage of its first's, the widths between falling linearly
     # (format.tapered_widths; files of format version 3). 100: every layer one width. The layers drawn at full size
-    # are most of a step's work, so narrower ones make steps cheaper (README, "Tapered widths")
+    # are most of a step's work, so narrower ones make steps cheaper (RESULTS.md, "Tapered widths")
     taper: int = 100
 
     def __post_init__(self) -> None:
@@ -177,62 +178,62 @@ LOW_BITS = 6
 # measured at 192x128 and 384x256 on the 12 Kodak images: +0.10 to +0.23 dB at 0.12 to 0.6 bpp,
 # with files 0.5 to 3.5% smaller; 0.001 made files 5 to 12% smaller but lost 0.07 to 0.13 dB
 # (less than 0.0003 gained at equal rate), 0.003 and more lost over 1 dB, and 0.0001 lost 0.12 to
-# 0.15 dB against it (README, "What the encoder's settings are worth")
+# 0.15 dB against it (RESULTS.md, "What the encoder's settings are worth")
 WEIGHT_L1 = 3e-4
 # every preset leaves the normalisations' scales at 1 (fixed_scale, since 1.3.0): at 384x256 on the 12 Kodak
 # images the files were 2.4 to 4.9% smaller at level PSNR (-0.04 to +0.00 dB), +0.01 to +0.09 dB at equal rate
 
 # every preset's main fit runs in bfloat16 where that pays (a CPU with native bfloat16, layers of 1 MiB and more since
 # 1.25.0, 16 MiB from 1.7.0): at full size, 0.25 bpp, 63 to 69% of the float32 encode's time, no loss in PSNR at equal
-# rate over the images measured; at 384x256 (since 1.25.0) 12% faster, +0.04 dB (README, "bfloat16 fitting"); smaller
-# images fit exactly as before
+# rate over the images measured; at 384x256 (since 1.25.0) 12% faster, +0.04 dB (RESULTS.md, "bfloat16 fitting");
+# smaller images fit exactly as before
 # but no preset's fine-tune (qat_bf16, on in fast and default in 1.8.0 only): at full size it took about half the
 # float32 fine-tune's time (a tenth of the encode) for -0.017 dB at equal rate at 0.125 to 0.5 bpp (eight files),
-# but -0.05 and -0.07 dB at 0.75 bpp (width 82), over the 0.05 dB a speed-up may cost (README, "bfloat16 fitting")
+# but -0.05 and -0.07 dB at 0.75 bpp (width 82), over the 0.05 dB a speed-up may cost (RESULTS.md, "bfloat16 fitting")
 PRESETS: dict[str, FitSchedule] = {
     # coarse-to-fine: half the main fit at reduced size (since 1.11.0 (default) and 1.12.0 (fast): a quarter at quarter
     # size, a quarter at half size; before, half at half size), where a step costs about a third; for about the time of
-    # the plain presets they replace (500 + 100, 1,500 + 300), both fitted better (README, "What the encoder's
+    # the plain presets they replace (500 + 100, 1,500 + 300), both fitted better (RESULTS.md, "What the encoder's
     # settings are worth"). fast's quarter-size stage: at 384x256, -k 32, the 12 Kodak images, +0.002 dB at equal
-    # rate (SE 0.05) in 14% less time (README, "A quarter-size first stage")
+    # rate (SE 0.05) in 14% less time (RESULTS.md, "A quarter-size first stage")
     # Since 1.14.0 its main fit's Adam has beta2 0.99, as the default's: at 384x256, the 12 Kodak images, +0.085 /
-    # +0.155 / +0.355 dB at equal rate at 0.125 / 0.25 / 0.5 bpp (SE 0.037 / 0.073 / 0.073), the same time (README,
+    # +0.155 / +0.355 dB at equal rate at 0.125 / 0.25 / 0.5 bpp (SE 0.037 / 0.073 / 0.073), the same time (RESULTS.md,
     # "Adam's second-moment decay")
     # Since 1.15.0 its main fit's one-cycle peak lr is 0.08 (0.03 before): at 384x256, the 12 Kodak images, +0.261 /
     # +0.467 / +0.527 dB at equal rate at 0.125 / 0.25 / 0.5 bpp (SE 0.053 / 0.088 / 0.073; 12, 11, 12 of 12 better),
-    # +0.025 / +0.106 / +0.157 over 0.06, the same time (README, "Peak learning rate 0.06")
+    # +0.025 / +0.106 / +0.157 over 0.06, the same time (RESULTS.md, "Peak learning rate 0.06")
     "fast": FitSchedule(iters=700, qat_iters=100, quarter_fraction=0.25, coarse_fraction=0.25, weight_l1=WEIGHT_L1,
                         fixed_scale=True, beta2=0.99, lr=0.08, bf16=True),
     # since 1.9.0 its 300-step fine-tune is replaced by progressive rounding, 25 steps after each layer (then one
     # fine-tune step): at full size, from the same main fits, +0.02 to +0.09 dB (4 of 4 images, mean +0.053) in about
-    # half the fine-tune's time (README, "Rounding layer by layer")
+    # half the fine-tune's time (RESULTS.md, "Rounding layer by layer")
     # Plans at 6 bits and fewer (since 1.10.0) take 50 steps at lr 3e-4: at 6 bits, against 25 at 1e-4 from the same
     # main fits, 384x256 means +0.21 / +0.10 / +0.21 dB at 0.125 / 0.25 / 0.5 bpp (14 of 14 files better), 768x512 at
-    # 0.5 bpp +0.26 and +0.32; at 5 bits +0.66 and +0.78 (README, "Rounding at 6 bits and fewer")
+    # 0.5 bpp +0.26 and +0.32; at 5 bits +0.66 and +0.78 (RESULTS.md, "Rounding at 6 bits and fewer")
     # Since 1.11.0 the first quarter of its main fit is at quarter size, the second at half size (1.10.0: half at half
     # size): at 384x256, -k 32, 6 images, +0.045 dB at equal rate (SE 0.09) in 12% less time; at full size kodim01
-    # +0.02 dB in 7% less (README, "A quarter-size first stage")
+    # +0.02 dB in 7% less (RESULTS.md, "A quarter-size first stage")
     # Since 1.13.0 its main fit's Adam has beta2 0.99: at 384x256, -k 32, the 12 Kodak images, +0.40 dB at equal rate
     # (SE 0.06; 12 of 12 better) in the same time; in the 384x256 RD sweep +0.04 / +0.10 / +0.13 dB at 0.125 / 0.25 /
-    # 0.5 bpp, BD-rate -3.1% (README, "Adam's second-moment decay")
+    # 0.5 bpp, BD-rate -3.1% (RESULTS.md, "Adam's second-moment decay")
     # Since 1.14.0 its main fit's one-cycle peak lr is 0.045 (0.03 before): at 384x256, the 12 Kodak images, +0.134 /
-    # +0.188 / +0.392 dB at equal rate at 0.125 / 0.25 / 0.5 bpp (SE 0.060 / 0.063 / 0.078), the same time (README,
+    # +0.188 / +0.392 dB at equal rate at 0.125 / 0.25 / 0.5 bpp (SE 0.060 / 0.063 / 0.078), the same time (RESULTS.md,
     # "Peak learning rate and momentum after beta2")
     # Since 1.15.0 it is 0.06: at 384x256, the 12 Kodak images, +0.068 / +0.176 / +0.009 dB at equal rate at 0.125 /
     # 0.25 / 0.5 bpp against 0.045 (SE 0.037 / 0.046 / 0.095); at full size, 0.25 bpp (width 45), kodim01 and 03
-    # +0.03 and +0.33 dB, and 0.045 +0.24 and +0.26 over 0.03 (README, "Peak learning rate 0.06")
+    # +0.03 and +0.33 dB, and 0.045 +0.24 and +0.26 over 0.03 (RESULTS.md, "Peak learning rate 0.06")
     # Since 1.17.0 its main fit's last 8% of steps (176 of 2,200, full-size) fit through uniform noise of one rounding
     # step at the plan's precision (quant_noise): at 384x256, the 12 Kodak images, +0.027 / +0.020 / +0.154 dB at equal
     # rate at 0.125 / 0.25 / 0.5 bpp (SE 0.024 / 0.008 / 0.038; 6, 10, 11 of 12 better), the same time; rounding cost
     # 0.07 / 0.05 / 0.13 dB instead of 0.46 / 0.09 / 0.43. The last 25% lost at 0.125 bpp (-0.09); the last 4% gave what
-    # 8% gave (README, "Fitting through rounding noise")
+    # 8% gave (RESULTS.md, "Fitting through rounding noise")
     # Since 1.18.0 plans at 7 and 8 bits round with the 6-bit plans' stage too, 50 steps per layer at lr 3e-4 (25 at
     # 1e-4 before): after the noise, against 1.17.0's default from the same main fits, at 384x256 +0.068 dB at equal
     # rate at 0.5 bpp (7 bits; SE 0.005, 12 of 12 better) and -0.003 at 0.25 (8 bits; SE 0.005); at full size (7 bits
     # at every target) +0.015 / +0.075 / +0.179 at 0.125 / 0.25 / 0.5 bpp on one image each (kodim03, which lost 0.19
-    # to 3e-4 before the noise, at the last two), for up to a tenth more CPU time there (README, "Rounding at 7 and 8
-    # bits after the noise"). The low-bits fields repeat the base ones on purpose: an ablation's prog= keeps moving 7
-    # and 8 bits only, as in every saved screen, and the best preset overrides the base ones alone
+    # to 3e-4 before the noise, at the last two), for up to a tenth more CPU time there (RESULTS.md,
+    # "Rounding at 7 and 8 bits after the noise"). The low-bits fields repeat the base ones on purpose: an ablation's
+    # prog= keeps moving 7 and 8 bits only, as in every saved screen, and the best preset overrides the base ones alone
     "default": FitSchedule(iters=2200, qat_iters=0, quarter_fraction=0.25, coarse_fraction=0.25, weight_l1=WEIGHT_L1,
                            fixed_scale=True, beta2=0.99, lr=0.06, quant_noise=0.08, bf16=True,
                            progressive_steps=50, progressive_lr=3e-4, low_bits_progressive_steps=50,
@@ -242,7 +243,7 @@ PRESETS: dict[str, FitSchedule] = {
 # quarter at half size), the progressive rounding, then a 1,200-step fine-tune (1.15.0: 6,000 plain full-size steps
 # at Adam's defaults and peak lr 0.03, then the fine-tune). At 384x256, -k 32, four Kodak images: +0.75 dB at equal rate
 # (SE 0.14; 4 of 4 better) in 37% less time; 1.15.0's default had come level with the old best (-0.07, SE 0.25) in a
-# fifth of its time (README, "The best preset on the default's schedule")
+# fifth of its time (RESULTS.md, "The best preset on the default's schedule")
 # It keeps no rounding noise (1.17.0's default's quant_noise) and 1.17.0's rounding stage at 7 and 8 bits (25 steps per
 # layer at 1e-4; 1.18.0's default takes 50 at 3e-4): with its 1,200-step fine-tune neither change is measured
 PRESETS["best"] = replace(PRESETS["default"], iters=6000, qat_iters=1200, quant_noise=0.0, progressive_steps=25,

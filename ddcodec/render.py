@@ -11,7 +11,7 @@ Layers whose activations fit ``cache_bytes`` are kept between passes, lowest fir
 every layer, where that costs at most ``FULL_CACHE_BYTES``). A kept
 level's upsampled ReLU output stays in the buffer the next conv then overwrites (each band
 written by the matrix product straight over rows already read), so no level is upsampled
-twice and no band is copied (README, "Performance"). The others are recomputed band by band
+twice and no band is copied (RESULTS.md, "Performance"). The others are recomputed band by band
 from the highest kept layer below. The last level, which is never upsampled, takes its ReLU
 and statistics in the same pass that computes it. On a CPU, where every level is kept, the last upsampling is an
 exact doubling and the last two layers have kernels, those two levels are computed as the four parity planes of
@@ -561,7 +561,7 @@ def render_whole(height: int, width: int, channels: int, net_width: int, depth: 
 
     On a GPU a decode is bound by the host launching kernels, not by arithmetic: the bands'
     bookkeeping (per-row statistics, folding, strided upsampling) launches hundreds of small
-    kernels where this launches a few dozen (README, "On an H100"). Its pixels are those of the
+    kernels where this launches a few dozen (RESULTS.md, "On an H100"). Its pixels are those of the
     network the encoder fitted; against the banded renderer they differ by float rounding of the
     statistics (at most one level)."""
     sizes = layer_sizes(height, width, depth)

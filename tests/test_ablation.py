@@ -63,8 +63,8 @@ def test_parse_config_overrides_only_named_keys():
     # 1.17.0: the default's main fit ends with 8% of its steps through rounding noise, as session 36 measured
     assert codec.PRESETS["default"].quant_noise == 0.08 and codec.PRESETS["fast"].quant_noise == 0
     assert codec.PRESETS["best"].quarter_fraction == 0.25 and codec.PRESETS["best"].progressive_steps == 25
-    # and 1.15.0's plain best, as README's GPU checklist spells it: no rounding steps at any precision (where the
-    # old preset left the low-bits fields unset)
+    # and 1.15.0's plain best, as the GPU checklist in RESULTS.md spells it: no rounding steps at any precision
+    # (where the old preset left the low-bits fields unset)
     old_best, _ = parse_config(OLD_BEST)
     assert all(old_best.progressive_for(bits)[0] == 0 for bits in (5, 6, 7, 8))
     assert dataclasses.replace(old_best, low_bits_progressive_steps=None, low_bits_progressive_lr=None) == FitSchedule(

@@ -114,7 +114,7 @@ def test_the_setting_is_an_ablation_key_and_is_checked():
 
 def test_a_fit_whose_stages_end_within_the_threshold_is_the_fit_without_the_setting():
     """Tracking the stages' best iterates and checking their last updates changes nothing else: where no stage is
-    restored, the weights are bit for bit those of a fit without the setting (the README's screens pair such images
+    restored, the weights are bit for bit those of a fit without the setting (RESULTS.md's screens pair such images
     with the old files)."""
     target = _to_tensor(smooth_image(40, 48, 3, seed=3), torch.device("cpu"))
     fitted = []

@@ -1,10 +1,10 @@
 """Session 42: the default preset's peak learning rate at full size and 0.5 bpp (768x512, width 66 at 7 bits with
 kernels, depth 6): lr 0.045 against 1.19.0's 0.06 (1.19.0 = 1.18.0 at 0.5 bpp), image by image at equal rate along
 1.18.0's own mean slope between 0.25 and 0.5 bpp. Session 33 chose 0.06 at 384x256 and at full size at 0.25 bpp
-(width 45, two images); the README's "Peak learning rate 0.06" left 0.5 bpp (width 66) as the rate to watch.
-Not adopted: the mean gain is within the fits' spread (README, "Peak learning rate 0.045 at 0.5 bpp, full size"). The
-last line reads the two files per image as two tries of one encode (keep the better at equal rate): what a second fit
-with any perturbation might be worth there.
+(width 45, two images); RESULTS.md's "Peak learning rate 0.06" left 0.5 bpp (width 66) as the rate to watch.
+Not adopted: the mean gain is within the fits' spread (RESULTS.md, "Peak learning rate 0.045 at 0.5 bpp, full size").
+The last line reads the two files per image as two tries of one encode (keep the better at equal rate): what a second
+fit with any perturbation might be worth there.
 
 lr 0.045's lines: `OMP_NUM_THREADS=1 python -m ddcodec.ablation KODAK/kodimNN.png --size full --config bpp=0.5,lr=0.045`,
 two at a time on the Intel Xeon VM with AVX-512 and AMX (the same VM kind as the 0.06 files, where single-thread fits

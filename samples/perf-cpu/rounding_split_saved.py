@@ -2,7 +2,7 @@
 main fit saved by hessian_round_compare.py (``MAIN_FIT_DIR``), at its plan's precision and one and two bits more.
 
     python samples/perf-cpu/rounding_split_saved.py IMAGE WxH BPP BITS SAVED_FIT.pt
-(the lines quoted in the README's "Rounding at 6 bits and fewer": the 6-bit fits of lowbits_progressive_384x256.txt)
+(the lines quoted in RESULTS.md's "Rounding at 6 bits and fewer": the 6-bit fits of lowbits_progressive_384x256.txt)
 """
 import sys
 

@@ -1,6 +1,6 @@
 """Session 38: does 6 bits beat rate control's 7 at 0.5 bpp since 1.17.0's rounding noise and 1.18.0's rounding stage?
 (Session 27, before both, found 6 bits ahead at 384x256, +0.19 dB on six images, SE 0.17, but behind at full size on
-kodim01 and 13: README, "Rounding at 6 bits and fewer".) The 6-bit plans (`--config bpp=0.5,bits=6`, a network about
+kodim01 and 13: RESULTS.md, "Rounding at 6 bits and fewer".) The 6-bit plans (`--config bpp=0.5,bits=6`, a network about
 10% wider at the same rate) against 1.18.0's default, which plans 7 bits at 0.5 bpp at both sizes:
 at 384x256, the 12 Kodak images (six_bits_0.5_384x256.txt) against the 1.18.0 sweep's files, fitted on a VM like this
 session's (the sweep's files repeat its screens exactly); the float PSNR against session 37's screen of the same
