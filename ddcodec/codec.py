@@ -568,12 +568,12 @@ def _encode_plans(plans: list[_Plan], schedule: FitSchedule, dev: torch.device,
     return results
 
 
-def decode_pixels(data: bytes, device: str = "auto") -> np.ndarray:
-    """The decoded 8-bit pixels (H, W, C) of .ddc bytes."""
+def decode_pixels(data: fmt.DdcSource, device: str = "auto") -> np.ndarray:
+    """The decoded 8-bit pixels (H, W, C) of a .ddc file, given as bytes or as a path."""
     header, q = fmt.decode_file(data)
     return _render(header, q, resolve_device(device))
 
 
-def decode(data: bytes, device: str = "auto"):
-    """Decode .ddc bytes to a PIL image (mode L, LA, RGB or RGBA by channel count)."""
+def decode(data: fmt.DdcSource, device: str = "auto"):
+    """Decode a .ddc file (bytes or a path) to a PIL image (mode L, LA, RGB or RGBA by channel count)."""
     return to_pil(decode_pixels(data, device))

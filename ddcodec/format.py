@@ -18,15 +18,17 @@ Layout (all integers little-endian; README "The .ddc file format" has the prose 
 from __future__ import annotations
 
 import math
+import os
 import struct
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, fields as dataclass_fields
-from typing import NamedTuple
+from typing import Iterator, NamedTuple, Union
 
 import numpy as np
 import zstandard
 
-from .errors import DdcFormatError
+from .errors import DdcFormatError, DdcInputError, os_error_message
 
 MAGIC = b"\x89DDC"
 FORMAT_VERSION = 3  # the newest this module reads and writes; a header is written at the lowest version it needs
@@ -355,13 +357,42 @@ def _parse(data: bytes) -> tuple[DdcHeader, bytes]:
     return header, data[pos : pos + payload_size]
 
 
-def read_header(data: bytes) -> DdcHeader:
+# a .ddc file as its bytes, or as the path of a file to read (as encode takes a path or pixels)
+DdcSource = Union[bytes, bytearray, memoryview, str, os.PathLike]
+
+
+@contextmanager
+def _ddc_bytes(source: DdcSource) -> Iterator[bytes]:
+    """The file's bytes; for a path, read here, and format errors raised inside name the path."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        yield bytes(source)
+        return
+    if not isinstance(source, (str, os.PathLike)):
+        raise DdcInputError(f"cannot decode a {type(source).__name__}: pass the .ddc file's bytes or its path")
+    try:
+        with open(source, "rb") as file:
+            data = file.read()
+    except OSError as exc:
+        raise DdcInputError(os_error_message(exc)) from None
+    try:
+        yield data
+    except DdcFormatError as exc:
+        raise DdcFormatError(f"{os.fspath(source)}: {exc}") from None
+
+
+def read_header(source: DdcSource) -> DdcHeader:
     """Validate magic, version, CRC and field ranges, and return the header without decoding weights."""
-    return _parse(data)[0]
+    with _ddc_bytes(source) as data:
+        return _parse(data)[0]
 
 
-def decode_file(data: bytes) -> tuple[DdcHeader, np.ndarray]:
-    """Parse .ddc bytes into the header and the flat int32 weights in ``weight_shapes`` order."""
+def decode_file(source: DdcSource) -> tuple[DdcHeader, np.ndarray]:
+    """Parse a .ddc file (bytes or path) into the header and the flat int32 weights in ``weight_shapes`` order."""
+    with _ddc_bytes(source) as data:
+        return _decode(data)
+
+
+def _decode(data: bytes) -> tuple[DdcHeader, np.ndarray]:
     header, payload = _parse(data)
     dtype = _code_dtype(header.bits)
     expected = header.n_params * dtype.itemsize

@@ -205,6 +205,25 @@ def test_decode_rejects_damaged_bytes(rgb_encoded):
         ddcodec.decode(rgb_encoded[0][:-1] + b"\0")
 
 
+def test_decode_and_read_header_take_a_path_as_well_as_bytes(tmp_path, rgb_encoded):
+    data = rgb_encoded[0]
+    path = tmp_path / "image.ddc"
+    path.write_bytes(data)
+    expected = ddcodec.decode_pixels(data, device="cpu")
+    for source in (path, str(path), bytearray(data), memoryview(data)):
+        assert np.array_equal(ddcodec.decode_pixels(source, device="cpu"), expected)
+        assert ddcodec.read_header(source) == ddcodec.read_header(data)
+    assert np.array_equal(np.asarray(ddcodec.decode(path, device="cpu")), expected)
+    damaged = tmp_path / "damaged.ddc"
+    damaged.write_bytes(data[:-1] + b"\0")
+    with pytest.raises(ddcodec.DdcFormatError, match=f"^{damaged}: CRC mismatch"):
+        ddcodec.decode(damaged, device="cpu")
+    with pytest.raises(ddcodec.DdcInputError, match=f"^{tmp_path / 'missing.ddc'}: No such file"):
+        ddcodec.read_header(tmp_path / "missing.ddc")
+    with pytest.raises(ddcodec.DdcInputError, match="cannot decode a NoneType: pass the .ddc file's bytes or its path"):
+        ddcodec.decode(None)
+
+
 def test_float_psnr_reports_what_quantisation_cost(rgb_encoded, rgb_odd):
     _, result = rgb_encoded
     assert result.float_psnr > 20.0
