@@ -1,14 +1,17 @@
 """The GPU's layout (batched matrix products, hand-written normalisation) computes what the CPU's does.
 
 Both run here on the CPU: ``run_layers(stacked=False)`` is what a CUDA fit runs, and ``_ChannelNorm``
-is what it uses for large layers with few channels."""
+is what it uses for large layers with few channels. The CPU's own float32 normalisation of narrow layers
+(``_PixelRowsNorm``) is checked here too."""
 from __future__ import annotations
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from ddcodec.model import NORM_EPS, BatchedDeepDecoder, DeepDecoder, _ChannelNorm, channel_norm, run_layers
+import ddcodec.model
+from ddcodec.model import (NORM_EPS, ROWS_NORM_MAX_CHANNELS, ROWS_NORM_MIN_VALUES, BatchedDeepDecoder, DeepDecoder,
+                           _ChannelNorm, channel_norm, run_layers)
 
 
 def _models(n: int) -> list[DeepDecoder]:
@@ -69,3 +72,30 @@ def test_channel_norm_keeps_each_images_statistics_in_a_batch():
     assert y.shape == x.shape
     torch.testing.assert_close(y[1], channel_norm(x[1:], scale[4:], shift[4:])[0], rtol=0, atol=1e-5)
     torch.testing.assert_close(y.mean(dim=(2, 3)), torch.zeros(2, 4), rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("height, width", [(256, 200), (257, 201)])  # pixels a multiple of 8, and not
+def test_cpu_float32_rows_normalisation_equals_batch_norm(height, width, monkeypatch):
+    """Narrow channels-last float32 layers on the CPU take ``_PixelRowsNorm``'s backward (with several threads); its
+    values and gradients are batch norm's, computed in float64, to float32 rounding. Wider layers keep torch's."""
+    monkeypatch.setattr(ddcodec.model, "ROWS_NORM_MIN_THREADS", 1)  # whatever this machine's thread count
+    gen = torch.Generator().manual_seed(4)
+    c = 21
+    assert c <= ROWS_NORM_MAX_CHANNELS and c * height * width >= ROWS_NORM_MIN_VALUES
+    x = (torch.randn(1, c, height, width, generator=gen) * 3 + 1).contiguous(memory_format=torch.channels_last)
+    scale, shift = torch.rand(c, generator=gen) + 0.5, torch.randn(c, generator=gen)
+    grad = torch.randn(1, c, height, width, generator=gen).contiguous(memory_format=torch.channels_last)
+    inputs = [t.clone().requires_grad_() for t in (x, scale, shift)]
+    y = channel_norm(*inputs)
+    assert y.grad_fn.name() == "_PixelRowsNormBackward"
+    got = (y,) + torch.autograd.grad(y, inputs, grad)
+    exact = [t.double().requires_grad_() for t in (x, scale, shift)]
+    y64 = F.batch_norm(exact[0], None, None, *exact[1:], training=True, eps=NORM_EPS)
+    for ref, value in zip((y64,) + torch.autograd.grad(y64, exact, grad.double()), got):
+        assert value.dtype == torch.float32
+        torch.testing.assert_close(value.double(), ref, rtol=0, atol=2e-5 * ref.abs().max().item())
+    wide = torch.randn(1, ROWS_NORM_MAX_CHANNELS + 1, 180, 180).contiguous(memory_format=torch.channels_last)
+    n = wide.shape[1]
+    assert channel_norm(wide.requires_grad_(), torch.ones(n), torch.zeros(n)).grad_fn.name() != "_PixelRowsNormBackward"
+    monkeypatch.setattr(ddcodec.model, "ROWS_NORM_MIN_THREADS", torch.get_num_threads() + 1)  # too few threads
+    assert channel_norm(x.clone().requires_grad_(), scale, shift).grad_fn.name() != "_PixelRowsNormBackward"
