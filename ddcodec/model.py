@@ -172,11 +172,11 @@ MANUAL_NORM_MIN_PIXELS = 1 << 17
 
 # CPU, float32, channels-last layers of at most this many channels and at least this many values, fitted on at least
 # this many threads: torch's batch norm forward, ``_PixelRowsNorm``'s backward. Whole float32 fitting steps on 2 threads
-# of an AVX2 EPYC (session 53), torch's backward against this one: 384x256 width 17 / 21 / 24 / 30 -11 / -15 / -9 / -4%,
-# 576x384 width 28 -10%, 768x512 width 21 -14%, but width 45 and 72 +8 and +7% (torch's channels-last kernel works along
-# the channels, which suits wide layers); 2-thread encodes at 384x256, 0.25 bpp (width 21) 17 to 26% faster. On one thread
-# torch's is as fast (single-thread encodes +0.9%, the same PSNR at equal rate), so single-thread fits stay as they
-# were, byte for byte (RESULTS.md, "The normalisation's backward on float32 CPUs")
+# of an AVX2 EPYC (session 53), this backward against torch's: 384x256 width 17 / 21 -16 / -13%, 576x384 width 28 -10%,
+# 768x512 width 21 -15%, but width 45 and 72 +1 and +10% (torch's channels-last kernel works along the channels, which
+# suits wide layers); 2-thread encodes at 384x256, 0.25 bpp (width 21) 17 to 26% faster. On one thread torch's is as
+# fast (single-thread encodes +0.9%, the same PSNR at equal rate), so single-thread fits stay as they were, byte for
+# byte (RESULTS.md, "The normalisation's backward on float32 CPUs"; samples/perf-cpu/rows_norm_step.txt)
 ROWS_NORM_MAX_CHANNELS = 32
 ROWS_NORM_MIN_VALUES = 1 << 20
 ROWS_NORM_MIN_THREADS = 2

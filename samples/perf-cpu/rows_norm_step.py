@@ -41,9 +41,10 @@ def main() -> None:
                 step()
             times[name].append((time.perf_counter() - start) / n * 1000)
     medians = {name: sorted(t)[len(t) // 2] for name, t in times.items()}
+    change = medians["rows"] / medians["torch"] - 1
     print(f"{sys.argv[1]} width {net_width} {'half' if coarse else 'full'}-size: "
           + "; ".join(f"{name} " + " ".join(f"{t:.1f}" for t in ts) + " ms" for name, ts in times.items())
-          + f"; medians {medians['torch']:.1f} -> {medians['rows']:.1f} ms ({medians['rows'] / medians['torch'] - 1:+.1%})")
+          + f"; medians {medians['torch']:.1f} -> {medians['rows']:.1f} ms ({change:+.1%})")
 
 
 if __name__ == "__main__":
