@@ -172,12 +172,13 @@ MANUAL_NORM_MIN_PIXELS = 1 << 17
 
 # CPU, float32, channels-last layers of at most this many channels and at least this many values, fitted on at least
 # this many threads: torch's batch norm forward, ``_PixelRowsNorm``'s backward. Whole float32 fitting steps on 2 threads
-# of an AVX2 EPYC (session 53), this backward against torch's: 384x256 width 17 / 21 -16 / -13%, 576x384 width 28 -10%,
-# 768x512 width 21 -15%, but width 45 and 72 +1 and +10% (torch's channels-last kernel works along the channels, which
-# suits wide layers); 2-thread encodes at 384x256, 0.25 bpp (width 21) 17 to 26% faster. On one thread torch's is as
+# of an AVX2 EPYC (session 53), this backward against torch's: 384x256 width 17 / 21 -16 / -13%, 576x384 width 24 / 28
+# -6 / -10%, 768x512 width 21 -15%, but 576x384 width 32 +6% (half-size steps +8%; a whole encode +8.5%), 768x512
+# width 45 and 72 +1 and +10% (torch's channels-last kernel works along the channels, which suits wide layers);
+# 2-thread encodes at 384x256, 0.25 bpp (width 21) 17 to 26% faster. On one thread torch's is as
 # fast (single-thread encodes +0.9%, the same PSNR at equal rate), so single-thread fits stay as they were, byte for
 # byte (RESULTS.md, "The normalisation's backward on float32 CPUs"; samples/perf-cpu/rows_norm_step.txt)
-ROWS_NORM_MAX_CHANNELS = 32
+ROWS_NORM_MAX_CHANNELS = 28
 ROWS_NORM_MIN_VALUES = 1 << 20
 ROWS_NORM_MIN_THREADS = 2
 ROWS_FOLD = 8  # pixels summed side by side per row of the column sums' view

@@ -1,5 +1,5 @@
 """Session 53: the normalisation's backward from column sums over the channels-last layer's (pixels, C) rows
-(``model._PixelRowsNorm``, version 1.28.0: float32 CPU layers of at most 32 channels and 2^20 values) against torch's
+(``model._PixelRowsNorm``, version 1.28.0: float32 CPU layers of at most 28 channels and 2^20 values) against torch's
 channels-last batch-norm backward (1.27.0). On an AVX2 CPU (no native bfloat16: every step float32), the 12 Kodak
 images at 384x256 and 0.25 bpp, the default preset: 1.27.0 and 1.28.0 encoding the same image side by side, one
 single-thread process each, image after image (rows_norm_ab_old_384x256.txt, rows_norm_ab_new_384x256.txt):
