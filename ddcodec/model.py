@@ -174,10 +174,9 @@ MANUAL_NORM_MIN_PIXELS = 1 << 17
 # this many threads: torch's batch norm forward, ``_PixelRowsNorm``'s backward. Whole float32 fitting steps on 2 threads
 # of an AVX2 EPYC (session 53), this backward against torch's: 384x256 width 17 / 21 -16 / -13%, 576x384 width 24 / 28
 # -6 / -10%, 768x512 width 21 -15%, but 576x384 width 32 +6% (half-size steps +8%; a whole encode +8.5%), 768x512
-# width 45 and 72 +1 and +10% (torch's channels-last kernel works along the channels, which suits wide layers);
-# 2-thread encodes at 384x256, 0.25 bpp (width 21) 17 to 26% faster. On one thread torch's is as
-# fast (single-thread encodes +0.9%, the same PSNR at equal rate), so single-thread fits stay as they were, byte for
-# byte (RESULTS.md, "The normalisation's backward on float32 CPUs"; samples/perf-cpu/rows_norm_step.txt)
+# width 45 and 72 +1 and +10%; 2-thread encodes at 384x256, 0.25 bpp (width 21) 17 to 26% faster. On one thread
+# torch's is as fast (single-thread encodes +0.9%, the same PSNR at equal rate), so single-thread fits stay as they
+# were, byte for byte (RESULTS.md, "The normalisation's backward on float32 CPUs"; samples/perf-cpu/rows_norm_step.txt)
 ROWS_NORM_MAX_CHANNELS = 28
 ROWS_NORM_MIN_VALUES = 1 << 20
 ROWS_NORM_MIN_THREADS = 2
@@ -196,8 +195,8 @@ def _norm_backward_terms(grad_sum: torch.Tensor, grad_x_sum: torch.Tensor, mean:
 
 
 def _column_sums(rows: torch.Tensor) -> torch.Tensor:
-    """Per-channel sums of a (pixels, C) matrix. Summed as (pixels / 8, 8 C) rows, then the eight folded: torch's
-    column sum of a narrow matrix runs at half the speed of a wide one (10 against 5 ms for 393,216 x 72)."""
+    """Per-channel sums of a (pixels, C) matrix. Summed as (pixels / 8, 8 C) rows, then the eight folded: on 2 cores,
+    6.0 against torch's 10.0 ms for 393,216 x 72, 0.3 against 1.0 for 98,304 x 21 (samples/perf-cpu/column_sums.txt)."""
     p, c = rows.shape
     if p % ROWS_FOLD:
         return rows.sum(dim=0)
@@ -206,8 +205,9 @@ def _column_sums(rows: torch.Tensor) -> torch.Tensor:
 
 class _PixelRowsNorm(torch.autograd.Function):
     """``F.batch_norm`` in training mode on a channels-last float32 (1, C, H, W) on the CPU: torch's forward, and a
-    backward from column sums over the (H W, C) matrix the layout is, which torch's channels-last backward is slower
-    than. The same formula as ``_ChannelNorm.backward`` (``_norm_backward_terms``); only the summation order differs."""
+    backward from column sums over the (H W, C) matrix the layout is, with which whole fitting steps of narrow layers
+    on several threads ran faster than with torch's channels-last backward (``ROWS_NORM_*``). The same formula as
+    ``_ChannelNorm.backward`` (``_norm_backward_terms``); only the summation order differs."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:

@@ -8,6 +8,7 @@ layers and single threads are timed both ways too.
 HALF 1 times half-size steps (the last upsampling skipped), 0 full-size ones; networks 16 and wider have kernels."""
 import sys
 import time
+from typing import Callable
 
 import torch
 
@@ -15,12 +16,10 @@ from ddcodec import fit, format as fmt, model, stepbench
 from ddcodec.presets import DEFAULT_DEPTH
 
 
-def main() -> None:
-    width, height = map(int, sys.argv[1].split("x"))
-    net_width, coarse = int(sys.argv[2]), int(sys.argv[3])
-    torch.set_num_threads(int(sys.argv[4]) if len(sys.argv) > 4 else 2)
+def fit_step(width: int, height: int, net_width: int, coarse: int) -> Callable[[], None]:
+    """One float32 fitting step on the CPU as the fit takes it (``stepbench._step``), of a fresh network (kernels from
+    width 16), the allocator tuned as the encoder tunes it."""
     fit.tune_allocator()
-    model.ROWS_NORM_MIN_THREADS = 1  # on one thread too: the comparison, not the encoder's choice
     mask = fmt.all_layers(DEFAULT_DEPTH) if net_width >= 16 else 0
     net, target = stepbench._model_and_target(height, width, net_width, 1, coarse, torch.device("cpu"), depthwise=mask)
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
@@ -29,6 +28,15 @@ def main() -> None:
         opt.zero_grad(set_to_none=True)
         stepbench._step(net, target, opt, coarse)
 
+    return step
+
+
+def main() -> None:
+    width, height = map(int, sys.argv[1].split("x"))
+    net_width, coarse = int(sys.argv[2]), int(sys.argv[3])
+    torch.set_num_threads(int(sys.argv[4]) if len(sys.argv) > 4 else 2)
+    model.ROWS_NORM_MIN_THREADS = 1  # on one thread too: the comparison, not the encoder's choice
+    step = fit_step(width, height, net_width, coarse)
     times: dict[str, list[float]] = {"torch": [], "rows": []}
     for _ in range(4):
         for name, channels in (("torch", 0), ("rows", 1 << 20)):
