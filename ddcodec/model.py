@@ -155,7 +155,8 @@ def channel_norm(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> t
     if pixels == 1 or (x.is_cuda and flat.shape[1] < MANUAL_NORM_MAX_CHANNELS and pixels >= MANUAL_NORM_MIN_PIXELS):
         out = _ChannelNorm.apply(flat, scale, shift)
     elif (not x.is_cuda and flat.dtype == torch.float32 and flat.shape[1] <= ROWS_NORM_MAX_CHANNELS
-          and flat.numel() >= ROWS_NORM_MIN_VALUES and torch.get_num_threads() >= ROWS_NORM_MIN_THREADS
+          and flat.shape[1] % ROWS_NORM_TORCH_MULTIPLE and flat.numel() >= ROWS_NORM_MIN_VALUES
+          and torch.get_num_threads() >= ROWS_NORM_MIN_THREADS
           and flat.permute(0, 2, 3, 1).is_contiguous()):
         out = _PixelRowsNorm.apply(flat, scale, shift)
     else:
@@ -170,14 +171,15 @@ MANUAL_NORM_MAX_CHANNELS = 128
 MANUAL_NORM_MIN_PIXELS = 1 << 17
 
 
-# CPU, float32, channels-last layers of at most this many channels and at least this many values, fitted on at least
-# this many threads: torch's batch norm forward, ``_PixelRowsNorm``'s backward. Whole float32 fitting steps on 2 threads
-# of an AVX2 EPYC (session 53), this backward against torch's: 384x256 width 17 / 21 -16 / -13%, 576x384 width 24 / 28
-# -6 / -10%, 768x512 width 21 -15%, but 576x384 width 32 +6% (half-size steps +8%; a whole encode +8.5%), 768x512
-# width 45 and 72 +1 and +10%; 2-thread encodes at 384x256, 0.25 bpp (width 21) 17 to 26% faster. On one thread
-# torch's is as fast (single-thread encodes +0.9%, the same PSNR at equal rate), so single-thread fits stay as they
-# were, byte for byte (RESULTS.md, "The normalisation's backward on float32 CPUs"; samples/perf-cpu/rows_norm_step.txt)
-ROWS_NORM_MAX_CHANNELS = 28
+# CPU, float32, channels-last layers of at most this many channels, not a multiple of ``ROWS_NORM_TORCH_MULTIPLE``, and
+# at least this many values, fitted on at least this many threads, take ``_PixelRowsNorm``. On 2 threads of an AVX2 EPYC
+# (session 54) torch's channels-last batch norm, forward and backward, took 1.0 to 1.6 ns per value where the channels
+# were a multiple of 16 and 2.2 to 8.8 ns at the other widths up to 45 (5 to 8.8 up to 21 channels), slower than on one
+# thread, and its times scattered from run to run; _PixelRowsNorm's 2.3 to 4.3 ns (samples/perf-cpu/norm_widths.txt).
+# Whole steps were faster with it at 17 to 39 channels and slower at 16 (rows_norm_fresh.txt); whole encodes in
+# RESULTS.md, "The normalisation on float32 CPUs". On one thread torch's is the faster: single-thread fits keep it.
+ROWS_NORM_MAX_CHANNELS = 40
+ROWS_NORM_TORCH_MULTIPLE = 16
 ROWS_NORM_MIN_VALUES = 1 << 20
 ROWS_NORM_MIN_THREADS = 2
 ROWS_FOLD = 8  # pixels summed side by side per row of the column sums' view
@@ -204,16 +206,22 @@ def _column_sums(rows: torch.Tensor) -> torch.Tensor:
 
 
 class _PixelRowsNorm(torch.autograd.Function):
-    """``F.batch_norm`` in training mode on a channels-last float32 (1, C, H, W) on the CPU: torch's forward, and a
-    backward from column sums over the (H W, C) matrix the layout is, with which whole fitting steps of narrow layers
-    on several threads ran faster than with torch's channels-last backward (``ROWS_NORM_*``). The same formula as
-    ``_ChannelNorm.backward`` (``_norm_backward_terms``); only the summation order differs."""
+    """``F.batch_norm`` in training mode on a channels-last float32 (1, C, H, W) on the CPU, from column sums over the
+    (H W, C) matrix the layout is: the mean, then the variance of the centred rows (two passes, as torch's), and in the
+    backward the sums of the gradient and of the gradient times the input, with ``_ChannelNorm.backward``'s formula
+    (``_norm_backward_terms``). Only the summation order differs from torch's; narrow layers on several threads ran
+    faster this way (``ROWS_NORM_*``)."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
-        out, mean, rstd = torch.native_batch_norm(x, scale, shift, None, None, True, 0.0, NORM_EPS)
+        c = x.shape[1]
+        rows = x.permute(0, 2, 3, 1).reshape(-1, c)  # a view: x is channels-last
+        mean = _column_sums(rows) / rows.shape[0]
+        centred = rows - mean  # two passes, as torch's: no cancellation in the variance
+        rstd = torch.rsqrt(_column_sums(centred * centred) / rows.shape[0] + NORM_EPS)
+        out = torch.addcmul(shift, centred, scale * rstd, out=centred)
         ctx.save_for_backward(x, mean, rstd, scale)
-        return out
+        return out.view(x.shape[0], x.shape[2], x.shape[3], c).permute(0, 3, 1, 2)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):

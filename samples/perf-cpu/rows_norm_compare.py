@@ -8,7 +8,10 @@ single-thread process each, image after image (rows_norm_ab_old_384x256.txt, row
         --config bpp=0.25
 
 (run outside the repository, whose own ddcodec would come first on the path). Equal rate along the 384x256 sweep's
-slope. Run from the repository root: python samples/perf-cpu/rows_norm_compare.py"""
+slope. Session 54: the same at 0.5 bpp (width 30, which 1.29.0's gate adds), 1.29.0 with ``ROWS_NORM_MIN_THREADS`` set
+to 1 in its checkout (the forward and backward from column sums) against 1.28.0 (torch's batch norm at width 30)
+(rows_norm_ab_old_0.5_384x256.txt, rows_norm_ab_new_0.5_384x256.txt; --config bpp=0.5).
+Run from anywhere: python samples/perf-cpu/rows_norm_compare.py"""
 import sys
 from pathlib import Path
 
@@ -18,14 +21,17 @@ from step_budget_compare import SMALL  # noqa: E402
 
 
 def main() -> None:
-    old, new = load("rows_norm_ab_old_384x256.txt", "bpp=0.25"), load("rows_norm_ab_new_384x256.txt", "bpp=0.25")
-    compare_and_summarize("384x256, 0.25 bpp, AVX2, float32: rows backward (1.28.0) against torch's (1.27.0)", old,
-                          new, sweep_slope(SMALL, 0.25))
-    for image in sorted(set(old) & set(new)):
-        o, n = old[image], new[image]
-        print(f"  {image[:-4]} (width {n['width']}, {n['bits']} bits): {o['seconds']:.0f} -> {n['seconds']:.0f} s "
-              f"({n['seconds'] / o['seconds'] - 1:+.1%}); {o['psnr']:.2f} dB at {o['bpp']:.4f} bpp -> "
-              f"{n['psnr']:.2f} at {n['bpp']:.4f}")
+    for rate, suffix, label in (
+            (0.25, "384x256", "rows backward (1.28.0) against torch's (1.27.0)"),
+            (0.5, "0.5_384x256", "rows forward and backward (1.29.0) against torch's (1.28.0 at width 30)")):
+        old = load(f"rows_norm_ab_old_{suffix}.txt", f"bpp={rate:g}")
+        new = load(f"rows_norm_ab_new_{suffix}.txt", f"bpp={rate:g}")
+        compare_and_summarize(f"384x256, {rate:g} bpp, AVX2, float32: {label}", old, new, sweep_slope(SMALL, rate))
+        for image in sorted(set(old) & set(new)):
+            o, n = old[image], new[image]
+            print(f"  {image[:-4]} (width {n['width']}, {n['bits']} bits): {o['seconds']:.0f} -> {n['seconds']:.0f} s "
+                  f"({n['seconds'] / o['seconds'] - 1:+.1%}); {o['psnr']:.2f} dB at {o['bpp']:.4f} bpp -> "
+                  f"{n['psnr']:.2f} at {n['bpp']:.4f}")
 
 
 if __name__ == "__main__":
