@@ -4,6 +4,7 @@ rows, the eight folded), and torch's channels-last batch-norm backward against `
 
     OMP_NUM_THREADS=2 python samples/perf-cpu/column_sums.py      (column_sums.txt)"""
 import statistics
+import sys
 import time
 
 import torch
@@ -20,6 +21,15 @@ def _ms(call, repeats: int = 10) -> float:
         call()
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
+
+
+def width_sweep() -> tuple[int, int, list[int]]:
+    """(height, width, channel counts) from ``HxW C,C,... [THREADS]`` on the command line (norm_widths.py,
+    upsample_widths.py), torch's threads (2 unless given) and the encoder's allocator settings set."""
+    height, width = map(int, sys.argv[1].split("x"))
+    torch.set_num_threads(int(sys.argv[3]) if len(sys.argv) > 3 else 2)
+    fit.tune_allocator()
+    return height, width, [int(c) for c in sys.argv[2].split(",")]
 
 
 def main() -> None:

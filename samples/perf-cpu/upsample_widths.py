@@ -12,17 +12,13 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from ddcodec import fit
-
 sys.path.insert(0, str(Path(__file__).parent))
-from column_sums import _ms  # noqa: E402
+from column_sums import _ms, width_sweep  # noqa: E402
 
 
 def main() -> None:
-    height, width = map(int, sys.argv[1].split("x"))
-    torch.set_num_threads(int(sys.argv[3]) if len(sys.argv) > 3 else 2)
-    fit.tune_allocator()
-    for c in map(int, sys.argv[2].split(",")):
+    height, width, channels = width_sweep()
+    for c in channels:
         low = torch.randn(1, c, height // 2, width // 2).contiguous(memory_format=torch.channels_last).requires_grad_()
         grad = torch.randn(1, c, height, width).contiguous(memory_format=torch.channels_last)
         forward = _ms(lambda: F.interpolate(low, scale_factor=2, mode="bilinear"), 7)
