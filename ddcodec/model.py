@@ -205,6 +205,16 @@ def _column_sums(rows: torch.Tensor) -> torch.Tensor:
     return rows.view(p // ROWS_FOLD, ROWS_FOLD * c).sum(dim=0).view(ROWS_FOLD, c).sum(dim=0)
 
 
+def _pixel_rows(t: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) as its (N H W, C) matrix: a view of a channels-last tensor, a copy of any other."""
+    return t.permute(0, 2, 3, 1).reshape(-1, t.shape[1])
+
+
+def _from_pixel_rows(rows: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """The inverse of ``_pixel_rows`` for a contiguous matrix: a channels-last (N, C, H, W) view of it."""
+    return rows.view(shape[0], shape[2], shape[3], shape[1]).permute(0, 3, 1, 2)
+
+
 class _PixelRowsNorm(torch.autograd.Function):
     """``F.batch_norm`` in training mode on a channels-last float32 (1, C, H, W) on the CPU, from column sums over the
     (H W, C) matrix the layout is: the mean, then the variance of the centred rows (two passes, as torch's), and in the
@@ -214,26 +224,24 @@ class _PixelRowsNorm(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
-        c = x.shape[1]
-        rows = x.permute(0, 2, 3, 1).reshape(-1, c)  # a view: x is channels-last
+        rows = _pixel_rows(x)  # a view: x is channels-last
         mean = _column_sums(rows) / rows.shape[0]
         centred = rows - mean  # two passes, as torch's: no cancellation in the variance
         rstd = torch.rsqrt(_column_sums(centred * centred) / rows.shape[0] + NORM_EPS)
         out = torch.addcmul(shift, centred, scale * rstd, out=centred)
         ctx.save_for_backward(x, mean, rstd, scale)
-        return out.view(x.shape[0], x.shape[2], x.shape[3], c).permute(0, 3, 1, 2)
+        return _from_pixel_rows(out, x.shape)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         x, mean, rstd, scale = ctx.saved_tensors
-        c = x.shape[1]
-        rows = x.permute(0, 2, 3, 1).reshape(-1, c)  # a view: x is channels-last
-        grads = grad.permute(0, 2, 3, 1).reshape(-1, c)  # a copy only if torch handed a gradient in another layout
+        rows = _pixel_rows(x)
+        grads = _pixel_rows(grad)  # a copy only if torch handed a gradient in another layout
         grad_sum = _column_sums(grads)
         gain, slope, offset, grad_shift_dot = _norm_backward_terms(grad_sum, _column_sums(grads * rows), mean, rstd,
                                                                    scale, rows.shape[0])
         dx = torch.addcmul(offset, grads, gain).addcmul_(rows, slope)
-        return dx.view(x.shape[0], x.shape[2], x.shape[3], c).permute(0, 3, 1, 2), grad_shift_dot, grad_sum
+        return _from_pixel_rows(dx, x.shape), grad_shift_dot, grad_sum
 
 
 class _ChannelNorm(torch.autograd.Function):
