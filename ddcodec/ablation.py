@@ -18,7 +18,8 @@ turning progressive rounding off at every precision takes prog=0,prog_low=0), qn
 fit's last steps fitted through uniform noise of one rounding step: ``FitSchedule.quant_noise``), qnoise_scale (that noise's width
 in rounding steps), restore (``FitSchedule.stage_restore_db``: a reduced-size stage that ends more than this many dB
 under its best iterate hands the next stage that iterate; none: never), taper (``FitSchedule.taper``: the last hidden
-layer's width in percent of the first's). Unset keys keep
+layer's width in percent of the first's), out_gain (``FitSchedule.out_gain``: the output conv's initial weights and
+learning rate times this). Unset keys keep
 the preset's values. Images are resized to ``--size`` first (CPU runs), turned to each image's orientation
 (``oriented``). One line per (image, config): bpp, float PSNR, decoded PSNR, seconds. The ablation figures in
 RESULTS.md come from this command with ``OMP_NUM_THREADS=1`` (fits are deterministic per thread count).
@@ -50,7 +51,7 @@ SCHEDULE_KEYS = {"iters": ("iters", int), "qat": ("qat_iters", int), "lr": ("lr"
                  "prog_low_lr": ("low_bits_progressive_lr", float), "qnoise": ("quant_noise", float),
                  "qnoise_scale": ("quant_noise_scale", float),
                  "restore": ("stage_restore_db", lambda v: None if v == "none" else float(v)),
-                 "taper": ("taper", int)}
+                 "taper": ("taper", int), "out_gain": ("out_gain", float)}
 ENCODE_KEYS = {"k": float, "bpp": float, "bits": int, "seed": int, "tries": int, "depth": int, "depthwise": str}
 
 

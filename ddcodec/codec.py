@@ -412,7 +412,7 @@ def _encode_best_seed(plans: list[_Plan], schedule: FitSchedule, dev: torch.devi
     height, width, channels = plan.pixels.shape
     _prepare_device(dev, plan, 1)
     nets = [DeepDecoder(height, width, channels, plan.net_width, plan.depth, p.seed, depthwise=plan.depthwise,
-                        widths=plan.widths).to(dev) for p in plans]
+                        widths=plan.widths, out_gain=schedule.out_gain).to(dev) for p in plans]
     levels: dict[int, int] = {}
 
     def levels_for(index: int, weights: dict[str, torch.Tensor]) -> int:
@@ -550,7 +550,7 @@ def _encode_plans(plans: list[_Plan], schedule: FitSchedule, dev: torch.device,
             plan = plans[chunk[0]]
             height, width, channels = plan.pixels.shape
             nets = [DeepDecoder(height, width, channels, plan.net_width, plan.depth, plans[i].seed,
-                                depthwise=plan.depthwise, widths=plan.widths)
+                                depthwise=plan.depthwise, widths=plan.widths, out_gain=schedule.out_gain)
                     for i in chunk]
             model = (nets[0] if len(chunk) == 1 else BatchedDeepDecoder(nets)).to(dev)
             target = torch.cat([_to_tensor(plans[i].pixels, dev) for i in chunk])

@@ -193,6 +193,23 @@ def _finish_phase(steps: Generator[torch.Tensor, None, torch.Tensor]) -> torch.T
             return done.value
 
 
+def _param_groups(model: torch.nn.Module, out_gain: float) -> list[dict]:
+    """Adam's parameter groups, each with the ``gain`` its learning rate is multiplied by: the output conv's is
+    ``out_gain`` (``FitSchedule.out_gain``); with 1, one group of every parameter, in the model's order. The output
+    conv's epsilon is divided by the gain, so that its steps are exactly ``out_gain`` times those of a conv whose
+    weights are 1 / ``out_gain`` times as large (its gradients ``out_gain`` times as large), Adam's epsilon included:
+    the fit of ``sigmoid(out_gain * conv)`` with every rate 1, bit for bit where the gain is a power of two."""
+    params = list(model.parameters())
+    if out_gain == 1:
+        return [{"params": params, "gain": 1.0}]
+    out = model.weights["out"]
+    return [{"params": [p for p in params if p is not out], "gain": 1.0},
+            {"params": [out], "gain": out_gain, "eps": ADAM_EPS / out_gain}]
+
+
+ADAM_EPS = 1e-8  # torch's default, every other parameter's
+
+
 def _phase_steps(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: float,
                  lr_factor: Callable[[int], float], transform, progress: Optional[Progress],
                  done: int, total: int, sample_rows: Optional[Callable[[], torch.Tensor]] = None,
@@ -200,7 +217,7 @@ def _phase_steps(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: f
                  quarter_steps: int = 0, beta2: float = 0.999,
                  beta1: float = 0.9, noise_steps: int = 0, noise_bits: int = DEFAULT_BITS,
                  noise_scale: float = 1.0, restore_db: Optional[float] = None,
-                 pause_at: Optional[int] = None) -> Generator[torch.Tensor, None, torch.Tensor]:
+                 pause_at: Optional[int] = None, out_gain: float = 1.0) -> Generator[torch.Tensor, None, torch.Tensor]:
     """Adam for ``iters`` steps; leaves each network at its best iterate seen and returns their MSEs (B,).
 
     A generator: with ``pause_at`` (the first full-size step, ``quarter_steps + coarse_steps``) it yields once there,
@@ -220,15 +237,19 @@ def _phase_steps(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: f
     (callers pass it on a CPU only) each step whose layers are large enough (``_bf16_pays``) runs its forward
     under bfloat16 autocast; the weights, Adam and the final check stay float32. The last ``noise_steps`` (full-size)
     steps fit through ``noise_quant`` at ``noise_bits`` (``noise_scale`` steps wide, from a generator of their own); from
-    the first of them on no best iterate is kept, the last one is.
+    the first of them on no best iterate is kept, the last one is. The output conv's learning rate is ``out_gain``
+    times the others' (``FitSchedule.out_gain``).
     """
     batched = isinstance(model, BatchedDeepDecoder)
     on_gpu = target.device.type == "cuda"
     graphs = _use_graphs(target, sample_rows, jitter)
     # fused: one kernel for the whole update (the per-tensor kernels took 0.6 ms a step on an H100);
     # a graph replays the update, so its learning rate lives on the device and is set before each step
-    lr_now = torch.tensor(lr * lr_factor(0), device=target.device) if graphs else lr
-    opt = torch.optim.Adam(model.parameters(), lr=lr_now, betas=(beta1, beta2), fused=on_gpu or None, capturable=graphs)
+    groups = _param_groups(model, out_gain)
+    for group in groups:  # with graphs each group's rate is a device tensor, set before each replay
+        rate = lr * group["gain"]
+        group["lr"] = torch.tensor(rate * lr_factor(0), device=target.device) if graphs else rate
+    opt = torch.optim.Adam(groups, betas=(beta1, beta2), fused=on_gpu or None, capturable=graphs)
     sched = None if graphs else torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     best_loss = torch.full((target.shape[0],), math.inf, dtype=torch.float64, device=target.device)
     best = {n: p.detach().clone() for n, p in model.weights.items()}
@@ -305,7 +326,8 @@ def _phase_steps(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: f
                 capture = graph is not None
             with torch.cuda.stream(side) if capture and graph is None else contextlib.nullcontext():
                 if graphs:
-                    lr_now.fill_(lr * lr_factor(step))
+                    for group in opt.param_groups:
+                        group["lr"].fill_(lr * group["gain"] * lr_factor(step))
                 if graph is not None:
                     graph.replay()
                 else:
@@ -445,7 +467,7 @@ def _progressive_rounding(model: DeepDecoder | BatchedDeepDecoder, target: torch
                 with _scales_fixed(model, schedule.fixed_scale):
                     _run_phase(model, target, steps, lr, lambda s: _cosine(s, steps), None,
                                progress, schedule.iters + layer * steps, total, weight_l1=schedule.weight_l1,
-                               bf16=_bf16_wanted(schedule.qat_bf16, target))
+                               bf16=_bf16_wanted(schedule.qat_bf16, target), out_gain=schedule.out_gain)
     finally:
         model.frozen.hold(0)
         for p in frozen:
@@ -472,7 +494,7 @@ def _main_fit_steps(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tenso
             schedule.weight_l1, bf16=_bf16_wanted(schedule.bf16, target), quarter_steps=quarter_steps,
             beta2=schedule.beta2, beta1=schedule.beta1, noise_steps=round(schedule.iters * schedule.quant_noise),
             noise_bits=bits, noise_scale=schedule.quant_noise_scale, restore_db=schedule.stage_restore_db,
-            pause_at=seed_pick_step(schedule) if pause else None))
+            pause_at=seed_pick_step(schedule) if pause else None, out_gain=schedule.out_gain))
 
 
 def _reduced_stage_steps(schedule: FitSchedule) -> tuple[int, int]:
@@ -533,4 +555,4 @@ def _fine_tune(model: DeepDecoder | BatchedDeepDecoder, target: torch.Tensor, sc
         _run_phase(model, target, max(1, steps), schedule.qat_lr if lr is None else lr,
                    lambda s: _cosine(s, steps), transform, progress, done, done + max(1, steps),
                    weight_l1=schedule.weight_l1 if schedule.qat_weight_l1 is None else schedule.qat_weight_l1,
-                   bf16=_bf16_wanted(schedule.qat_bf16, target))
+                   bf16=_bf16_wanted(schedule.qat_bf16, target), out_gain=schedule.out_gain)

@@ -53,10 +53,10 @@ def fixed_input(seed: int, net_width: int, size: tuple[int, int]) -> np.ndarray:
 
 
 def initial_weights(seed: int, net_width: int, depth: int, channels: int, depthwise: int = 0,
-                    widths: tuple[int, ...] = ()) -> dict[str, np.ndarray]:
-    """Kaiming-uniform convs (bound 1/sqrt(fan_in), torch's default), unit scale, zero shift; depthwise
-    kernels the identity plus a little noise, from a stream of their own, so the other weights start
-    where they would without kernels."""
+                    widths: tuple[int, ...] = (), out_gain: float = 1.0) -> dict[str, np.ndarray]:
+    """Kaiming-uniform convs (bound 1/sqrt(fan_in), torch's default; the output conv's times ``out_gain``,
+    ``FitSchedule.out_gain``), unit scale, zero shift; depthwise kernels the identity plus a little noise, from a
+    stream of their own, so the other weights start where they would without kernels."""
     rng = np.random.Generator(np.random.PCG64([seed, 1]))
     out = {}
     for name, shape in weight_shapes(net_width, depth, channels, 0, widths):
@@ -67,6 +67,8 @@ def initial_weights(seed: int, net_width: int, depth: int, channels: int, depthw
         else:
             bound = 1.0 / math.sqrt(shape[1])
             out[name] = rng.uniform(-bound, bound, shape).astype(np.float32)
+            if name == "out" and out_gain != 1:
+                out[name] *= np.float32(out_gain)
     kernel_rng = np.random.Generator(np.random.PCG64([seed, 2]))
     for name, shape in weight_shapes(net_width, depth, channels, depthwise, widths):
         if name.startswith("dw"):
@@ -270,7 +272,8 @@ class DeepDecoder(torch.nn.Module):
     """f(z) for a fixed z; the parameters are the weights in ``weight_shapes`` order."""
 
     def __init__(self, height: int, width: int, channels: int, net_width: int, depth: int,
-                 seed: int, upsample: str = "bilinear", depthwise: int = 0, widths: tuple[int, ...] = ()) -> None:
+                 seed: int, upsample: str = "bilinear", depthwise: int = 0, widths: tuple[int, ...] = (),
+                 out_gain: float = 1.0) -> None:
         super().__init__()
         if upsample not in UPSAMPLE_MODES:
             raise ValueError(f"unknown upsampling mode {upsample!r}")
@@ -279,7 +282,7 @@ class DeepDecoder(torch.nn.Module):
         # channels-last, the CPU's layout (stacked_layout); on a GPU run_layers copies it to its own
         z = torch.from_numpy(fixed_input(seed, net_width, self.sizes[0]))
         self.register_buffer("z", z.contiguous(memory_format=torch.channels_last))
-        init = initial_weights(seed, net_width, depth, channels, depthwise, widths)
+        init = initial_weights(seed, net_width, depth, channels, depthwise, widths, out_gain)
         self.weights = torch.nn.ParameterDict(
             {name: torch.nn.Parameter(torch.from_numpy(value)) for name, value in init.items()})
         self.frozen = FrozenPrefix()
