@@ -244,7 +244,8 @@ PRESETS: dict[str, FitSchedule] = {
     # Since 1.30.0 its output conv is fitted at an eighth of the other weights' learning rate, from an eighth of their
     # initial scale (out_gain): at 384x256, the 12 Kodak images, +0.058 / +0.112 / +0.218 dB at equal rate at 0.125 /
     # 0.25 / 0.5 bpp (SE 0.036 / 0.044 / 0.062; 8, 11, 11 of 12 better), the same work per step; 0.25 gave +0.116 at
-    # 0.25 bpp and +0.154 at 0.5, 0.5 nothing (RESULTS.md, "The output conv's learning rate"). Full size not measured
+    # 0.25 bpp and +0.154 at 0.5, 0.5 nothing; at full size kodim01 at 0.25 bpp +0.39 dB, the one image measured
+    # (RESULTS.md, "The output conv's learning rate")
     "default": FitSchedule(iters=2200, qat_iters=0, quarter_fraction=0.25, coarse_fraction=0.25, weight_l1=WEIGHT_L1,
                            fixed_scale=True, beta2=0.99, lr=0.06, quant_noise=0.08, bf16=True,
                            progressive_steps=50, progressive_lr=3e-4, low_bits_progressive_steps=50,
