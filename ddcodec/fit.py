@@ -193,6 +193,9 @@ def _finish_phase(steps: Generator[torch.Tensor, None, torch.Tensor]) -> torch.T
             return done.value
 
 
+ADAM_EPS = 1e-8  # torch's default, every other parameter's
+
+
 def _param_groups(model: torch.nn.Module, out_gain: float) -> list[dict]:
     """Adam's parameter groups, each with the ``gain`` its learning rate is multiplied by: the output conv's is
     ``out_gain`` (``FitSchedule.out_gain``); with 1, one group of every parameter, in the model's order. The output
@@ -205,9 +208,6 @@ def _param_groups(model: torch.nn.Module, out_gain: float) -> list[dict]:
     out = model.weights["out"]
     return [{"params": [p for p in params if p is not out], "gain": 1.0},
             {"params": [out], "gain": out_gain, "eps": ADAM_EPS / out_gain}]
-
-
-ADAM_EPS = 1e-8  # torch's default, every other parameter's
 
 
 def _phase_steps(model: torch.nn.Module, target: torch.Tensor, iters: int, lr: float,
