@@ -1,0 +1,42 @@
+"""Session 56: learning rates per group of weights after 1.30.0's ``out_gain`` 0.125. On an AVX2 CPU (no native
+bfloat16: every step float32), the 12 Kodak images at 384x256, the default preset, one single-thread encode per image,
+two at a time:
+
+    cd /tmp && [DDC_SHIFT_GAIN=G] [DDC_DW_GAIN=G] PYTHONPATH=SNAPSHOT OMP_NUM_THREADS=1 \\
+        python -m ddcodec.ablation KODAK/kodimNN.png --size 384x256 --config bpp=RATE[,out_gain=G][,lr=L]
+
+where SNAPSHOT is 1.30.0 with group_gains_screen.diff: the normalisations' shifts (DDC_SHIFT_GAIN) or the depthwise
+kernels (DDC_DW_GAIN) in Adam parameter groups of their own, their learning rate that many times the others' and
+their epsilon divided by it, in every phase (without either variable it fits as 1.30.0 does: a 48x40 test encode
+came out byte-identical). Run outside the repository, whose own ddcodec would come first on the path. Baselines:
+1.30.0's single-thread fits, the saved lines of session 55's screen (out_gain_0.125_*384x256.txt), which 1.30.0's
+encoder repeats to the last digit. Equal rate along the 384x256 sweep's slope.
+Run from anywhere: python samples/perf-cpu/lr_groups_compare.py"""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from paired import compare_and_summarize, load, sweep_slope  # noqa: E402
+from step_budget_compare import SMALL  # noqa: E402
+
+BASE = {0.125: "out_gain_0.125_0.125bpp_384x256.txt", 0.25: "out_gain_0.125_384x256.txt",
+        0.5: "out_gain_0.125_0.5bpp_384x256.txt"}
+ARMS = [  # (label, rate, output, its config)
+    ("out_gain 0.0625", 0.25, "out_gain_0.0625_384x256.txt", "bpp=0.25,out_gain=0.0625"),
+    ("out_gain 0.0625", 0.5, "out_gain_0.0625_0.5bpp_384x256.txt", "bpp=0.5,out_gain=0.0625"),
+    ("lr 0.08, out_gain 0.09375", 0.125, "lr_0.08_0.125bpp_384x256.txt", "bpp=0.125,lr=0.08,out_gain=0.09375"),
+    ("lr 0.08, out_gain 0.09375", 0.25, "lr_0.08_384x256.txt", "bpp=0.25,lr=0.08,out_gain=0.09375"),
+    ("lr 0.08, out_gain 0.09375", 0.5, "lr_0.08_0.5bpp_384x256.txt", "bpp=0.5,lr=0.08,out_gain=0.09375"),
+    ("shifts at 4x the rate", 0.25, "shift_gain_4_384x256.txt", "bpp=0.25"),
+]
+
+
+def main() -> None:
+    for label, rate, name, config in ARMS:
+        new = load(name, config)
+        base = {image: row for image, row in load(BASE[rate], f"bpp={rate:g}").items() if image in new}
+        compare_and_summarize(f"384x256, {rate:g} bpp: {label} against 1.30.0", base, new, sweep_slope(SMALL, rate))
+
+
+if __name__ == "__main__":
+    main()
