@@ -381,7 +381,9 @@ def test_a_float_fit_over_its_target_is_rounded_to_fewer_levels(monkeypatch, pho
     header, q = fmt.decode_file(data)
     assert header.bits == 7 and np.abs(q).max() == result.levels
     assert psnr(ddcodec.decode_pixels(data, device="cpu"), PHOTO) == pytest.approx(result.psnr)
-    assert plain.psnr - 1.0 < result.psnr < plain.psnr
+    # the same main fit, rounded to fewer codes; its rounding stage fits them again, so at 40 steps (far from
+    # converged) the coarser file can come out a hair above the plain one (1.31.0: 23.29 against 23.28 dB)
+    assert result.float_psnr == plain.float_psnr and abs(result.psnr - plain.psnr) < 0.5
     run = CliRunner().invoke(main, ["encode", str(photo_png), "--bpp", f"{target:.4f}", "--bits", "7", "--iters",
                                     "40", "--depthwise", "off"])
     assert run.exit_code == 0, run.output
