@@ -10,7 +10,8 @@ kernels (DDC_DW_GAIN) in Adam parameter groups of their own, their learning rate
 their epsilon divided by it, in every phase (without either variable it fits as 1.30.0 does: a 48x40 test encode
 came out byte-identical). Run outside the repository, whose own ddcodec would come first on the path. Baselines:
 1.30.0's single-thread fits, the saved lines of session 55's screen (out_gain_0.125_*384x256.txt), which 1.30.0's
-encoder repeats to the last digit. Equal rate along the 384x256 sweep's slope.
+encoder repeats to the last digit; for the last arm, 1.31.0's own (the lr 0.08 arm's lines, which 1.31.0's
+encoder repeats). Equal rate along the 384x256 sweep's slope.
 Run from anywhere: python samples/perf-cpu/lr_groups_compare.py"""
 import sys
 from pathlib import Path
@@ -29,6 +30,9 @@ ARMS = [  # (label, rate, output, its config)
     ("lr 0.08, out_gain 0.09375", 0.5, "lr_0.08_0.5bpp_384x256.txt", "bpp=0.5,lr=0.08,out_gain=0.09375"),
     ("shifts at 4x the rate", 0.25, "shift_gain_4_384x256.txt", "bpp=0.25"),
 ]
+# against 1.31.0's default (the lr 0.08 arm's lines): its kernels at 4x the rate
+ARMS_131 = [("depthwise kernels at 4x the rate", 0.25, "dw_gain_4_384x256.txt", "bpp=0.25,lr=0.08,out_gain=0.09375")]
+BASE_131 = {0.25: "lr_0.08_384x256.txt"}
 
 
 def main() -> None:
@@ -36,6 +40,10 @@ def main() -> None:
         new = load(name, config)
         base = {image: row for image, row in load(BASE[rate], f"bpp={rate:g}").items() if image in new}
         compare_and_summarize(f"384x256, {rate:g} bpp: {label} against 1.30.0", base, new, sweep_slope(SMALL, rate))
+    for label, rate, name, config in ARMS_131:
+        new = load(name, config)
+        base = {image: row for image, row in load(BASE_131[rate], config).items() if image in new}
+        compare_and_summarize(f"384x256, {rate:g} bpp: {label} against 1.31.0", base, new, sweep_slope(SMALL, rate))
 
 
 if __name__ == "__main__":
