@@ -20,30 +20,29 @@ sys.path.insert(0, str(Path(__file__).parent))
 from paired import compare_and_summarize, load, sweep_slope  # noqa: E402
 from step_budget_compare import SMALL  # noqa: E402
 
-BASE = {0.125: "out_gain_0.125_0.125bpp_384x256.txt", 0.25: "out_gain_0.125_384x256.txt",
-        0.5: "out_gain_0.125_0.5bpp_384x256.txt"}
-ARMS = [  # (label, rate, output, its config)
-    ("out_gain 0.0625", 0.25, "out_gain_0.0625_384x256.txt", "bpp=0.25,out_gain=0.0625"),
-    ("out_gain 0.0625", 0.5, "out_gain_0.0625_0.5bpp_384x256.txt", "bpp=0.5,out_gain=0.0625"),
-    ("lr 0.08, out_gain 0.09375", 0.125, "lr_0.08_0.125bpp_384x256.txt", "bpp=0.125,lr=0.08,out_gain=0.09375"),
-    ("lr 0.08, out_gain 0.09375", 0.25, "lr_0.08_384x256.txt", "bpp=0.25,lr=0.08,out_gain=0.09375"),
-    ("lr 0.08, out_gain 0.09375", 0.5, "lr_0.08_0.5bpp_384x256.txt", "bpp=0.5,lr=0.08,out_gain=0.09375"),
-    ("shifts at 4x the rate", 0.25, "shift_gain_4_384x256.txt", "bpp=0.25"),
+BASE_130 = {0.125: ("1.30.0", "out_gain_0.125_0.125bpp_384x256.txt", "bpp=0.125"),
+            0.25: ("1.30.0", "out_gain_0.125_384x256.txt", "bpp=0.25"),
+            0.5: ("1.30.0", "out_gain_0.125_0.5bpp_384x256.txt", "bpp=0.5")}
+# 1.31.0's default: the lr 0.08 arm's lines
+BASE_131 = ("1.31.0", "lr_0.08_384x256.txt", "bpp=0.25,lr=0.08,out_gain=0.09375")
+ARMS = [  # (label, rate, output, its config, baseline: (version, output, its config))
+    ("out_gain 0.0625", 0.25, "out_gain_0.0625_384x256.txt", "bpp=0.25,out_gain=0.0625", BASE_130[0.25]),
+    ("out_gain 0.0625", 0.5, "out_gain_0.0625_0.5bpp_384x256.txt", "bpp=0.5,out_gain=0.0625", BASE_130[0.5]),
+    ("lr 0.08, out_gain 0.09375", 0.125, "lr_0.08_0.125bpp_384x256.txt", "bpp=0.125,lr=0.08,out_gain=0.09375",
+     BASE_130[0.125]),
+    ("lr 0.08, out_gain 0.09375", 0.25, "lr_0.08_384x256.txt", "bpp=0.25,lr=0.08,out_gain=0.09375", BASE_130[0.25]),
+    ("lr 0.08, out_gain 0.09375", 0.5, "lr_0.08_0.5bpp_384x256.txt", "bpp=0.5,lr=0.08,out_gain=0.09375",
+     BASE_130[0.5]),
+    ("shifts at 4x the rate", 0.25, "shift_gain_4_384x256.txt", "bpp=0.25", BASE_130[0.25]),
+    ("depthwise kernels at 4x the rate", 0.25, "dw_gain_4_384x256.txt", "bpp=0.25,lr=0.08,out_gain=0.09375", BASE_131),
 ]
-# against 1.31.0's default (the lr 0.08 arm's lines): its kernels at 4x the rate
-ARMS_131 = [("depthwise kernels at 4x the rate", 0.25, "dw_gain_4_384x256.txt", "bpp=0.25,lr=0.08,out_gain=0.09375")]
-BASE_131 = {0.25: "lr_0.08_384x256.txt"}
 
 
 def main() -> None:
-    for label, rate, name, config in ARMS:
+    for label, rate, name, config, (version, base_name, base_config) in ARMS:
         new = load(name, config)
-        base = {image: row for image, row in load(BASE[rate], f"bpp={rate:g}").items() if image in new}
-        compare_and_summarize(f"384x256, {rate:g} bpp: {label} against 1.30.0", base, new, sweep_slope(SMALL, rate))
-    for label, rate, name, config in ARMS_131:
-        new = load(name, config)
-        base = {image: row for image, row in load(BASE_131[rate], config).items() if image in new}
-        compare_and_summarize(f"384x256, {rate:g} bpp: {label} against 1.31.0", base, new, sweep_slope(SMALL, rate))
+        base = {image: row for image, row in load(base_name, base_config).items() if image in new}
+        compare_and_summarize(f"384x256, {rate:g} bpp: {label} against {version}", base, new, sweep_slope(SMALL, rate))
 
 
 if __name__ == "__main__":
