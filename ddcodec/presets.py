@@ -268,7 +268,10 @@ PRESETS: dict[str, FitSchedule] = {
 # It keeps no rounding noise (1.17.0's default's quant_noise) and 1.17.0's rounding stage at 7 and 8 bits (25 steps per
 # layer at 1e-4; 1.18.0's default takes 50 at 3e-4): with its 1,200-step fine-tune neither change is measured
 # and it keeps 1.30.0's output conv at the others' learning rate (out_gain 1) and 1.15.0's peak lr 0.06 (the default's
-# 0.08 since 1.31.0): both unmeasured with its schedule
+# 0.08 since 1.31.0): both unmeasured with its schedule. At 384x256, 0.25 bpp (1.31.0, four Kodak images) it beat the
+# default on two and lost on two (kodim05 -0.32 dB): rounding its 6-bit plans cost 0.54 to 0.89 dB; the default's
+# rounding noise cut that to 0.09 but took 0.54 off its float fit, +0.04 net (RESULTS.md, "The fast and best presets
+# after 1.31.0")
 PRESETS["best"] = replace(PRESETS["default"], iters=6000, qat_iters=1200, quant_noise=0.0, progressive_steps=25,
                           progressive_lr=1e-4, out_gain=1.0, lr=0.06)
 

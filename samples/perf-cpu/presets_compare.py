@@ -10,7 +10,8 @@ the path). The fast preset: its own 1.31.0 lines against out_gain 0.09375 (the o
 the default's), the 12 images at 0.125 / 0.25 / 0.5 bpp. The best preset at 0.25 bpp on six images: 1.31.0's (peak lr
 0.06, out_gain 1, no rounding noise, 7- and 8-bit rounding stage 25 steps at 1e-4) and the default's schedule made
 longer (iters=6000,qat=1200: everything else the default's), each against the default (1.31.0's lines, the lr 0.08
-arm of session 56, which 1.31.0's encoder repeats). The default at peak lr 0.1 with the output conv's rate kept
+arm of session 56, which 1.31.0's encoder repeats), and the best preset with the default's rounding noise
+(qnoise=0.08) against both. The default at peak lr 0.1 with the output conv's rate kept
 (out_gain 0.075), stopped after five images. Equal rate along the 384x256 sweep's slope.
 Run from anywhere: python samples/perf-cpu/presets_compare.py"""
 import sys
@@ -32,6 +33,10 @@ ARMS = [  # (label, rate, output, its config, baseline: (label, output, its conf
      "bpp=0.25,iters=6000,qat=1200", DEFAULT_131),
     ("the default's schedule, 6,000 + 1,200 steps", 0.25, "best_default_longer_384x256.txt",
      "bpp=0.25,iters=6000,qat=1200", ("the best preset (1.31.0)", "best_1.31.0_384x256.txt", "preset=best,bpp=0.25")),
+    ("the best preset with the default's rounding noise", 0.25, "best_noise_384x256.txt",
+     "preset=best,bpp=0.25,qnoise=0.08", DEFAULT_131),
+    ("the best preset with the default's rounding noise", 0.25, "best_noise_384x256.txt",
+     "preset=best,bpp=0.25,qnoise=0.08", ("the best preset (1.31.0)", "best_1.31.0_384x256.txt", "preset=best,bpp=0.25")),
     ("peak lr 0.1, out_gain 0.075", 0.25, "lr_0.1_384x256.txt", "bpp=0.25,lr=0.1,out_gain=0.075", DEFAULT_131),
 ]
 
