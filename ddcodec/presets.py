@@ -211,8 +211,8 @@ PRESETS: dict[str, FitSchedule] = {
     # +0.025 / +0.106 / +0.157 over 0.06, the same time (RESULTS.md, "Peak learning rate 0.06")
     # Since 1.32.0 its output conv is fitted at the default's 0.0075 (out_gain 0.09375 of the peak 0.08, in every phase,
     # from 0.09375 of torch's initial scale): at 384x256, the 12 Kodak images, +0.161 / +0.198 / +0.287 dB at equal rate
-    # at 0.125 / 0.25 / 0.5 bpp (SE 0.070 / 0.050 / 0.061; 9, 11, 11 of 12 better), the same work per step
-    # (RESULTS.md, "The fast and best presets after 1.31.0")
+    # at 0.125 / 0.25 / 0.5 bpp (SE 0.070 / 0.050 / 0.061; 9, 11, 11 of 12 better), the same work per step; at full
+    # size, 0.25 bpp, kodim01 +0.31 dB and kodim03 +0.56 (RESULTS.md, "The fast and best presets after 1.31.0")
     "fast": FitSchedule(iters=700, qat_iters=100, quarter_fraction=0.25, coarse_fraction=0.25, weight_l1=WEIGHT_L1,
                         fixed_scale=True, beta2=0.99, lr=0.08, bf16=True, out_gain=0.09375),
     # since 1.9.0 its 300-step fine-tune is replaced by progressive rounding, 25 steps after each layer (then one
