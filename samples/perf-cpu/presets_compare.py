@@ -8,7 +8,7 @@ two or three at a time:
 where SNAPSHOT is 1.31.0's ddcodec (``git archive``; run outside the repository, whose own ddcodec would come first on
 the path). The fast preset: its own 1.31.0 lines against out_gain 0.09375 (the output conv's main-fit rate 0.0075, as
 the default's), the 12 images at 0.125 / 0.25 / 0.5 bpp; then that at peak lr 0.1 with the output conv's rate kept
-(out_gain 0.075), the same images and rates. The best preset at 0.25 bpp on four images: 1.31.0's (peak lr
+(out_gain 0.075), the same images and rates, and with the default's rounding noise (qnoise=0.08) at 0.25 bpp. The best preset at 0.25 bpp on four images: 1.31.0's (peak lr
 0.06, out_gain 1, no rounding noise, 7- and 8-bit rounding stage 25 steps at 1e-4) and the default's schedule made
 longer (iters=6000,qat=1200: everything else the default's), each against the default (1.31.0's lines, the lr 0.08
 arm of session 56, which 1.31.0's encoder repeats), and the best preset with the default's rounding noise
@@ -33,6 +33,9 @@ ARMS = [  # (label, rate, output, its config, baseline: (label, output, its conf
        f"preset=fast,bpp={rate:g},lr=0.1,out_gain=0.075",
        ("the fast preset (1.32.0)", f"fast_out_gain_0.09375_{name}384x256.txt", f"preset=fast,bpp={rate:g},out_gain=0.09375"))
       for rate, name in ((0.125, "0.125bpp_"), (0.25, ""), (0.5, "0.5bpp_"))],
+    ("fast with the default's rounding noise", 0.25, "fast_noise_384x256.txt",
+     "preset=fast,bpp=0.25,out_gain=0.09375,qnoise=0.08",
+     ("the fast preset (1.32.0)", "fast_out_gain_0.09375_384x256.txt", "preset=fast,bpp=0.25,out_gain=0.09375")),
     ("the best preset (1.31.0)", 0.25, "best_1.31.0_384x256.txt", "preset=best,bpp=0.25", DEFAULT_131),
     ("the default's schedule, 6,000 + 1,200 steps", 0.25, "best_default_longer_384x256.txt",
      "bpp=0.25,iters=6000,qat=1200", DEFAULT_131),
