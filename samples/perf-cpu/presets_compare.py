@@ -22,29 +22,28 @@ sys.path.insert(0, str(Path(__file__).parent))
 from paired import compare_and_summarize, load, sweep_slope  # noqa: E402
 from step_budget_compare import SMALL  # noqa: E402
 
+RATES = ((0.125, "0.125bpp_"), (0.25, ""), (0.5, "0.5bpp_"))  # (rate, its file names' infix)
 DEFAULT_131 = ("the default (1.31.0)", "lr_0.08_384x256.txt", "bpp=0.25,lr=0.08,out_gain=0.09375")
-FAST_131 = {rate: (f"the fast preset (1.31.0)", f"fast_1.31.0_{name}384x256.txt", f"preset=fast,bpp={rate:g}")
-            for rate, name in ((0.125, "0.125bpp_"), (0.25, ""), (0.5, "0.5bpp_"))}
+BEST_131 = ("the best preset (1.31.0)", "best_1.31.0_384x256.txt", "preset=best,bpp=0.25")
+FAST_131 = {rate: ("the fast preset (1.31.0)", f"fast_1.31.0_{name}384x256.txt", f"preset=fast,bpp={rate:g}")
+            for rate, name in RATES}
+FAST_132 = {rate: ("the fast preset (1.32.0)", f"fast_out_gain_0.09375_{name}384x256.txt",
+                   f"preset=fast,bpp={rate:g},out_gain=0.09375") for rate, name in RATES}
+LONGER = ("the default's schedule, 6,000 + 1,200 steps", 0.25, "best_default_longer_384x256.txt",
+          "bpp=0.25,iters=6000,qat=1200")
+BEST_NOISE = ("the best preset with the default's rounding noise", 0.25, "best_noise_384x256.txt",
+              "preset=best,bpp=0.25,qnoise=0.08")
 ARMS = [  # (label, rate, output, its config, baseline: (label, output, its config))
-    *[("fast, out_gain 0.09375", rate, f"fast_out_gain_0.09375_{name}384x256.txt",
-       f"preset=fast,bpp={rate:g},out_gain=0.09375", FAST_131[rate])
-      for rate, name in ((0.125, "0.125bpp_"), (0.25, ""), (0.5, "0.5bpp_"))],
+    *[("fast, out_gain 0.09375", rate, FAST_132[rate][1], FAST_132[rate][2], FAST_131[rate]) for rate, _ in RATES],
     *[("fast, peak lr 0.1, out_gain 0.075", rate, f"fast_lr_0.1_{name}384x256.txt",
-       f"preset=fast,bpp={rate:g},lr=0.1,out_gain=0.075",
-       ("the fast preset (1.32.0)", f"fast_out_gain_0.09375_{name}384x256.txt", f"preset=fast,bpp={rate:g},out_gain=0.09375"))
-      for rate, name in ((0.125, "0.125bpp_"), (0.25, ""), (0.5, "0.5bpp_"))],
+       f"preset=fast,bpp={rate:g},lr=0.1,out_gain=0.075", FAST_132[rate]) for rate, name in RATES],
     ("fast with the default's rounding noise", 0.25, "fast_noise_384x256.txt",
-     "preset=fast,bpp=0.25,out_gain=0.09375,qnoise=0.08",
-     ("the fast preset (1.32.0)", "fast_out_gain_0.09375_384x256.txt", "preset=fast,bpp=0.25,out_gain=0.09375")),
-    ("the best preset (1.31.0)", 0.25, "best_1.31.0_384x256.txt", "preset=best,bpp=0.25", DEFAULT_131),
-    ("the default's schedule, 6,000 + 1,200 steps", 0.25, "best_default_longer_384x256.txt",
-     "bpp=0.25,iters=6000,qat=1200", DEFAULT_131),
-    ("the default's schedule, 6,000 + 1,200 steps", 0.25, "best_default_longer_384x256.txt",
-     "bpp=0.25,iters=6000,qat=1200", ("the best preset (1.31.0)", "best_1.31.0_384x256.txt", "preset=best,bpp=0.25")),
-    ("the best preset with the default's rounding noise", 0.25, "best_noise_384x256.txt",
-     "preset=best,bpp=0.25,qnoise=0.08", DEFAULT_131),
-    ("the best preset with the default's rounding noise", 0.25, "best_noise_384x256.txt",
-     "preset=best,bpp=0.25,qnoise=0.08", ("the best preset (1.31.0)", "best_1.31.0_384x256.txt", "preset=best,bpp=0.25")),
+     "preset=fast,bpp=0.25,out_gain=0.09375,qnoise=0.08", FAST_132[0.25]),
+    ("the best preset (1.31.0)", 0.25, BEST_131[1], BEST_131[2], DEFAULT_131),
+    (*LONGER, DEFAULT_131),
+    (*LONGER, BEST_131),
+    (*BEST_NOISE, DEFAULT_131),
+    (*BEST_NOISE, BEST_131),
     ("peak lr 0.1, out_gain 0.075", 0.25, "lr_0.1_384x256.txt", "bpp=0.25,lr=0.1,out_gain=0.075", DEFAULT_131),
 ]
 
