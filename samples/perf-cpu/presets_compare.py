@@ -13,7 +13,9 @@ the default's), the 12 images at 0.125 / 0.25 / 0.5 bpp; then that at peak lr 0.
 longer (iters=6000,qat=1200: everything else the default's), each against the default (1.31.0's lines, the lr 0.08
 arm of session 56, which 1.31.0's encoder repeats), and the best preset with the default's rounding noise
 (qnoise=0.08) against both. The default at peak lr 0.1 with the output conv's rate kept
-(out_gain 0.075), stopped after five images. Equal rate along the 384x256 sweep's slope.
+(out_gain 0.075), stopped after five images. Session 58, from a snapshot of 1.32.0: its fast preset with progressive
+rounding in place of its 100-step fine-tune (prog=50 at 3e-4 at every precision, the default's; prog_low=15, about the
+fine-tune's step count), 12 images at 0.25 bpp. Equal rate along the 384x256 sweep's slope.
 Run from anywhere: python samples/perf-cpu/presets_compare.py"""
 import sys
 from pathlib import Path
@@ -39,6 +41,10 @@ ARMS = [  # (label, rate, output, its config, baseline: (label, output, its conf
        f"preset=fast,bpp={rate:g},lr=0.1,out_gain=0.075", FAST_132[rate]) for rate, name in RATES],
     ("fast with the default's rounding noise", 0.25, "fast_noise_384x256.txt",
      "preset=fast,bpp=0.25,out_gain=0.09375,qnoise=0.08", FAST_132[0.25]),
+    ("fast, progressive rounding 50 steps per layer at 3e-4, no fine-tune", 0.25, "fast_prog50_384x256.txt",
+     "preset=fast,bpp=0.25,prog=50,prog_lr=0.0003,prog_low=50,prog_low_lr=0.0003,qat=0", FAST_132[0.25]),
+    ("fast, progressive rounding 15 steps per layer at 3e-4, no fine-tune", 0.25, "fast_prog15_384x256.txt",
+     "preset=fast,bpp=0.25,prog_low=15,prog_low_lr=0.0003,qat=0", FAST_132[0.25]),
     ("the best preset (1.31.0)", 0.25, BEST_131[1], BEST_131[2], DEFAULT_131),
     (*LONGER, DEFAULT_131),
     (*LONGER, BEST_131),
