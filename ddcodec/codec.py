@@ -236,7 +236,8 @@ def plan_network(height: int, width: int, channels: int, k: float = 32.0, bpp: O
         choices = BPP_BITS_CHOICES if bits is None else (bits,)
         return plan_for_bpp(height, width, channels, bpp, depth, choices, MIN_NET_WIDTH, BPP_BITS_TIERS,
                             fixed_scale=schedule is not None and schedule.fixed_scale,
-                            penalised=schedule is not None and schedule.weight_l1 > 0, depthwise=mask, taper=taper)
+                            weight_l1=0.0 if schedule is None else schedule.weight_l1, depthwise=mask,
+                            taper=taper)
 
     if depthwise != "off":
         try:

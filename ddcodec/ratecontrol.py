@@ -31,7 +31,7 @@ from .errors import DdcInputError
 # PENALTY_PACKING): 3% then holds for a plan's mean file, not for every file.
 ACCEPT_UNDER, ACCEPT_OVER = 0.025, 0.015
 FALLBACK_UNDER = 0.05  # how far under the target a tier's plan may land when none of its precisions has one in the window
-SIZE_MODEL = "gaussian-rows-v8"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last; v5: depthwise kernels; v6: files over RATE_TOLERANCE refitted narrower; v7: precisions in tiers, 8 bits after 7 and 6 down to FALLBACK_UNDER, the nearest of a tier under the window; v8: files the float fit predicts over TRIM_OVER rounded to fewer levels)
+SIZE_MODEL = "gaussian-rows-v9"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last; v5: depthwise kernels; v6: files over RATE_TOLERANCE refitted narrower; v7: precisions in tiers, 8 bits after 7 and 6 down to FALLBACK_UNDER, the nearest of a tier under the window; v8: files the float fit predicts over TRIM_OVER rounded to fewer levels; v9: the penalty's allowance by its strength)
 
 
 def header_bytes(depth: int, channels: int, depthwise: int = 0, widths: tuple[int, ...] = ()) -> int:
@@ -47,6 +47,23 @@ SAMPLED_ROWS = 64  # rows drawn per conv: rows are alike, and 64 give the rate w
 # the mean real payload over the predicted one, per plan, averaged over the nine plans measured with
 # version 1.3.0's default (12 Kodak images each; samples/perf-cpu/size_model_calibration.py prints it)
 PENALTY_PACKING = 0.98
+# The allowance by the penalty's strength: (weight_l1, packing) as measured, linear between them and the strongest's
+# beyond (penalty_packing). At twice the presets' strength, 0.0006, 1.32.0's default packed its files at the same plans
+# 2.0 / 1.9 / 2.1% tighter than at 0.0003 (384x256, 0.125 / 0.25 / 0.5 bpp, 12 Kodak images each; session 58,
+# samples/perf-cpu/weight_l1_1.32.0_compare.py); 1.3.0's 0.001 made files 4.6 to 12% smaller than 0.0003, not
+# measured against the model. Before 1.33.0 every penalty got PENALTY_PACKING, whatever its strength
+PACKING_BY_PENALTY = ((0.0, 1.0), (3e-4, PENALTY_PACKING), (6e-4, PENALTY_PACKING * 0.98))
+
+
+def penalty_packing(weight_l1: float) -> float:
+    """The size model's factor for a fit with a ``weight_l1`` penalty of this strength (``PACKING_BY_PENALTY``): a
+    stronger penalty draws the codes nearer zero, and zstd packs them tighter."""
+    if isinstance(weight_l1, bool) or not (isinstance(weight_l1, (int, float)) and weight_l1 >= 0):
+        raise ValueError(f"weight_l1 must be a number >= 0, got {weight_l1!r}")
+    for (lo, lo_packing), (hi, hi_packing) in zip(PACKING_BY_PENALTY, PACKING_BY_PENALTY[1:]):
+        if weight_l1 <= hi:
+            return lo_packing + (hi_packing - lo_packing) * (weight_l1 - lo) / (hi - lo)
+    return PACKING_BY_PENALTY[-1][1]
 
 
 # A fitted depthwise kernel, scaled to max-abs 1, keeps its initial centre tap the largest, so kernels are drawn
@@ -57,12 +74,12 @@ KERNEL_SPREAD = 0.35
 
 @lru_cache(maxsize=256)
 def bytes_per_weight(bits: int, net_width: int, depth: int, channels: int, fixed_scale: bool = False,
-                     penalised: bool = False, depthwise: int = 0, taper: int = 100) -> float:
+                     weight_l1: float = 0.0, depthwise: int = 0, taper: int = 100) -> float:
     """zstd bytes per weight of a ``net_width`` network's codes, its weights drawn Gaussian and
     quantised and packed as the format does (rows of convs scaled to max-abs qmax, the
     normalisation's vectors per tensor); at most ``SAMPLED_ROWS`` rows of each conv are drawn.
     With ``fixed_scale`` (``FitSchedule.fixed_scale``) every normalisation scale is 1, one code repeated.
-    With ``penalised`` (a ``FitSchedule.weight_l1`` penalty) times ``PENALTY_PACKING``, as measured.
+    With a ``weight_l1`` penalty (``FitSchedule.weight_l1``) times ``penalty_packing(weight_l1)``, as measured.
     Depthwise kernels (``depthwise``, a format.weight_shapes mask) are drawn as the identity plus Gaussian
     noise of std ``KERNEL_SPREAD``: fitted kernels keep their initial centre tap largest. ``taper``: the layers'
     widths, ``format.tapered_widths``."""
@@ -80,7 +97,7 @@ def bytes_per_weight(bits: int, net_width: int, depth: int, channels: int, fixed
         peak = np.abs(g).max(axis=-1, keepdims=True) if g.ndim == 2 else np.abs(g).max()
         codes.append(np.round(g / peak * largest).astype(np.int64).ravel())
     q = np.concatenate(codes)
-    return len(fmt.compress_codes(q, bits)) / q.size * (PENALTY_PACKING if penalised else 1.0)
+    return len(fmt.compress_codes(q, bits)) / q.size * penalty_packing(weight_l1)
 
 
 def predicted_bytes(net_width: int, depth: int, channels: int, bits: int, per_weight: float,
@@ -104,11 +121,11 @@ def _widths_around(target_bytes: float, depth: int, channels: int, bits: int, pe
 
 def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, depth: int,
                  bits_choices: tuple[int, ...], min_width: int, tiers: tuple[tuple[int, ...], ...],
-                 fixed_scale: bool = False, penalised: bool = False, depthwise: int = 0,
+                 fixed_scale: bool = False, weight_l1: float = 0.0, depthwise: int = 0,
                  taper: int = 100) -> tuple[int, int]:
     """(net_width, bits) for a file of about ``target_bpp`` (``fixed_scale``: the fit leaves the
     normalisations' scales at 1, ``FitSchedule.fixed_scale``, so they pack to almost nothing;
-    ``penalised``: the fit has a ``weight_l1`` penalty, so the codes pack tighter; ``depthwise``: the
+    ``weight_l1``: the fit's penalty on the weights' magnitude, which packs the codes tighter; ``depthwise``: the
     network's depthwise kernels, a format.weight_shapes mask; ``taper``: its layers' widths,
     ``format.tapered_widths``; ``bytes_per_weight``).
 
@@ -135,17 +152,17 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
     plans = []  # (signed relative error, net_width, bits)
     for bits in bits_choices:
         sizes = _widths_around(target_bytes, depth, channels, bits, bits / 8, min_width, depthwise, taper)
-        per_weight = bytes_per_weight(bits, sizes[-1][0], depth, channels, fixed_scale, penalised,
+        per_weight = bytes_per_weight(bits, sizes[-1][0], depth, channels, fixed_scale, weight_l1,
                                       depthwise, taper)  # the rate near the target
         near = _widths_around(target_bytes, depth, channels, bits, per_weight, min_width, depthwise, taper)[-1][0]
         # the widths around the crossing, each predicted at its own rate (it varies with the width)
         for net_width in range(max(min_width, near - 2), near + 2):
             size = predicted_bytes(net_width, depth, channels, bits,
-                                   bytes_per_weight(bits, net_width, depth, channels, fixed_scale, penalised,
+                                   bytes_per_weight(bits, net_width, depth, channels, fixed_scale, weight_l1,
                                                     depthwise, taper), depthwise, taper)
             plans.append(((size - target_bytes) / target_bytes, net_width, bits))
     smallest = min(predicted_bytes(min_width, depth, channels, b,
-                                   bytes_per_weight(b, min_width, depth, channels, fixed_scale, penalised,
+                                   bytes_per_weight(b, min_width, depth, channels, fixed_scale, weight_l1,
                                                     depthwise, taper), depthwise, taper)
                    for b in bits_choices)
     if target_bytes < smallest * 0.97:

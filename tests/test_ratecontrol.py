@@ -15,7 +15,7 @@ import ddcodec
 from ddcodec import codec, fit as fit_module, format as fmt, ratecontrol
 from ddcodec.cli import ByteSize, main
 from ddcodec.imageio import psnr
-from ddcodec.presets import BPP_BITS_TIERS
+from ddcodec.presets import BPP_BITS_TIERS, WEIGHT_L1
 from ddcodec.ratecontrol import MAX_TRIM, bytes_per_weight, plan_for_bpp, predicted_bytes, trimmed_levels
 from conftest import smooth_image
 
@@ -108,19 +108,19 @@ def test_the_first_tier_a_little_under_beats_eight_bits_on_the_target():
     mask = fmt.all_layers(6)
     target = 0.25 * 256 * 384 / 8
     for net_width, bits, low, high in ((18, 8, -0.005, 0.005), (19, 7, -0.05, -0.04), (21, 6, -0.04, -0.03)):
-        error = predicted_bytes(net_width, 6, 3, bits, bytes_per_weight(bits, net_width, 6, 3, True, True, mask),
+        error = predicted_bytes(net_width, 6, 3, bits, bytes_per_weight(bits, net_width, 6, 3, True, WEIGHT_L1, mask),
                                 mask) / target - 1
         assert low < error < high
-    assert plan_for_bpp(256, 384, 3, 0.25, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, True, mask) == (21, 6)
+    assert plan_for_bpp(256, 384, 3, 0.25, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, WEIGHT_L1, mask) == (21, 6)
     assert ddcodec.codec.plan_network(256, 384, 3, bpp=0.25, schedule=ddcodec.PRESETS["default"]) == (21, 6, mask)
     # 8 bits in the first tier: inside the window they win
-    assert plan_for_bpp(256, 384, 3, 0.25, 6, (5, 6, 7, 8), 2, ((7, 8, 6), (5,)), True, True, mask) == (18, 8)
+    assert plan_for_bpp(256, 384, 3, 0.25, 6, (5, 6, 7, 8), 2, ((7, 8, 6), (5,)), True, WEIGHT_L1, mask) == (18, 8)
     # 7 bits alone in the first tier: 4.5% under they still beat 8 bits on the target
-    assert plan_for_bpp(256, 384, 3, 0.25, 6, (5, 6, 7, 8), 2, ((7,), (8, 6), (5,)), True, True, mask) == (19, 7)
+    assert plan_for_bpp(256, 384, 3, 0.25, 6, (5, 6, 7, 8), 2, ((7,), (8, 6), (5,)), True, WEIGHT_L1, mask) == (19, 7)
     # the nearest, not always 6 bits: 576x384 at 0.15 bpp, depth 7 (its default there), 7 bits at width 21 are
     # 4.2% under, 6 bits at width 23 4.7% under, 8 bits at width 20 1.1% over
     deep = fmt.all_layers(7)
-    assert plan_for_bpp(384, 576, 3, 0.15, 7, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, True, deep) == (21, 7)
+    assert plan_for_bpp(384, 576, 3, 0.15, 7, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, WEIGHT_L1, deep) == (21, 7)
 
 
 def test_six_bits_inside_the_window_beat_seven_bits_further_under():
@@ -128,10 +128,10 @@ def test_six_bits_inside_the_window_beat_seven_bits_further_under():
     the first tier with 7, win inside the window (at 0.25 bpp 6 bits pinned beat 7 bits by 0.22 dB at equal rate
     on the 12 Kodak images, 12 of 12; samples/perf-cpu/bits_choice_compare.py)."""
     mask = fmt.all_layers(6)
-    assert plan_for_bpp(256, 384, 3, 0.36, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, True, mask) == (27, 6)
-    assert plan_for_bpp(256, 384, 3, 0.36, 6, (5, 6, 7, 8), 2, ((7,), (8, 6), (5,)), True, True, mask) == (24, 7)
+    assert plan_for_bpp(256, 384, 3, 0.36, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, WEIGHT_L1, mask) == (27, 6)
+    assert plan_for_bpp(256, 384, 3, 0.36, 6, (5, 6, 7, 8), 2, ((7,), (8, 6), (5,)), True, WEIGHT_L1, mask) == (24, 7)
     # 7 bits inside the window still come first: 0.40 bpp, width 26 at 1.3% under
-    assert plan_for_bpp(256, 384, 3, 0.40, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, True, mask) == (26, 7)
+    assert plan_for_bpp(256, 384, 3, 0.40, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, WEIGHT_L1, mask) == (26, 7)
 
 
 def test_precision_preference_beats_a_nearer_plan_at_a_worse_precision():
@@ -319,8 +319,30 @@ def test_calibrated_size_model_predicts_real_penalised_files(monkeypatch):
     assert PENALTY_PACKING == pytest.approx(st.mean(st.mean(payload_ratio(r, pixels) for r in rows)
                                                     for _, pixels, rows in sets), abs=0.003)
     for label, pixels, rows in sets:
-        assert abs(st.mean(model_error(r, pixels, penalised=True) for r in rows)) < 0.02, label
+        assert abs(st.mean(model_error(r, pixels, weight_l1=WEIGHT_L1) for r in rows)) < 0.02, label
     assert min(st.mean(model_error(r, pixels) for r in rows) for _, pixels, rows in sets) < -0.03
+
+
+def test_the_penalty_packs_tighter_the_stronger_it_is():
+    """The size model's allowance follows the penalty's strength: none without it, 1.3.0's calibrated 0.98 at the
+    presets' 0.0003, 0.98 x 0.98 at 0.0006 (session 58's files at the same plans), linear between and flat beyond;
+    a bool (the argument's type before 1.33.0) is refused rather than read as a strength of 1."""
+    assert ratecontrol.penalty_packing(0.0) == 1.0
+    assert ratecontrol.penalty_packing(WEIGHT_L1) == ratecontrol.PENALTY_PACKING == 0.98
+    assert ratecontrol.penalty_packing(6e-4) == pytest.approx(0.9604)
+    assert ratecontrol.penalty_packing(1.5e-4) == pytest.approx(0.99)
+    assert ratecontrol.penalty_packing(4.5e-4) == pytest.approx((0.98 + 0.9604) / 2)
+    assert ratecontrol.penalty_packing(1e-2) == pytest.approx(0.9604)
+    for bad in (True, -1e-4, "3e-4"):
+        with pytest.raises(ValueError, match="weight_l1 must be a number >= 0"):
+            ratecontrol.penalty_packing(bad)
+    plain, penalised, stronger = (bytes_per_weight(7, 30, 6, 3, True, l1) for l1 in (0.0, WEIGHT_L1, 6e-4))
+    assert penalised == pytest.approx(0.98 * plain) and stronger == pytest.approx(0.9604 * plain)
+    # stronger packing plans wider: 384x256 at 0.25 bpp, kernels on every layer, 1.32.0's default's 21 at 6 bits
+    # and 20 at 7 bits for 0.0006 (samples/perf-cpu/weight_l1_1.32.0_compare.py)
+    every = fmt.all_layers(6)
+    assert plan_for_bpp(256, 384, 3, 0.25, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, WEIGHT_L1, every) == (21, 6)
+    assert plan_for_bpp(256, 384, 3, 0.25, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, 6e-4, every) == (20, 7)
 
 
 def test_the_schedules_penalty_reaches_rate_control():
@@ -344,10 +366,10 @@ def test_five_bits_only_as_a_last_resort():
     under. 5 bits lost 0.24 to 0.67 dB at equal rate, more than a file 5% small costs: in a tier of their own
     they come after 8 bits, which win; in one tier with the others they would win inside the window."""
     choices = (5, 6, 7, 8)
-    assert plan_for_bpp(256, 384, 3, 0.22, 6, choices, 2, ((7, 8, 6, 5),), True, True) == (26, 5)
-    assert plan_for_bpp(256, 384, 3, 0.22, 6, choices, 2, BPP_BITS_TIERS, True, True) == (20, 8)
+    assert plan_for_bpp(256, 384, 3, 0.22, 6, choices, 2, ((7, 8, 6, 5),), True, WEIGHT_L1) == (26, 5)
+    assert plan_for_bpp(256, 384, 3, 0.22, 6, choices, 2, BPP_BITS_TIERS, True, WEIGHT_L1) == (20, 8)
     # still the answer when nothing else comes within 5%: only 5 bits asked for
-    assert plan_for_bpp(256, 384, 3, 0.22, 6, (5,), 2, BPP_BITS_TIERS, True, True) == (26, 5)
+    assert plan_for_bpp(256, 384, 3, 0.22, 6, (5,), 2, BPP_BITS_TIERS, True, WEIGHT_L1) == (26, 5)
 
 
 def test_trimmed_levels_take_the_most_levels_within_the_budget():

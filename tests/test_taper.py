@@ -121,7 +121,7 @@ def test_rate_control_plans_tapered_networks_to_the_target():
     net_width, bits, mask = codec.plan_network(256, 384, 3, bpp=0.25, schedule=schedule)
     flat_width, _, _ = codec.plan_network(256, 384, 3, bpp=0.25, schedule=PRESETS["default"])
     assert net_width > flat_width  # the same bytes buy a wider first layer
-    per_weight = bytes_per_weight(bits, net_width, 6, 3, schedule.fixed_scale, True, mask, 54)
+    per_weight = bytes_per_weight(bits, net_width, 6, 3, schedule.fixed_scale, schedule.weight_l1, mask, 54)
     predicted = predicted_bytes(net_width, 6, 3, bits, per_weight, mask, 54)
     assert abs(predicted / (0.25 * 256 * 384 / 8) - 1) < 0.06
     assert predicted < predicted_bytes(net_width, 6, 3, bits, per_weight, mask, 100)  # narrower layers: fewer weights

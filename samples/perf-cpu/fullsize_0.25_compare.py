@@ -8,6 +8,8 @@ import statistics as st
 
 from paired import equal_rate, load, local_slope, mean, model_error, se, sweep
 
+from ddcodec.presets import WEIGHT_L1
+
 old = sweep("rd-kodak-768x512", "bpp=0.25")
 old_05 = sweep("rd-kodak-768x512", "bpp=0.5")
 every = sorted(old)
@@ -33,6 +35,6 @@ print(f"1.3.1 (width {new[images[0]]['width']}, {new[images[0]]['bits']} bits), 
 print(f"1.1.0's 12-image mean read at 0.25 bpp plus that difference: {at_025 + st.mean(equal):.2f} dB (an estimate from "
       f"{len(images)} images, not a 12-image measurement)")
 for label, penalised in (("without", False), ("with", True)):
-    errors = [model_error(r, 768 * 512, penalised=penalised) for r in new.values()]
+    errors = [model_error(r, 768 * 512, weight_l1=WEIGHT_L1 if penalised else 0.0) for r in new.values()]
     print(f"files against the size model {label} its penalty allowance (real / predicted - 1): mean {st.mean(errors):+.1%}, "
           f"from {min(errors):+.1%} to {max(errors):+.1%}")

@@ -33,11 +33,11 @@ SCHEDULE = PRESETS["default"]
 def size_model(target: float, rows: dict[str, dict], images: list[str]) -> str:
     """Rate control at depth 7: the files over the size model's prediction, and the plan's width and the next one
     predicted against the target (files land under it when the next width would be over)."""
-    ratios = [1 + model_error(rows[i], PIXELS, SCHEDULE.fixed_scale, True, KERNELS, DEEPER) for i in images]
+    ratios = [1 + model_error(rows[i], PIXELS, SCHEDULE.fixed_scale, SCHEDULE.weight_l1, KERNELS, DEEPER) for i in images]
     width = codec.plan_network(512, 768, 3, bpp=target, depth=DEEPER, schedule=SCHEDULE)[0]
 
     def planned(w: int) -> float:
-        per_weight = bytes_per_weight(7, w, DEEPER, 3, SCHEDULE.fixed_scale, True, KERNELS)
+        per_weight = bytes_per_weight(7, w, DEEPER, 3, SCHEDULE.fixed_scale, SCHEDULE.weight_l1, KERNELS)
         return predicted_bytes(w, DEEPER, 3, 7, per_weight, KERNELS) / (target * PIXELS / 8)
 
     return (f"  size model: files {np.mean(ratios):.3f} of their prediction on average ({min(ratios):.3f} to "

@@ -9,6 +9,8 @@ import statistics as st
 
 from paired import compare, equal_rate, load, local_slope, mean, model_error, sweep
 
+from ddcodec.presets import WEIGHT_L1
+
 old = sweep("rd-kodak-768x512", "bpp=0.25")
 old_05 = sweep("rd-kodak-768x512", "bpp=0.5")
 every = sorted(old)
@@ -34,7 +36,7 @@ else:  # read at 0.25 bpp the way 1.1.0's mean was: along 1.1.0's local slope
           f"0.25 bpp {at_025_new:.2f} dB; 1.1.0 {mean(old, 'psnr', images):.2f} dB at {mean(old, 'bpp', images):.4f} "
           f"bpp, read at 0.25 bpp {at_025:.2f} dB (JPEG 2000 29.36, required 26.5, COIN 25.85)")
 off = [v140[i]["bpp"] / 0.25 - 1 for i in images]
-errors = [model_error(v140[i], 768 * 512, penalised=True, depthwise=0b111111) for i in images]
+errors = [model_error(v140[i], 768 * 512, weight_l1=WEIGHT_L1, depthwise=0b111111) for i in images]
 print(f"files {min(off):+.1%} to {max(off):+.1%} of the target; against the size model (real / predicted - 1): mean "
       f"{st.mean(errors):+.1%}, from {min(errors):+.1%} to {max(errors):+.1%}")
 print(f"encode seconds (one thread each, two processes; session 20's four images, the others' were not timed "
@@ -51,7 +53,7 @@ if v125:
     compare("1.4.0 against 1.3.1", {i: base[i] for i in images}, v125, slope)
     equal = equal_rate(base, v125, slope, images)
     print("per image at equal rate against 1.3.1: " + " ".join(f"{i[:-4]} {x:+.2f}" for i, x in zip(images, equal)))
-    errors = [model_error(v125[i], 768 * 512, penalised=True, depthwise=0b111111) for i in images]
+    errors = [model_error(v125[i], 768 * 512, weight_l1=WEIGHT_L1, depthwise=0b111111) for i in images]
     off = [v125[i]["bpp"] / 0.125 - 1 for i in images]
     print(f"files {min(off):+.1%} to {max(off):+.1%} of the target; against the size model: mean {st.mean(errors):+.1%}, "
           f"from {min(errors):+.1%} to {max(errors):+.1%}; encode seconds 1.3.1 {mean(base, 'seconds', images):.0f}, "

@@ -223,11 +223,11 @@ def compare_sweeps(old: str, new: str, slope_at: Callable[[float], float]) -> No
             for name, d in zip(names, (a, b))))
 
 
-def model_error(row: dict, pixels: int, fixed_scale: bool = True, penalised: bool = False, depthwise: int = 0,
+def model_error(row: dict, pixels: int, fixed_scale: bool = True, weight_l1: float = 0.0, depthwise: int = 0,
                 depth: int = DEPTH) -> float:
     """A real file (a row's width, bits and bpp; ``depthwise``: its kernels' mask) over --bpp's size model's
-    prediction, less 1."""
-    per_weight = bytes_per_weight(row["bits"], row["width"], depth, CHANNELS, fixed_scale, penalised, depthwise)
+    prediction, less 1; ``weight_l1``: the fit's penalty, which the model allows for."""
+    per_weight = bytes_per_weight(row["bits"], row["width"], depth, CHANNELS, fixed_scale, weight_l1, depthwise)
     predicted = predicted_bytes(row["width"], depth, CHANNELS, row["bits"], per_weight, depthwise)
     return row["bpp"] * pixels / 8 / predicted - 1
 

@@ -10,7 +10,7 @@ import statistics as st
 from paired import CHANNELS, DEPTH, load, model_error, sweep
 
 from ddcodec.format import param_count
-from ddcodec.presets import BPP_BITS_CHOICES, BPP_BITS_TIERS, MIN_NET_WIDTH
+from ddcodec.presets import BPP_BITS_CHOICES, BPP_BITS_TIERS, MIN_NET_WIDTH, WEIGHT_L1
 from ddcodec.ratecontrol import PENALTY_PACKING, bytes_per_weight, header_bytes, plan_for_bpp, predicted_bytes
 
 # the 1.3.0 sweep's plans (ddcodec info on its files; the same for every image, as they share one size)
@@ -46,7 +46,7 @@ if __name__ == "__main__":
         ratios.append(ratio)
         summary = []
         for penalised in (False, True):
-            errors = [model_error(r, pixels, penalised=penalised) for r in rows]
+            errors = [model_error(r, pixels, weight_l1=WEIGHT_L1 if penalised else 0.0) for r in rows]
             summary.append(f"mean {st.mean(errors):+.1%}, from {min(errors):+.1%} to {max(errors):+.1%}")
         print(f"{label:<36} {len(rows):2} images, width {rows[0]['width']:2}, {rows[0]['bits']} bits: payload / "
               f"Gaussian model {ratio:.4f}; file / model - 1: {summary[0]}; with the allowance: {summary[1]}")
@@ -57,10 +57,10 @@ if __name__ == "__main__":
         for target in (0.125, 0.25, 0.5, 0.75):
             plans = []
             one_tier = (tuple(b for tier in BPP_BITS_TIERS for b in tier),)  # 5 bits not a last resort
-            for penalised, tiers in ((False, BPP_BITS_TIERS), (True, BPP_BITS_TIERS), (True, one_tier)):
+            for weight_l1, tiers in ((0.0, BPP_BITS_TIERS), (WEIGHT_L1, BPP_BITS_TIERS), (WEIGHT_L1, one_tier)):
                 net_width, bits = plan_for_bpp(height, width, CHANNELS, target, DEPTH, BPP_BITS_CHOICES, MIN_NET_WIDTH,
-                                               tiers, True, penalised)
+                                               tiers, True, weight_l1)
                 size = predicted_bytes(net_width, DEPTH, CHANNELS, bits,
-                                       bytes_per_weight(bits, net_width, DEPTH, CHANNELS, True, penalised))
+                                       bytes_per_weight(bits, net_width, DEPTH, CHANNELS, True, weight_l1))
                 plans.append(f"{net_width}/{bits} ({size / (target * height * width / 8) - 1:+.1%})")
             print(f"  {width}x{height} at {target} bpp: {plans[0]} -> {plans[1]} [{plans[2]}]")
