@@ -11,10 +11,11 @@ the path). The baseline is session 56's lr 0.08 arm, whose files 1.32.0's defaul
 session's VM was about a third slower, so the encode times below are not comparable). Equal rate along the 384x256
 sweep's slope; then kodim01 and 03 at full size, 0.25 bpp (against 1.31.0's default, the same fit as 1.32.0's: session
 56's lines in lr_fullsize_0.25.txt), at equal rate along 1.1.0's full-size sweep's slope between 0.25 and 0.5 bpp
-(paired.fullsize_1_1_0). Then, per rate, each side's files against --bpp's size model (its penalty allowance, PENALTY_PACKING,
-calibrated at 0.0003 on 1.3.0's files): the mean error and the stronger penalty's packing against 0.0003's at the same
-plans (what ratecontrol.PACKING_BY_PENALTY takes for 0.0006 since 1.33.0); last, the plans the default gets at each
-penalty (1.32.0's plans, and what adopting 0.0006 would encode). Run from anywhere: python samples/perf-cpu/weight_l1_1.32.0_compare.py"""
+(paired.fullsize_1_1_0). Then, per rate, each side's files against --bpp's size model (its penalty allowance,
+PENALTY_PACKING, calibrated at 0.0003 on 1.3.0's files): the mean error and the stronger penalty's packing against
+0.0003's at the same plans (what ratecontrol.PACKING_BY_PENALTY takes for 0.0006 since 1.33.0); last, the plans the
+default gets at each penalty (1.32.0's plans, and what adopting 0.0006 would encode).
+Run from anywhere: python samples/perf-cpu/weight_l1_1.32.0_compare.py"""
 import sys
 from pathlib import Path
 
@@ -22,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 import statistics as st  # noqa: E402
 from dataclasses import replace  # noqa: E402
 
-from paired import compare_and_summarize, compare_per_image, fullsize_1_1_0, load, model_error, sweep_slope  # noqa: E402
+from paired import (compare_and_summarize, compare_per_image, fullsize_1_1_0, load, model_error,  # noqa: E402
+                    sweep_slope)
 import numpy as np  # noqa: E402
 
 from ddcodec.codec import PRESETS, _plan, plan_network  # noqa: E402
@@ -59,13 +61,15 @@ def main() -> None:
         assert all((r["width"], r["bits"]) == (width, bits) for rows in (base, new) for r in rows.values())
         errors = [[model_error(r, 384 * 256, weight_l1=WEIGHT_L1, depthwise=mask) for r in rows.values()]
                   for rows in (base, new)]
-        print(f"  files against the size model: {st.mean(errors[0]):+.1%} (0.0003) and {st.mean(errors[1]):+.1%} ({label}), "
+        print(f"  files against the size model: {st.mean(errors[0]):+.1%} (0.0003) and {st.mean(errors[1]):+.1%} "
+              f"({label}), "
               f"{label}'s files {st.mean((1 + n) / (1 + b) for b, n in zip(*errors)) - 1:+.1%} at the same plans")
     new = load("weight_l1_0.0006_fullsize_0.25.txt", "bpp=0.25,l1=0.0006")
     compare_per_image("768x512, 0.25 bpp: weight_l1 0.0006 against 1.32.0's default (0.0003)",
                       load("lr_fullsize_0.25.txt", "bpp=0.25,lr=0.08,out_gain=0.09375"), new, fullsize_1_1_0(0.25)[1])
     for weight_l1 in (WEIGHT_L1, 6e-4):
-        print(f"the default's plans at weight_l1 {weight_l1:g}: {plans(replace(PRESETS['default'], weight_l1=weight_l1))}")
+        schedule = replace(PRESETS["default"], weight_l1=weight_l1)
+        print(f"the default's plans at weight_l1 {weight_l1:g}: {plans(schedule)}")
 
 
 if __name__ == "__main__":
