@@ -44,6 +44,8 @@ SCHEDULE_KEYS = {"iters": ("iters", int), "qat": ("qat_iters", int), "lr": ("lr"
                  "rows": ("row_fraction", float), "coarse": ("coarse_fraction", float),
                  "quarter": ("quarter_fraction", float),
                  "jitter": ("input_jitter", float), "l1": ("weight_l1", float), "qat_l1": ("qat_weight_l1", float),
+                 "l1_ref": ("l1_ref_db", float), "l1_floor": ("l1_floor", float), "l1_end": ("weight_l1_end", float),
+                 "l1_tries": ("weight_l1_tries", lambda v: tuple(float(x) for x in v.split(":") if x)),
                  "fixed_scale": ("fixed_scale", lambda v: bool(int(v))), "bf16": ("bf16", lambda v: bool(int(v))),
                  "qat_bf16": ("qat_bf16", lambda v: bool(int(v))),
                  "gptq": ("hessian_round", lambda v: bool(int(v))), "prog": ("progressive_steps", int),

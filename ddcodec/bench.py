@@ -88,15 +88,16 @@ def _fit_seconds(schedule: codec.FitSchedule, full: StepSeconds, coarse: StepSec
     only where the schedule has such steps), each phase at the precision its schedule fits in. Progressive rounding's
     steps are counted as full-size steps, an upper bound: the layers already rounded take no gradient, so the later
     stages' backward passes stop early, and since 1.19.1 their forward passes start from the rounded layers' stored
-    output (model.FrozenPrefix)."""
+    output (model.FrozenPrefix). A schedule that tries penalties (``weight_l1_tries``) fits once per strength."""
     n_coarse = round(schedule.iters * schedule.coarse_fraction)
     n_quarter = round(schedule.iters * schedule.quarter_fraction)
     if n_quarter and quarter is None:
         raise ValueError("a schedule with quarter-size steps needs their timing")
     after_main = schedule.qat_iters + codec.DEFAULT_DEPTH * schedule.progressive_for(codec.DEFAULT_BITS)[0]
-    return (full.taken(schedule.bf16) * (schedule.iters - n_coarse - n_quarter) + coarse.taken(schedule.bf16) * n_coarse
+    once = (full.taken(schedule.bf16) * (schedule.iters - n_coarse - n_quarter) + coarse.taken(schedule.bf16) * n_coarse
             + (quarter.taken(schedule.bf16) * n_quarter if n_quarter else 0.0)
             + full.taken(schedule.qat_bf16) * after_main)
+    return once * (1 + len(schedule.weight_l1_tries))
 
 
 def _timing_worker(barrier, results, threads: int, args: tuple, depthwise: int) -> None:

@@ -54,6 +54,10 @@ class EncodeResult:
     # --bpp or --size: fits one width narrower after a file came out over the target (encode_seconds covers all)
     refits: int = 0
     levels: int = 0  # the largest code the weights were rounded to: format.qmax(bits), or fewer where --bpp trimmed
+    # the weight_l1 penalty the kept file was fitted with, and how many strengths were tried (FitSchedule.weight_l1_tries;
+    # encode_seconds covers them all)
+    weight_l1: float = 0.0
+    penalties: int = 1
 
     @property
     def trimmed(self) -> bool:
@@ -236,7 +240,7 @@ def plan_network(height: int, width: int, channels: int, k: float = 32.0, bpp: O
         choices = BPP_BITS_CHOICES if bits is None else (bits,)
         return plan_for_bpp(height, width, channels, bpp, depth, choices, MIN_NET_WIDTH, BPP_BITS_TIERS,
                             fixed_scale=schedule is not None and schedule.fixed_scale,
-                            weight_l1=0.0 if schedule is None else schedule.weight_l1, depthwise=mask,
+                            weight_l1=0.0 if schedule is None else schedule.planning_weight_l1, depthwise=mask,
                             taper=taper)
 
     if depthwise != "off":
@@ -389,7 +393,38 @@ def _within_rate(plan: _Plan, encoded: tuple[bytes, EncodeResult],
     return data, dataclasses.replace(result, refits=refits, encode_seconds=spent + result.encode_seconds)
 
 
+def _penalty_candidates(schedule: FitSchedule) -> list[FitSchedule]:
+    """The schedules an encode fits, each in full: ``schedule``, then the same at each of its ``weight_l1_tries``."""
+    first = dataclasses.replace(schedule, weight_l1_tries=())
+    return [first] + [dataclasses.replace(first, weight_l1=strength) for strength in schedule.weight_l1_tries]
+
+
+def _best_penalty(encodes: Callable[[FitSchedule, Optional[Progress]], list[tuple[bytes, EncodeResult]]],
+                  schedule: FitSchedule, progress: Optional[Progress]) -> list[tuple[bytes, EncodeResult]]:
+    """``encodes`` (one file per plan) run with each of ``_penalty_candidates(schedule)``; per plan the file that
+    decodes best. The candidates' progress is reported as one run."""
+    candidates = _penalty_candidates(schedule)
+    runs = []
+    for index, candidate in enumerate(candidates):
+        shifted = None if progress is None else (
+            lambda done, total, db, index=index: progress(done + index * total, total * len(candidates), db))
+        runs.append([(data, dataclasses.replace(result, weight_l1=candidate.weight_l1, penalties=len(candidates)))
+                     for data, result in encodes(candidate, shifted)])
+    kept = []
+    for per_plan in zip(*runs):
+        data, result = max(per_plan, key=lambda item: item[1].psnr)
+        kept.append((data, dataclasses.replace(result, encode_seconds=sum(r.encode_seconds for _, r in per_plan))))
+    return kept
+
+
 def _encode_tries(plan: _Plan, tries: int, schedule: FitSchedule, dev: torch.device,
+                  progress: Optional[Progress]) -> tuple[bytes, EncodeResult]:
+    """``_encode_seeds`` with each strength of the schedule's ``weight_l1_tries`` too; the best file."""
+    return _best_penalty(lambda candidate, shown: [_encode_seeds(plan, tries, candidate, dev, shown)],
+                         schedule, progress)[0]
+
+
+def _encode_seeds(plan: _Plan, tries: int, schedule: FitSchedule, dev: torch.device,
                   progress: Optional[Progress]) -> tuple[bytes, EncodeResult]:
     """The best of ``tries`` fits of one plan with consecutive seeds. Since 1.23.0 the seeds are fitted through the
     main fit's reduced-size stages only and the best there is finished (``fit.fit_best_seed``); a schedule without
@@ -500,8 +535,9 @@ def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[
     schedule = _schedule(preset, iters)
     dev = resolve_device(device)
     plans = [_plan(image, k, bpp, bits, seed, depth, schedule, depthwise, target_bytes) for image in images]
-    encoded = _encode_plans(plans, schedule, dev, progress, batch_size)
-    return [_within_rate(plan, item, lambda narrower: _encode_plans([narrower], schedule, dev, progress)[0])
+    encoded = _best_penalty(lambda candidate, shown: _encode_plans(plans, candidate, dev, shown, batch_size),
+                            schedule, progress)
+    return [_within_rate(plan, item, lambda narrower: _encode_tries(narrower, 1, schedule, dev, progress))
             for plan, item in zip(plans, encoded)]
 
 

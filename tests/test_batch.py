@@ -1,6 +1,8 @@
 """Batched fitting (several images in one grouped network) computes what separate fits compute."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -8,7 +10,7 @@ import torch.nn.functional as F
 
 import ddcodec
 from ddcodec.imageio import psnr
-from ddcodec.fit import weight_magnitude
+from ddcodec.fit import penalty_strength, weight_magnitude, weight_magnitudes
 from ddcodec.model import BatchedDeepDecoder, DeepDecoder, coarse_size
 from conftest import smooth_image
 
@@ -98,3 +100,37 @@ def test_encode_batch_matches_separate_encodes_in_input_order():
 def test_encode_batch_rejects_a_bad_batch_size():
     with pytest.raises(ddcodec.DdcInputError, match="batch size"):
         ddcodec.encode_batch([np.zeros((8, 8, 3), np.uint8)], batch_size=0)
+
+
+def test_a_penalty_of_its_own_strength_per_network_weighs_each_networks_magnitude():
+    models = _perturbed(2)
+    batched = BatchedDeepDecoder(models)
+    per_network = weight_magnitudes(batched)
+    assert per_network.shape == (2,)
+    torch.testing.assert_close(per_network, torch.stack([weight_magnitude(m) for m in models]))
+    torch.testing.assert_close(weight_magnitudes(models[0]), weight_magnitude(models[0]))
+    strengths = torch.tensor([0.5, 2.0])
+    (strengths * per_network).sum().backward()
+    for m, strength in zip(models, strengths):
+        (strength * weight_magnitude(m)).backward()
+        torch.testing.assert_close(batched.weights["conv1"].grad[models.index(m)], m.weights["conv1"].grad)
+
+
+def test_the_penalty_follows_each_networks_mse_within_its_floor():
+    mse = torch.tensor([4e-3, 1e-3, 7.5e-4, 1e-4], dtype=torch.float64)
+    strength = penalty_strength(mse, 6e-4, 1e-3, 0.5)
+    assert strength.dtype == torch.float32
+    torch.testing.assert_close(strength, torch.tensor([6e-4, 6e-4, 4.5e-4, 3e-4]))
+
+
+def test_encode_batch_tries_the_schedules_penalties_per_image():
+    images = [smooth_image(30, 36, 3, seed=1), smooth_image(30, 36, 3, seed=2)]
+    schedule = dataclasses.replace(ddcodec.codec.PRESETS["default"], iters=SHORT, weight_l1=0.0003,
+                                   weight_l1_tries=(0.05,))
+    batched = ddcodec.encode_batch(images, k=8, preset=schedule, device="cpu", seed=4, batch_size=2)
+    for image, (data, result) in zip(images, batched):
+        candidates = [ddcodec.encode_batch([image], k=8, preset=dataclasses.replace(schedule, weight_l1=l1,
+                                                                                    weight_l1_tries=()),
+                                           device="cpu", seed=4)[0][1] for l1 in (0.0003, 0.05)]
+        assert result.penalties == 2 and result.weight_l1 == max(candidates, key=lambda r: r.psnr).weight_l1
+        assert abs(result.psnr - max(r.psnr for r in candidates)) < 0.02  # fitted together, as the batch is

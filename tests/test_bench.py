@@ -41,6 +41,8 @@ def test_preset_time_counts_half_size_steps_at_their_own_rate():
     # progressive rounding: 10 steps after each of the 6 hidden layers, counted as full-size steps
     progressive = dataclasses.replace(schedule, progressive_steps=10)
     assert bench._fit_seconds(progressive, full, half) == 70 + 12.5 + 6 * 10
+    tried = dataclasses.replace(progressive, weight_l1_tries=(0.0006, 0.0012))
+    assert bench._fit_seconds(tried, full, half) == 3 * (70 + 12.5 + 6 * 10)  # one whole fit per strength
     # 20 of the main fit's steps at quarter size first, at their own rate; they need it timed
     quarter = dataclasses.replace(schedule, quarter_fraction=0.2, coarse_fraction=0.3)
     assert bench._fit_seconds(quarter, full, half, bench.StepSeconds(0.125)) == 70 + 7.5 + 2.5

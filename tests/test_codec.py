@@ -114,10 +114,11 @@ def test_low_bit_plans_round_progressively_with_their_own_steps(rgb_odd):
                                                         low_bits_progressive_lr=None))
     assert low != base
     # --iters scales them as it scales the base steps (the default's 50 per layer at 2,200 at every precision since
-    # 1.18.0: 7 at 300; the best preset's 50 and 25 at 6,000: 10 and 5 at 1,200)
+    # 1.18.0: 7 at 300; 1.16.0 to 1.33.0's best preset's 50 and 25 at 6,000: 10 and 5 at 1,200)
     scaled = ddcodec.codec._schedule("default", 300)
     assert scaled.progressive_for(6)[0] == scaled.progressive_for(7)[0] == 7
-    scaled = ddcodec.codec._schedule("best", 1200)
+    best_1_33 = dataclasses.replace(ddcodec.PRESETS["default"], iters=6000, qat_iters=1200, progressive_steps=25)
+    scaled = ddcodec.codec._schedule(best_1_33, 1200)
     assert scaled.progressive_for(6)[0] == 10 and scaled.progressive_for(7)[0] == 5
     with pytest.raises(ValueError, match="low_bits_progressive_steps must be >= 0"):
         ddcodec.codec.FitSchedule(iters=1, qat_iters=0, low_bits_progressive_steps=-1)
@@ -291,11 +292,12 @@ def stored(data: bytes, prefix: str) -> torch.Tensor:
     return torch.cat([w.flatten() for n, w in weights.items() if n.startswith(prefix)])
 
 
-def test_weight_l1_draws_the_stored_codes_towards_zero(rgb_odd):
-    def mean_hidden_code(data: bytes) -> float:
-        """Mean |code| / qmax of the hidden convs: their dequantised (row-normalised) weights' mean magnitude."""
-        return float(stored(data, "conv").abs().mean())
+def mean_hidden_code(data: bytes) -> float:
+    """Mean |code| / qmax of the hidden convs: their dequantised (row-normalised) weights' mean magnitude."""
+    return float(stored(data, "conv").abs().mean())
 
+
+def test_weight_l1_draws_the_stored_codes_towards_zero(rgb_odd):
     schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5)
     plain, _ = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
     pulled, _ = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1=0.01), device="cpu",
@@ -324,6 +326,65 @@ def test_fine_tune_can_have_its_own_weight_penalty(rgb_odd):
     assert both != main_only
     with pytest.raises(ValueError, match="qat_weight_l1"):
         ddcodec.codec.FitSchedule(iters=10, qat_iters=2, qat_weight_l1=-1.0)
+
+
+def test_a_penalty_relative_to_the_fit_ranges_from_its_floor_to_its_strength(rgb_odd):
+    schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5, weight_l1=0.01)
+    files = {l1: ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1=l1), device="cpu",
+                                seed=7)[0] for l1 in (0.01, 0.005)}
+    # a reference PSNR no fit reaches: the MSE stays above the reference's, so every step has the full strength
+    strong, _ = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, l1_ref_db=200.0), device="cpu",
+                               seed=7)
+    # one every fit reaches at once: the floor's strength from the first step
+    weak, _ = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, l1_ref_db=-200.0, l1_floor=0.5),
+                             device="cpu", seed=7)
+    assert strong == files[0.01] and weak == files[0.005] and files[0.01] != files[0.005]
+    assert dataclasses.replace(schedule, l1_ref_db=30.0, l1_floor=0.25).planning_weight_l1 == 0.0025
+    assert schedule.planning_weight_l1 == 0.01
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValueError, match="l1_floor"):
+            ddcodec.codec.FitSchedule(iters=10, qat_iters=2, l1_floor=bad)
+
+
+def test_a_ramped_penalty_moves_from_its_start_to_its_end(rgb_odd):
+    schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5, weight_l1=0.002)
+    plain, fixed = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
+    level, _ = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1_end=0.002), device="cpu",
+                              seed=7)
+    assert level == plain  # a ramp that goes nowhere is the fixed strength, bit for bit
+    ramped, via_ramp = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1_end=0.05),
+                                      device="cpu", seed=7)
+    strong, at_end = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1=0.05), device="cpu",
+                                    seed=7)
+    # between the two fixed strengths, in the pull on the codes and in what it costs the fit (29.9, 25.4, 19.8 dB)
+    assert mean_hidden_code(strong) < mean_hidden_code(ramped) < mean_hidden_code(plain)
+    assert at_end.psnr + 2 < via_ramp.psnr < fixed.psnr - 2
+    ramp = dataclasses.replace(schedule, weight_l1_end=0.05)
+    assert (ramp.final_weight_l1, ramp.planning_weight_l1, schedule.final_weight_l1) == (0.05, 0.002, 0.002)
+    with pytest.raises(ValueError, match="weight_l1_end"):
+        ddcodec.codec.FitSchedule(iters=10, qat_iters=2, weight_l1_end=-1.0)
+
+
+def test_penalty_tries_keep_the_file_that_decodes_best(rgb_odd):
+    schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5, weight_l1=0.002)
+    # by k the plan does not depend on the penalty, so each candidate is the encode at its own strength
+    alone = {l1: ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1=l1), device="cpu", seed=7)
+             for l1 in (0.002, 0.05)}
+    assert alone[0.002][1].psnr > alone[0.05][1].psnr + 2  # the strong pull costs this small fit dearly
+    for tries in ((0.05,), (0.05, 0.002)):
+        data, result = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1_tries=tries),
+                                      device="cpu", seed=7)
+        assert data == alone[0.002][0] and result.weight_l1 == 0.002 and result.penalties == 1 + len(tries)
+        assert result.encode_seconds > alone[0.002][1].encode_seconds
+    # and the other way round: the first strength loses, the tried one is kept
+    data, result = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1=0.05,
+                                                                           weight_l1_tries=(0.002,)), device="cpu",
+                                  seed=7)
+    assert data == alone[0.002][0] and result.weight_l1 == 0.002 and result.penalties == 2
+    assert alone[0.05][1].weight_l1 == 0.05 and alone[0.05][1].penalties == 1
+    for bad in ((-1.0,), [0.001], (True,)):
+        with pytest.raises(ValueError, match="weight_l1_tries"):
+            ddcodec.codec.FitSchedule(iters=10, qat_iters=2, weight_l1_tries=bad)
 
 
 @pytest.mark.parametrize("beta", ["beta1", "beta2"])
