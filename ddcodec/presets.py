@@ -98,7 +98,7 @@ class FitSchedule:
     weight_l1_end: Optional[float] = None
     # the whole encode again per strength listed, at the plan ``weight_l1`` gives (files land under a target, as a
     # stronger penalty packs tighter): the file that decodes best is kept. Which strength pays depends on the image
-    # (session 58: 0.0006 gained up to 0.5 dB on most Kodak images and cost kodim03 0.4 to 1). Empty: one encode
+    # (session 58: 0.0006 gained up to 0.5 dB on most Kodak images and cost kodim03 0.35 to 1.05). Empty: one encode
     weight_l1_tries: tuple[float, ...] = ()
     # both phases: the normalisations' scales stay at their initial 1 instead of being fitted. They
     # are redundant: a scale multiplies one column of the next conv, which that conv can do itself
@@ -296,7 +296,7 @@ PRESETS: dict[str, FitSchedule] = {
 }
 # Since 1.34.0 the best preset is the default encoded twice, at its weight_l1 (0.0003) and at twice that, on the
 # default's plan, keeping the file that decodes best, so it never falls below the default at the target. Which strength
-# pays depends on the image: at 0.0006 most Kodak images gained up to 0.5 dB and kodim03 lost 0.4 to 1 dB. At 384x256,
+# pays depends on the image: at 0.0006 most Kodak images gained up to 0.5 dB and kodim03 lost 0.35 to 1.05. At 384x256,
 # 12 Kodak images at each of 0.125 / 0.25 / 0.5 bpp: +0.04 / +0.14 / +0.09 dB at the target, +0.08 / +0.17 / +0.13 at
 # equal rate (0.0006 kept for 6 / 8 / 8 of the 12), in twice the default's time; at full size, 0.25 bpp, kodim01 +0.24
 # dB (0.0006 kept), kodim03 the default's file (RESULTS.md, "The best preset: the default at two penalty strengths").
