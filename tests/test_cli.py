@@ -345,6 +345,16 @@ def test_tries_reports_the_seed_it_kept(png):
     assert ddcodec.read_header(png.with_suffix(".ddc").read_bytes()).seed == line["seed"]
 
 
+def test_the_best_preset_reports_the_penalty_it_kept(png):
+    result = run("encode", png, "-k", "8", "--iters", "20", "--preset", "best", "--json", "-f")
+    assert result.exit_code == 0, result.output
+    line = json.loads(result.output)
+    assert line["penalties"] == 2 and line["weight_l1"] in (0.0003, 0.0006)
+    summary = run("encode", png, "-k", "8", "--iters", "20", "--preset", "best", "-f")
+    assert f"weight penalty {line['weight_l1']:g} kept of 2 tried, " in summary.output
+    assert "weight penalty" not in run("encode", png, "-k", "8", "--iters", "20", "-f").output
+
+
 def test_several_inputs_need_a_folder_and_all_outputs_are_checked_first(tmp_path, png):
     other = tmp_path / "other.png"
     Image.fromarray(smooth_image(20, 20)).save(other)
