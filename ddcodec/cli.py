@@ -210,7 +210,8 @@ def _summary(output: Path, result: EncodeResult) -> str:
                if result.trimmed else "")
             + (f"fitted again {result.refits} width{'s' if result.refits > 1 else ''} narrower to stay within "
                f"{presets.RATE_TOLERANCE:.0%} of the target, " if result.refits else "")
-            + (f"weight penalty {result.weight_l1:g} kept of {result.penalties} tried, " if result.penalties > 1 else "")
+            + (f"weight penalty {result.weight_l1:g} kept of {result.penalties} tried, "
+               if result.penalties > 1 else "")
             + f"{result.encode_seconds:.1f} s on {result.device}")
 
 

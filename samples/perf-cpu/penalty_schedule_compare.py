@@ -17,7 +17,8 @@ single-thread encode per image, two at a time, on an AVX2 CPU (every step float3
 
 against session 56's lines of the default (``lr_0.08_384x256.txt``, which 1.32.0 and 1.33.0 repeat exactly) and session
 58's 0.0006 for every step (``weight_l1_0.0006_384x256.txt``), at equal rate along the 384x256 sweep's slope. Last,
-kodim03 at seed 1, the default against 0.0006 (whether its loss is the seed's: ``weight_l1_0.0006_kodim03_seed1_384x256.txt``).
+kodim03 at seed 1, the default against 0.0006 (whether its loss is the seed's:
+``weight_l1_0.0006_kodim03_seed1_384x256.txt``).
 Then the one that was adopted, 1.34.0's best preset (``FitSchedule.weight_l1_tries``): the default encoded at 0.0003
 and at 0.0006 on the default's plan, the file that decodes best kept. Both candidates' files exist already (sessions 56
 and 58, the same plans: 1.32.0 planned 0.0006 as 0.0003), so the preset's result per image is the better of the two
@@ -34,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import math  # noqa: E402
 import statistics as st  # noqa: E402
 
-from paired import compare_and_summarize, fullsize_1_1_0, load, se, sweep_slope  # noqa: E402
+from paired import compare_and_summarize, compare_per_image, fullsize_1_1_0, load, se, sweep_slope  # noqa: E402
 from step_budget_compare import SMALL  # noqa: E402
 
 BASE = ("lr_0.08_384x256.txt", "bpp=0.25,lr=0.08,out_gain=0.09375")
@@ -59,7 +60,8 @@ def main() -> None:
     seed1 = "weight_l1_0.0006_kodim03_seed1_384x256.txt"
     (default,) = load(seed1, "bpp=0.25,lr=0.08,out_gain=0.09375,seed=1").values()
     for label, config in (("0.0006 (width 21, 6 bits)", "bpp=0.25,l1=0.0006,seed=1,bits=6"),
-                          ("the ramp 0.0003 -> 0.0006", "bpp=0.25,lr=0.08,out_gain=0.09375,l1=0.0003,l1_end=0.0006,seed=1")):
+                          ("the ramp 0.0003 -> 0.0006",
+                           "bpp=0.25,lr=0.08,out_gain=0.09375,l1=0.0003,l1_end=0.0006,seed=1")):
         (row,) = load(seed1, config).values()
         print(f"kodim03, 384x256, 0.25 bpp, seed 1: {label} against the default: {default['psnr']:.2f} dB at "
               f"{default['bpp']:.4f} bpp -> {row['psnr']:.2f} at {row['bpp']:.4f}, equal rate "
@@ -67,13 +69,16 @@ def main() -> None:
               f"{default['float_psnr']:.2f} -> {row['float_psnr']:.2f}")
 
     for rate, infix in ((0.125, "0.125bpp_"), (0.25, ""), (0.5, "0.5bpp_")):
-        best_of_two(f"384x256, {rate:g} bpp", load(f"lr_0.08_{infix}384x256.txt", f"bpp={rate:g},lr=0.08,out_gain=0.09375"),
-                    load(f"weight_l1_0.0006_{infix}384x256.txt", f"bpp={rate:g},l1=0.0006"), sweep_slope(SMALL, rate))
+        default = load(f"lr_0.08_{infix}384x256.txt", f"bpp={rate:g},lr=0.08,out_gain=0.09375")
+        strong = load(f"weight_l1_0.0006_{infix}384x256.txt", f"bpp={rate:g},l1=0.0006")
+        best_of_two(f"384x256, {rate:g} bpp", default, strong, sweep_slope(SMALL, rate))
     full_default = load("lr_fullsize_0.25.txt", "bpp=0.25,lr=0.08,out_gain=0.09375")
     full_strong = load("weight_l1_0.0006_fullsize_0.25.txt", "bpp=0.25,l1=0.0006")
     kodim05 = "weight_l1_0.0006_fullsize_0.25_kodim05.txt"
     full_default.update(load(kodim05, "bpp=0.25,lr=0.08,out_gain=0.09375"))
     full_strong.update(load(kodim05, "bpp=0.25,l1=0.0006"))
+    compare_per_image("768x512, 0.25 bpp: 0.0006 against the default", full_default, full_strong,
+                      fullsize_1_1_0(0.25)[1])
     best_of_two("768x512, 0.25 bpp", full_default, full_strong, fullsize_1_1_0(0.25)[1])
 
 
