@@ -375,7 +375,6 @@ def test_penalty_tries_keep_the_file_that_decodes_best(rgb_odd):
         data, result = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1_tries=tries),
                                       device="cpu", seed=7)
         assert data == alone[0.002][0] and result.weight_l1 == 0.002 and result.penalties == 1 + len(tries)
-        assert result.encode_seconds > alone[0.002][1].encode_seconds
     # and the other way round: the first strength loses, the tried one is kept
     data, result = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1=0.05,
                                                                            weight_l1_tries=(0.002,)), device="cpu",
