@@ -24,8 +24,8 @@ and at 0.0006 on the default's plan, the file that decodes best kept. Both candi
 and 58, the same plans: 1.32.0 planned 0.0006 as 0.0003), so the preset's result per image is the better of the two
 lines; ``best_1.34.0_check_384x256.txt`` shows the preset itself repeating them (kodim01 keeps 0.0006's file, kodim03
 the default's, to the last digit). Per rate: how often 0.0006 is kept, the mean change at the target and at equal rate;
-at full size, 0.25 bpp, kodim01 and 03 (session 56's default lines, session 58's 0.0006 ones), and kodim05 (session
-59's pair, ``weight_l1_0.0006_fullsize_0.25_kodim05.txt``), at equal rate along 1.1.0's full-size slope.
+at full size, 0.25 bpp, kodim01 and 03 (session 56's default lines, session 58's 0.0006 ones), and kodim05 and 07
+(session 59's pairs, ``weight_l1_0.0006_fullsize_0.25_s59.txt``), at equal rate along 1.1.0's full-size slope.
 Encode times are this session's VM (about a third slower than session 56's) and not comparable.
 Run from anywhere: python samples/perf-cpu/penalty_schedule_compare.py"""
 import sys
@@ -74,9 +74,9 @@ def main() -> None:
         best_of_two(f"384x256, {rate:g} bpp", default, strong, sweep_slope(SMALL, rate))
     full_default = load("lr_fullsize_0.25.txt", "bpp=0.25,lr=0.08,out_gain=0.09375")
     full_strong = load("weight_l1_0.0006_fullsize_0.25.txt", "bpp=0.25,l1=0.0006")
-    kodim05 = "weight_l1_0.0006_fullsize_0.25_kodim05.txt"
-    full_default.update(load(kodim05, "bpp=0.25,lr=0.08,out_gain=0.09375"))
-    full_strong.update(load(kodim05, "bpp=0.25,l1=0.0006"))
+    pairs = "weight_l1_0.0006_fullsize_0.25_s59.txt"
+    full_default.update(load(pairs, "bpp=0.25,lr=0.08,out_gain=0.09375"))
+    full_strong.update(load(pairs, "bpp=0.25,l1=0.0006"))
     compare_per_image("768x512, 0.25 bpp: 0.0006 against the default", full_default, full_strong,
                       fullsize_1_1_0(0.25)[1])
     best_of_two("768x512, 0.25 bpp", full_default, full_strong, fullsize_1_1_0(0.25)[1])
