@@ -89,7 +89,7 @@ class FitSchedule:
     # every phase: with a PSNR in dB, each network's penalty strength at each step is ``weight_l1`` times its current
     # MSE over that PSNR's MSE, kept within [``l1_floor``, 1] of ``weight_l1`` (fit.penalty_strength): images that fit
     # well get a weaker penalty. Rate control plans for the weakest (``planning_weight_l1``). None: a fixed strength.
-    # In no preset: at 28 dB and 0.5 it gained +0.04 dB over the default where 0.0006 throughout gained +0.13 (session 59)
+    # In no preset: at 28 dB and 0.5 it gained +0.04 dB over the default, 0.0006 throughout +0.13 (session 59)
     l1_ref_db: Optional[float] = None
     l1_floor: float = 0.5
     # main fit: the penalty's strength moves linearly from ``weight_l1`` at its first step to this at its last, and the
@@ -184,7 +184,8 @@ class FitSchedule:
         if self.weight_l1_end is not None and not self.weight_l1_end >= 0:
             raise ValueError(f"weight_l1_end must be >= 0 or None, got {self.weight_l1_end!r}")
         if not (isinstance(self.weight_l1_tries, tuple)
-                and all(isinstance(x, (int, float)) and not isinstance(x, bool) and x >= 0 for x in self.weight_l1_tries)):
+                and all(isinstance(x, (int, float)) and not isinstance(x, bool) and x >= 0
+                        for x in self.weight_l1_tries)):
             raise ValueError(f"weight_l1_tries must be a tuple of numbers >= 0, got {self.weight_l1_tries!r}")
         if not 0 < self.l1_floor <= 1:
             raise ValueError(f"l1_floor must be in (0, 1], got {self.l1_floor!r}")
