@@ -377,10 +377,9 @@ def _within_rate(plan: _Plan, encoded: tuple[bytes, EncodeResult],
     fewer levels (``_levels_for``), so a refit is left for a file that stays over even so (the trim gives up at
     ``ratecontrol.MAX_TRIM``). A width step is a few per cent of a file at 768x512, so one refit should usually land
     inside; files under the target are kept."""
-    if plan.target_bpp is None:
+    limit = _size_limit(plan)
+    if limit is None:
         return encoded
-    height, width, _ = plan.pixels.shape
-    limit = plan.target_bpp * height * width / 8 * (1 + RATE_TOLERANCE)
     spent, refits = 0.0, 0
     data, result = encoded
     while len(data) > limit and plan.net_width > MIN_NET_WIDTH:
@@ -393,6 +392,14 @@ def _within_rate(plan: _Plan, encoded: tuple[bytes, EncodeResult],
     return data, dataclasses.replace(result, refits=refits, encode_seconds=spent + result.encode_seconds)
 
 
+def _size_limit(plan: _Plan) -> Optional[float]:
+    """The most bytes a --bpp or --size file may take (its target plus ``RATE_TOLERANCE``); None for a -k plan."""
+    if plan.target_bpp is None:
+        return None
+    height, width, _ = plan.pixels.shape
+    return plan.target_bpp * height * width / 8 * (1 + RATE_TOLERANCE)
+
+
 def _penalty_candidates(schedule: FitSchedule) -> list[FitSchedule]:
     """The schedules an encode fits, each in full: ``schedule``, then the same at each of its ``weight_l1_tries``."""
     first = dataclasses.replace(schedule, weight_l1_tries=())
@@ -400,9 +407,11 @@ def _penalty_candidates(schedule: FitSchedule) -> list[FitSchedule]:
 
 
 def _best_penalty(encodes: Callable[[FitSchedule, Optional[Progress]], list[tuple[bytes, EncodeResult]]],
-                  schedule: FitSchedule, progress: Optional[Progress]) -> list[tuple[bytes, EncodeResult]]:
-    """``encodes`` (one file per plan) run with each of ``_penalty_candidates(schedule)``; per plan the file that
-    decodes best. The candidates' progress is reported as one run."""
+                  schedule: FitSchedule, progress: Optional[Progress],
+                  plans: Sequence[_Plan]) -> list[tuple[bytes, EncodeResult]]:
+    """``encodes`` (one file per plan of ``plans``) run with each of ``_penalty_candidates(schedule)``; per plan the
+    file that decodes best among those within its size limit (``_size_limit``), or among all when none is, so that
+    ``_within_rate`` refits only when every candidate is over. The candidates' progress is reported as one run."""
     candidates = _penalty_candidates(schedule)
     runs = []
     for index, candidate in enumerate(candidates):
@@ -411,8 +420,10 @@ def _best_penalty(encodes: Callable[[FitSchedule, Optional[Progress]], list[tupl
         runs.append([(data, dataclasses.replace(result, weight_l1=candidate.weight_l1, penalties=len(candidates)))
                      for data, result in encodes(candidate, shifted)])
     kept = []
-    for per_plan in zip(*runs):
-        data, result = max(per_plan, key=lambda item: item[1].psnr)
+    for plan, per_plan in zip(plans, zip(*runs)):
+        limit = _size_limit(plan)
+        within = [item for item in per_plan if limit is None or len(item[0]) <= limit]
+        data, result = max(within or per_plan, key=lambda item: item[1].psnr)
         kept.append((data, dataclasses.replace(result, encode_seconds=sum(r.encode_seconds for _, r in per_plan))))
     return kept
 
@@ -421,7 +432,7 @@ def _encode_tries(plan: _Plan, tries: int, schedule: FitSchedule, dev: torch.dev
                   progress: Optional[Progress]) -> tuple[bytes, EncodeResult]:
     """``_encode_seeds`` with each strength of the schedule's ``weight_l1_tries`` too; the best file."""
     return _best_penalty(lambda candidate, shown: [_encode_seeds(plan, tries, candidate, dev, shown)],
-                         schedule, progress)[0]
+                         schedule, progress, [plan])[0]
 
 
 def _encode_seeds(plan: _Plan, tries: int, schedule: FitSchedule, dev: torch.device,
@@ -536,7 +547,7 @@ def encode_batch(images: Sequence[ImageLike], k: float = 32.0, *, bpp: Optional[
     dev = resolve_device(device)
     plans = [_plan(image, k, bpp, bits, seed, depth, schedule, depthwise, target_bytes) for image in images]
     encoded = _best_penalty(lambda candidate, shown: _encode_plans(plans, candidate, dev, shown, batch_size),
-                            schedule, progress)
+                            schedule, progress, plans)
     return [_within_rate(plan, item, lambda narrower: _encode_tries(narrower, 1, schedule, dev, progress))
             for plan, item in zip(plans, encoded)]
 

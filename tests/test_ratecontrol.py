@@ -71,6 +71,33 @@ def test_a_file_over_the_target_is_fitted_again_narrower_until_within_the_tolera
     assert ddcodec.decode_pixels(data, device="cpu").shape == PHOTO.shape
 
 
+def test_the_best_penalty_is_picked_among_the_candidates_within_the_size_limit():
+    """Of the penalty candidates the file that decodes best within the target's 3% is kept, even when a larger one
+    decodes better; only when every candidate is over does the best of all go on to ``_within_rate``'s refit."""
+    schedule = dataclasses.replace(UNPENALISED, iters=5, qat_iters=1, weight_l1_tries=(6e-4,))
+    plan = codec._plan(PHOTO, 32.0, 0.8, 7, 0, None, schedule)
+    limit = 0.8 * 96 * 128 / 8 * 1.03
+    assert codec._size_limit(plan) == pytest.approx(limit) and codec._size_limit(dataclasses.replace(
+        plan, target_bpp=None)) is None
+    _, record = ddcodec.encode(PHOTO, k=32, iters=5, preset=UNPENALISED, device="cpu")
+
+    def candidates(sizes: dict[float, int], psnrs: dict[float, float]):
+        def encodes(candidate, shown):
+            return [(bytes(sizes[candidate.weight_l1]), dataclasses.replace(record, psnr=psnrs[candidate.weight_l1]))]
+        return encodes
+
+    inside, over = math.floor(limit), math.floor(limit) + 1
+    kept = codec._best_penalty(candidates({0.0: over, 6e-4: inside}, {0.0: 30.0, 6e-4: 29.0}), schedule, None, [plan])
+    assert len(kept[0][0]) == inside and kept[0][1].weight_l1 == 6e-4 and kept[0][1].psnr == 29.0
+    both_inside = candidates({0.0: inside, 6e-4: inside - 10}, {0.0: 30.0, 6e-4: 29.0})
+    assert codec._best_penalty(both_inside, schedule, None, [plan])[0][1].weight_l1 == 0.0
+    both_over = candidates({0.0: over + 10, 6e-4: over}, {0.0: 30.0, 6e-4: 29.0})
+    assert codec._best_penalty(both_over, schedule, None, [plan])[0][1].weight_l1 == 0.0
+    by_ratio = dataclasses.replace(plan, target_bpp=None)  # -k has no size limit: the best file whatever its size
+    assert codec._best_penalty(candidates({0.0: over, 6e-4: inside}, {0.0: 30.0, 6e-4: 29.0}), schedule, None,
+                               [by_ratio])[0][1].weight_l1 == 0.0
+
+
 def test_batched_and_cli_encodes_are_fitted_again_too(monkeypatch, photo_png):
     _plans_too_wide(monkeypatch, 3)
     other = smooth_image(96, 128, 3, seed=12)
