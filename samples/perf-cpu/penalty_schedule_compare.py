@@ -25,7 +25,11 @@ and 58, the same plans: 1.32.0 planned 0.0006 as 0.0003), so the preset's result
 lines; ``best_1.34.0_check_384x256.txt`` shows the preset itself repeating them (kodim01 keeps 0.0006's file, kodim03
 the default's, to the last digit). Per rate: how often 0.0006 is kept, the mean change at the target and at equal rate;
 at full size, 0.25 bpp, kodim01 and 03 (session 56's default lines, session 58's 0.0006 ones), and kodim05 and 07
-(session 59's pairs, ``weight_l1_0.0006_fullsize_0.25_s59.txt``), at equal rate along 1.1.0's full-size slope.
+(session 59's pairs, ``weight_l1_0.0006_fullsize_0.25_s59.txt``), and from session 60 kodim09, 11, 13 and 15
+(``weight_l1_0.0006_fullsize_0.25_s60.txt``), at equal rate along 1.1.0's full-size slope.
+Last, a third candidate screened in session 60: weight_l1 0.00015 (half the default's) at 384x256, 0.25 bpp, on the
+default's plan (``weight_l1_0.00015_384x256.txt``; stopped after four images), and what the best of the three files
+would add to the preset's best of two.
 Encode times are this session's VM (about a third slower than session 56's) and not comparable.
 Run from anywhere: python samples/perf-cpu/penalty_schedule_compare.py"""
 import sys
@@ -74,12 +78,15 @@ def main() -> None:
         best_of_two(f"384x256, {rate:g} bpp", default, strong, sweep_slope(SMALL, rate))
     full_default = load("lr_fullsize_0.25.txt", "bpp=0.25,lr=0.08,out_gain=0.09375")
     full_strong = load("weight_l1_0.0006_fullsize_0.25.txt", "bpp=0.25,l1=0.0006")
-    pairs = "weight_l1_0.0006_fullsize_0.25_s59.txt"
-    full_default.update(load(pairs, "bpp=0.25,lr=0.08,out_gain=0.09375"))
-    full_strong.update(load(pairs, "bpp=0.25,l1=0.0006"))
+    for pairs in ("weight_l1_0.0006_fullsize_0.25_s59.txt", "weight_l1_0.0006_fullsize_0.25_s60.txt"):
+        full_default.update(load(pairs, "bpp=0.25,lr=0.08,out_gain=0.09375"))
+        full_strong.update(load(pairs, "bpp=0.25,l1=0.0006"))
     compare_per_image("768x512, 0.25 bpp: 0.0006 against the default", full_default, full_strong,
                       fullsize_1_1_0(0.25)[1])
     best_of_two("768x512, 0.25 bpp", full_default, full_strong, fullsize_1_1_0(0.25)[1])
+    third_candidate(load("lr_0.08_384x256.txt", "bpp=0.25,lr=0.08,out_gain=0.09375"),
+                    load("weight_l1_0.0006_384x256.txt", "bpp=0.25,l1=0.0006"),
+                    load("weight_l1_0.00015_384x256.txt", "bpp=0.25,l1=0.00015"), sweep_slope(SMALL, 0.25))
 
 
 def best_of_two(label: str, default: dict[str, dict], strong: dict[str, dict], slope: float) -> None:
@@ -93,6 +100,20 @@ def best_of_two(label: str, default: dict[str, dict], strong: dict[str, dict], s
           f"target, {st.mean(equal_rate):+.3f} at equal rate (SE {se(equal_rate):.3f}; slope {slope:.2f}), bpp "
           f"{st.mean(default[i]['bpp'] for i in images):.4f} -> {st.mean(kept[i]['bpp'] for i in images):.4f}")
     print("  per image at the target: " + " ".join(f"{i[:-4]} {d:+.2f}" for i, d in zip(images, at_target)))
+
+
+def third_candidate(default: dict[str, dict], strong: dict[str, dict], weak: dict[str, dict], slope: float) -> None:
+    """0.00015 against the default, and the best of three files against the preset's best of two."""
+    images = sorted(weak)
+    compare_and_summarize("384x256, 0.25 bpp: weight_l1 0.00015 against the default (0.0003)",
+                          {i: default[i] for i in images}, weak, slope)
+    two = {i: max((default[i], strong[i]), key=lambda r: r["psnr"]) for i in images}
+    three = {i: max((two[i], weak[i]), key=lambda r: r["psnr"]) for i in images}
+    gains = [three[i]["psnr"] - two[i]["psnr"] for i in images]
+    print(f"384x256, 0.25 bpp: the best of 0.00015, 0.0003 and 0.0006 against the best of the last two: 0.00015 kept "
+          f"for {sum(three[i] is weak[i] for i in images)} of {len(images)}, PSNR {st.mean(gains):+.3f} dB at the "
+          f"target; 0.00015's margin under the better of the two: "
+          + " ".join(f"{i[:-4]} {weak[i]['psnr'] - two[i]['psnr']:+.2f}" for i in images))
 
 
 if __name__ == "__main__":
