@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import pytest
@@ -233,6 +234,13 @@ def test_float_psnr_reports_what_quantisation_cost(rgb_encoded, rgb_odd):
     assert coarse.float_psnr - coarse.psnr > result.float_psnr - result.psnr  # 3 bits cost more
 
 
+@functools.lru_cache(maxsize=None)
+def encode_odd(schedule: ddcodec.codec.FitSchedule) -> tuple[bytes, ddcodec.codec.EncodeResult]:
+    """``rgb_odd`` encoded at k=8, seed 7, on the CPU: the reference several tests compare their encodes with, fitted
+    once per schedule (encodes are deterministic) to keep the suite short."""
+    return ddcodec.encode(smooth_image(33, 47, 3), k=8, preset=schedule, device="cpu", seed=7)
+
+
 def test_row_subsampled_fit_is_deterministic_and_still_fits(rgb_odd):
     schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5, row_fraction=0.5)
     first, result = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
@@ -262,8 +270,7 @@ def test_schedule_option_is_deterministic_changes_the_fit_and_still_fits(rgb_odd
     schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5, **{option: value})
     first, result = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
     second, _ = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
-    plain, _ = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, **{option: 0.0}),
-                              device="cpu", seed=7)
+    plain, _ = encode_odd(dataclasses.replace(schedule, **{option: 0.0}))
     assert first == second != plain
     assert result.psnr > mean_colour_psnr(rgb_odd) + 8
     # what encode reports is what decode renders (for jitter: the decoder's input is the clean one)
@@ -348,14 +355,13 @@ def test_a_penalty_relative_to_the_fit_ranges_from_its_floor_to_its_strength(rgb
 
 def test_a_ramped_penalty_moves_from_its_start_to_its_end(rgb_odd):
     schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5, weight_l1=0.002)
-    plain, fixed = ddcodec.encode(rgb_odd, k=8, preset=schedule, device="cpu", seed=7)
+    plain, fixed = encode_odd(schedule)
     level, _ = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1_end=0.002), device="cpu",
                               seed=7)
     assert level == plain  # a ramp that goes nowhere is the fixed strength, bit for bit
     ramped, via_ramp = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1_end=0.05),
                                       device="cpu", seed=7)
-    strong, at_end = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1=0.05), device="cpu",
-                                    seed=7)
+    strong, at_end = encode_odd(dataclasses.replace(schedule, weight_l1=0.05))
     # between the two fixed strengths, in the pull on the codes and in what it costs the fit (29.9, 25.4, 19.8 dB)
     assert mean_hidden_code(strong) < mean_hidden_code(ramped) < mean_hidden_code(plain)
     assert at_end.psnr + 2 < via_ramp.psnr < fixed.psnr - 2
@@ -368,13 +374,15 @@ def test_a_ramped_penalty_moves_from_its_start_to_its_end(rgb_odd):
 def test_penalty_tries_keep_the_file_that_decodes_best(rgb_odd):
     schedule = ddcodec.codec.FitSchedule(iters=TEST_ITERS, qat_iters=TEST_ITERS // 5, weight_l1=0.002)
     # by k the plan does not depend on the penalty, so each candidate is the encode at its own strength
-    alone = {l1: ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1=l1), device="cpu", seed=7)
-             for l1 in (0.002, 0.05)}
+    alone = {l1: encode_odd(dataclasses.replace(schedule, weight_l1=l1)) for l1 in (0.002, 0.05)}
     assert alone[0.002][1].psnr > alone[0.05][1].psnr + 2  # the strong pull costs this small fit dearly
-    for tries in ((0.05,), (0.05, 0.002)):
-        data, result = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1_tries=tries),
-                                      device="cpu", seed=7)
-        assert data == alone[0.002][0] and result.weight_l1 == 0.002 and result.penalties == 1 + len(tries)
+    data, result = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1_tries=(0.05,)),
+                                  device="cpu", seed=7)
+    assert data == alone[0.002][0] and result.weight_l1 == 0.002 and result.penalties == 2
+    # more strengths: each a whole encode of the same schedule at it, in the order given, after the schedule's own
+    many = ddcodec.codec._penalty_candidates(dataclasses.replace(schedule, weight_l1_tries=(0.05, 0.001)))
+    assert [c.weight_l1 for c in many] == [0.002, 0.05, 0.001] and all(c.weight_l1_tries == () for c in many)
+    assert many[1] == dataclasses.replace(schedule, weight_l1=0.05)
     # and the other way round: the first strength loses, the tried one is kept
     data, result = ddcodec.encode(rgb_odd, k=8, preset=dataclasses.replace(schedule, weight_l1=0.05,
                                                                            weight_l1_tries=(0.002,)), device="cpu",
