@@ -48,9 +48,14 @@ def mean_colour_psnr(pixels: np.ndarray) -> float:
     return psnr(flat.astype(np.uint8), pixels)
 
 
+def odd_rgb_image() -> np.ndarray:
+    """A small RGB image of odd size (33x47): the ``rgb_odd`` fixture's, for helpers outside fixtures."""
+    return smooth_image(33, 47, 3)
+
+
 @pytest.fixture(scope="session")
 def rgb_odd() -> np.ndarray:
-    return smooth_image(33, 47, 3)
+    return odd_rgb_image()
 
 
 @pytest.fixture(scope="session")

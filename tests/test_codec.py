@@ -15,7 +15,7 @@ import ddcodec.fit
 from ddcodec import format as fmt
 from ddcodec.codec import choose_net_width, psnr
 from ddcodec.quant import dequantize
-from conftest import TEST_ITERS, mean_colour_psnr, smooth_image
+from conftest import TEST_ITERS, mean_colour_psnr, odd_rgb_image, smooth_image
 
 
 def test_rgb_round_trip_beats_mean_colour_by_far(rgb_odd, rgb_encoded):
@@ -238,7 +238,7 @@ def test_float_psnr_reports_what_quantisation_cost(rgb_encoded, rgb_odd):
 def encode_odd(schedule: ddcodec.codec.FitSchedule) -> tuple[bytes, ddcodec.codec.EncodeResult]:
     """``rgb_odd`` encoded at k=8, seed 7, on the CPU: the reference several tests compare their encodes with, fitted
     once per schedule (encodes are deterministic) to keep the suite short."""
-    return ddcodec.encode(smooth_image(33, 47, 3), k=8, preset=schedule, device="cpu", seed=7)
+    return ddcodec.encode(odd_rgb_image(), k=8, preset=schedule, device="cpu", seed=7)
 
 
 def test_row_subsampled_fit_is_deterministic_and_still_fits(rgb_odd):
