@@ -26,7 +26,10 @@ lines; ``best_1.34.0_check_384x256.txt`` shows the preset itself repeating them 
 the default's, to the last digit). Per rate: how often 0.0006 is kept, the mean change at the target and at equal rate;
 at full size, 0.25 bpp, kodim01 and 03 (session 56's default lines, session 58's 0.0006 ones), and kodim05 and 07
 (session 59's pairs, ``weight_l1_0.0006_fullsize_0.25_s59.txt``), and from session 60 kodim09, 11, 13 and 15
-(``weight_l1_0.0006_fullsize_0.25_s60.txt``), at equal rate along 1.1.0's full-size slope.
+(``weight_l1_0.0006_fullsize_0.25_s60.txt``), and from session 61 kodim17, 19, 21 and 23
+(``weight_l1_0.0006_fullsize_0.25_s61.txt``), at equal rate along 1.1.0's full-size slope. Then session 61's stage
+pick: whether the half-size stage's best PSNR at each strength (``penalty_stage_pick.py``, the number ``--tries``
+ranks seeds by; ``penalty_stage_pick_fullsize_0.25.txt``) ranks the two strengths as the finished files do.
 Last, a third candidate screened in session 60: weight_l1 0.00015 (half the default's) at 384x256, 0.25 bpp, on the
 default's plan (``weight_l1_0.00015_384x256.txt``; stopped after four images), and what the best of the three files
 would add to the preset's best of two.
@@ -39,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import math  # noqa: E402
 import statistics as st  # noqa: E402
 
-from paired import compare_and_summarize, compare_per_image, fullsize_1_1_0, load, se, sweep_slope  # noqa: E402
+from paired import FOLDER, compare_and_summarize, compare_per_image, fullsize_1_1_0, load, se, sweep_slope  # noqa: E402
 from step_budget_compare import SMALL  # noqa: E402
 
 BASE = ("lr_0.08_384x256.txt", "bpp=0.25,lr=0.08,out_gain=0.09375")
@@ -78,12 +81,14 @@ def main() -> None:
         best_of_two(f"384x256, {rate:g} bpp", default, strong, sweep_slope(SMALL, rate))
     full_default = load("lr_fullsize_0.25.txt", "bpp=0.25,lr=0.08,out_gain=0.09375")
     full_strong = load("weight_l1_0.0006_fullsize_0.25.txt", "bpp=0.25,l1=0.0006")
-    for pairs in ("weight_l1_0.0006_fullsize_0.25_s59.txt", "weight_l1_0.0006_fullsize_0.25_s60.txt"):
+    for pairs in ("weight_l1_0.0006_fullsize_0.25_s59.txt", "weight_l1_0.0006_fullsize_0.25_s60.txt",
+                  "weight_l1_0.0006_fullsize_0.25_s61.txt"):
         full_default.update(load(pairs, "bpp=0.25,lr=0.08,out_gain=0.09375"))
         full_strong.update(load(pairs, "bpp=0.25,l1=0.0006"))
     compare_per_image("768x512, 0.25 bpp: 0.0006 against the default", full_default, full_strong,
                       fullsize_1_1_0(0.25)[1])
     best_of_two("768x512, 0.25 bpp", full_default, full_strong, fullsize_1_1_0(0.25)[1])
+    stage_pick(full_default, full_strong)
     third_candidate(load("lr_0.08_384x256.txt", "bpp=0.25,lr=0.08,out_gain=0.09375"),
                     load("weight_l1_0.0006_384x256.txt", "bpp=0.25,l1=0.0006"),
                     load("weight_l1_0.00015_384x256.txt", "bpp=0.25,l1=0.00015"), sweep_slope(SMALL, 0.25))
@@ -100,6 +105,25 @@ def best_of_two(label: str, default: dict[str, dict], strong: dict[str, dict], s
           f"target, {st.mean(equal_rate):+.3f} at equal rate (SE {se(equal_rate):.3f}; slope {slope:.2f}), bpp "
           f"{st.mean(default[i]['bpp'] for i in images):.4f} -> {st.mean(kept[i]['bpp'] for i in images):.4f}")
     print("  per image at the target: " + " ".join(f"{i[:-4]} {d:+.2f}" for i, d in zip(images, at_target)))
+
+
+def stage_pick(default: dict[str, dict], strong: dict[str, dict]) -> None:
+    """Whether the half-size stage's best PSNR at each strength (penalty_stage_pick.py) ranks them as the files do."""
+    picks: dict[str, dict[float, float]] = {}
+    for line in (FOLDER / "penalty_stage_pick_fullsize_0.25.txt").read_text().splitlines():
+        if not line.startswith("#"):
+            image, strength, _, _, pick, _ = line.split()
+            picks.setdefault(image, {})[float(strength[3:])] = float(pick[5:])
+    images = sorted(i for i in picks if i in default and i in strong and len(picks[i]) == 2)
+    agree = 0
+    print("768x512, 0.25 bpp: the half-size stage's best PSNR (0.0006 minus 0.0003) against the files' difference:")
+    for image in images:
+        stage = picks[image][0.0006] - picks[image][0.0003]
+        final = strong[image]["psnr"] - default[image]["psnr"]
+        agree += (stage > 0) == (final > 0)
+        print(f"  {image[:-4]}: stage {stage:+.2f} dB, files {final:+.2f} dB")
+    print(f"  the stage ranks the strengths as the files do for {agree} of {len(images)}; the stage's difference "
+          f"{st.mean(picks[i][0.0006] - picks[i][0.0003] for i in images):+.2f} dB on average")
 
 
 def third_candidate(default: dict[str, dict], strong: dict[str, dict], weak: dict[str, dict], slope: float) -> None:
