@@ -299,9 +299,10 @@ PRESETS: dict[str, FitSchedule] = {
 # default's plan, keeping the file that decodes best, so it never falls below the default at the target. Which strength
 # pays depends on the image: at 0.0006 most Kodak images gained up to 0.5 dB and kodim03 lost 0.35 to 1.05. At 384x256,
 # 12 Kodak images at each of 0.125 / 0.25 / 0.5 bpp: +0.04 / +0.14 / +0.09 dB at the target, +0.08 / +0.17 / +0.13 at
-# equal rate (0.0006 kept for 6 / 8 / 8 of the 12), in twice the default's time; at full size, 0.25 bpp, eight images:
-# +0.15 dB at the target (0.0006 kept for six, +0.10 to +0.31 dB; kodim03 and kodim05 the default's files) (RESULTS.md,
-# "The best preset: the default at two penalty strengths").
+# equal rate (0.0006 kept for 6 / 8 / 8 of the 12), in twice the default's time; at full size, 0.25 bpp, the 12 images:
+# +0.13 dB at the target, +0.16 at equal rate (0.0006 kept for eight, +0.10 to +0.31 dB). The reduced-size stages do
+# not tell the two apart as they do seeds (0.0003 ahead there on all eight images tried, four of them wrongly), so both
+# are fitted whole (RESULTS.md, "The best preset: the default at two penalty strengths").
 # 1.16.0 to 1.33.0's best (the default's schedule made longer: 6,000 main-fit steps, the progressive rounding at 25
 # steps per layer, then a 1,200-step fine-tune, no rounding noise, peak lr 0.06, out_gain 1) took about five times the
 # default's time and lost to it on two of four images at 384x256, 0.25 bpp (kodim05 -0.32 dB: rounding its 6-bit plans
