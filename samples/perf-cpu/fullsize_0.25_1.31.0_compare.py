@@ -22,14 +22,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import equal_rate, fullsize_1_18_0_at_half, load, local_slope, mean, se, sweep  # noqa: E402
+from paired import (equal_rate, fullsize_1_18_0_at_half, fullsize_penalty_pairs, load,  # noqa: E402
+                    local_slope, mean, se, sweep)
 
 from ddcodec.presets import RATE_TOLERANCE  # noqa: E402
 
 TARGET = 0.25
-DEFAULT, STRONG = "bpp=0.25,lr=0.08,out_gain=0.09375", "bpp=0.25,l1=0.0006"
-PAIRS = ("weight_l1_0.0006_fullsize_0.25_s59.txt", "weight_l1_0.0006_fullsize_0.25_s60.txt",
-         "weight_l1_0.0006_fullsize_0.25_s61.txt")
 SWEPT = "rd-kodak-768x512-1.18.0-cpu"
 
 
@@ -49,10 +47,7 @@ def at_target(rows: dict[str, dict], slope: float, images: list[str]) -> float:
 
 
 def main() -> None:
-    default, strong = load("lr_fullsize_0.25.txt", DEFAULT), load("weight_l1_0.0006_fullsize_0.25.txt", STRONG)
-    for name in PAIRS:
-        default.update(load(name, DEFAULT))
-        strong.update(load(name, STRONG))
+    default, strong = fullsize_penalty_pairs()
     best = best_preset(default, strong)
     old = sweep(SWEPT, "bpp=0.25")
     every = sorted(old)

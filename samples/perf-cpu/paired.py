@@ -188,6 +188,18 @@ def fullsize_1_18_0_at_half() -> dict[str, dict]:
             **load("fullsize_0.5_1.18.0.txt", "bpp=0.5")}
 
 
+def fullsize_penalty_pairs() -> tuple[dict[str, dict], dict[str, dict]]:
+    """The default (since 1.31.0) and weight_l1 0.0006 at full size, 0.25 bpp, on the 12 Kodak images, the best
+    preset's two candidates: session 56's and 58's kodim01 and 03, sessions 59 to 61's pairs of the others."""
+    default = load("lr_fullsize_0.25.txt", "bpp=0.25,lr=0.08,out_gain=0.09375")
+    strong = load("weight_l1_0.0006_fullsize_0.25.txt", "bpp=0.25,l1=0.0006")
+    for session in (59, 60, 61):
+        pairs = f"weight_l1_0.0006_fullsize_0.25_s{session}.txt"
+        default.update(load(pairs, "bpp=0.25,lr=0.08,out_gain=0.09375"))
+        strong.update(load(pairs, "bpp=0.25,l1=0.0006"))
+    return default, strong
+
+
 def curve(folder: str, codec_name: str) -> dict:
     """One codec's mean RD curve (``bpp``, ``psnr-rgb``, ...) of a saved RD sweep in ``samples/``."""
     return json.loads((FOLDER.parent / folder / f"{codec_name}.json").read_text())["results"]

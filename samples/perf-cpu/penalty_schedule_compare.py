@@ -42,7 +42,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 import math  # noqa: E402
 import statistics as st  # noqa: E402
 
-from paired import FOLDER, compare_and_summarize, compare_per_image, fullsize_1_1_0, load, se, sweep_slope  # noqa: E402
+from paired import (FOLDER, compare_and_summarize, compare_per_image, fullsize_1_1_0,  # noqa: E402
+                    fullsize_penalty_pairs, load, se, sweep_slope)
 from step_budget_compare import SMALL  # noqa: E402
 
 BASE = ("lr_0.08_384x256.txt", "bpp=0.25,lr=0.08,out_gain=0.09375")
@@ -79,12 +80,7 @@ def main() -> None:
         default = load(f"lr_0.08_{infix}384x256.txt", f"bpp={rate:g},lr=0.08,out_gain=0.09375")
         strong = load(f"weight_l1_0.0006_{infix}384x256.txt", f"bpp={rate:g},l1=0.0006")
         best_of_two(f"384x256, {rate:g} bpp", default, strong, sweep_slope(SMALL, rate))
-    full_default = load("lr_fullsize_0.25.txt", "bpp=0.25,lr=0.08,out_gain=0.09375")
-    full_strong = load("weight_l1_0.0006_fullsize_0.25.txt", "bpp=0.25,l1=0.0006")
-    for pairs in ("weight_l1_0.0006_fullsize_0.25_s59.txt", "weight_l1_0.0006_fullsize_0.25_s60.txt",
-                  "weight_l1_0.0006_fullsize_0.25_s61.txt"):
-        full_default.update(load(pairs, "bpp=0.25,lr=0.08,out_gain=0.09375"))
-        full_strong.update(load(pairs, "bpp=0.25,l1=0.0006"))
+    full_default, full_strong = fullsize_penalty_pairs()
     compare_per_image("768x512, 0.25 bpp: 0.0006 against the default", full_default, full_strong,
                       fullsize_1_1_0(0.25)[1])
     best_of_two("768x512, 0.25 bpp", full_default, full_strong, fullsize_1_1_0(0.25)[1])
