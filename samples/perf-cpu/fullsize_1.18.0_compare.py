@@ -11,16 +11,13 @@ fits ran in bfloat16 as the default preset does on such a CPU):
   (fullsize_0.5_1.18.0.txt; kodim03's in rounding_stage_7bit_768x512.txt, the same settings pinned), the same encoder
   and rate control as the RD tool's `--ddc-bpp 0.5` (no MS-SSIM, so the RD tool's files hold only the two lower rates).
 Run from the repository root: python samples/perf-cpu/fullsize_1.18.0_compare.py"""
-import math
 import statistics as st
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import (FOLDER, curve, equal_rate, fullsize_1_3_1_at_eighth, fullsize_1_18_0_at_half, load,  # noqa: E402
-                    mean, se, sweep)
+from paired import (FOLDER, curve, curve_slope, equal_rate, fullsize_1_3_1_at_eighth,  # noqa: E402
+                    files_summary, fullsize_1_18_0_at_half, fullsize_1_19_0, load, mean, read_at, se, sweep, table_row)
 
 from ddcodec.rd.bd import bd_psnr, bd_rate  # noqa: E402
 from ddcodec.rd.reference import load_reference  # noqa: E402
@@ -35,30 +32,14 @@ curve_bpp = [mean(rows[t], "bpp", sorted(rows[t])) for t in TARGETS]
 curve_psnr = [mean(rows[t], "psnr", sorted(rows[t])) for t in TARGETS]
 
 
-def read_at(bpp: list[float], psnr: list[float], target: float) -> float:
-    """A mean curve's PSNR at ``target``, linear in log(bpp) between its points (as the RD tool reads its tables),
-    and along the end segment just past an end point (1.18.0's files are up to 3% off their targets)."""
-    x, y, t = np.log(bpp), np.asarray(psnr), math.log(target)
-    i = int(np.clip(np.searchsorted(x, t) - 1, 0, len(x) - 2))
-    return float(y[i] + (y[i + 1] - y[i]) * (t - x[i]) / (x[i + 1] - x[i]))
-
-
 def own_slope(target: float) -> float:
     """1.18.0's dB per doubling of rate at a target: its mean curve's slope there (both sides' mean in the middle)."""
-    at = TARGETS.index(target)
-    sides = [(curve_psnr[b] - curve_psnr[a]) / math.log2(curve_bpp[b] / curve_bpp[a])
-             for a, b in ((at - 1, at), (at, at + 1)) if 0 <= a and b < len(TARGETS)]
-    return sum(sides) / len(sides)
+    return curve_slope(curve_bpp, curve_psnr, TARGETS.index(target))
 
 
 print("Version 1.18.0's default, 768x512, the 12 Kodak images, CPU encodes (single thread, two at a time):")
 for target in TARGETS:
-    r, images = rows[target], sorted(rows[target])
-    off = [r[i]["bpp"] / target - 1 for i in images]
-    print(f"  {target:g} bpp: {len(images)} images, {mean(r, 'bpp', images):.4f} bpp (files {min(off):+.1%} to "
-          f"{max(off):+.1%} of the target), {mean(r, 'psnr', images):.2f} dB, read at {target:g} bpp "
-          f"{read_at(curve_bpp, curve_psnr, target):.2f} dB; encode {min(r[i]['seconds'] for i in images):.0f} to "
-          f"{max(r[i]['seconds'] for i in images):.0f} s (mean {mean(r, 'seconds', images):.0f})")
+    print(files_summary(rows[target], target, read_at(curve_bpp, curve_psnr, target)))
 
 print("Against earlier full-size files of the same images, at equal rate along 1.18.0's own slope there:")
 earlier = {0.125: [("1.1.0 (H100 sweep)", sweep("rd-kodak-768x512", "bpp=0.125")),
@@ -82,21 +63,13 @@ for target in TARGETS:
 published = {c.name: c for c in load_reference(Path("../shared/anchors/kodak_published.json"))}
 
 
-def table_row(label: str, bpp: list[float], psnr: list[float]) -> str:
-    """One codec's mean PSNR read at each target, - where its curve does not reach it (the ends allowed 3% over)."""
-    order = np.argsort(bpp)
-    bpp, psnr = list(np.asarray(bpp)[order]), list(np.asarray(psnr)[order])
-    return f"  {label:<28}" + "".join(f"{read_at(bpp, psnr, t):9.2f}" if bpp[0] / 1.03 <= t <= bpp[-1] * 1.03
-                                      else f"{'-':>9}" for t in TARGETS)
-
-
 print("Mean PSNR-RGB (dB) read at each target (classical codecs: the same run's curves, linear in log(bpp)):")
 print(f"  {'codec':<28}" + "".join(f"{t:>9g}" for t in TARGETS))
-print(table_row("ddcodec 1.18.0", curve_bpp, curve_psnr))
+print(table_row("ddcodec 1.18.0", curve_bpp, curve_psnr, TARGETS))
 for name in CLASSICAL:
-    print(table_row(name, curve(SWEPT, name)["bpp"], curve(SWEPT, name)["psnr-rgb"]))
+    print(table_row(name, curve(SWEPT, name)["bpp"], curve(SWEPT, name)["psnr-rgb"], TARGETS))
 coin = published["coin"]
-print(table_row("COIN, published (24 images)", coin.bpp, coin.psnr))
+print(table_row("COIN, published (24 images)", coin.bpp, coin.psnr, TARGETS))
 print("BD against each classical codec over 1.18.0's three mean points (pchip; the common PSNR / bpp range):")
 for name in CLASSICAL:
     c = curve(SWEPT, name)
@@ -107,12 +80,12 @@ for name in CLASSICAL:
 
 # Version 1.19.0 picks depth 7 at 768x512 for targets up to 0.18 bpp and is 1.18.0 otherwise, so its files are the
 # depth-7 ones at 0.125 bpp (session 40's single-thread encodes; fits repeat exactly on this VM kind) and these above.
-deeper = load("fullsize_depth7_1.18.0.txt", "bpp=0.125,depth=7")
+deeper = fullsize_1_19_0()[0.125]
 v19_bpp = [mean(deeper, "bpp", sorted(deeper))] + curve_bpp[1:]
 v19_psnr = [mean(deeper, "psnr", sorted(deeper))] + curve_psnr[1:]
 print(f"Version 1.19.0 (depth 7 at 0.125 bpp, {len(deeper)} images; 0.25 and 0.5 bpp as 1.18.0):")
 print(f"  {'codec':<28}" + "".join(f"{t:>9g}" for t in TARGETS))
-print(table_row("ddcodec 1.19.0", v19_bpp, v19_psnr))
+print(table_row("ddcodec 1.19.0", v19_bpp, v19_psnr, TARGETS))
 for name in CLASSICAL:
     c = curve(SWEPT, name)
     args = c["bpp"], c["psnr-rgb"], v19_bpp, v19_psnr

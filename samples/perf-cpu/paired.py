@@ -11,6 +11,8 @@ import statistics as st
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from ddcodec import codec, format as fmt
 from ddcodec.ablation import read_results
 from ddcodec.model import DeepDecoder
@@ -188,6 +190,14 @@ def fullsize_1_18_0_at_half() -> dict[str, dict]:
             **load("fullsize_0.5_1.18.0.txt", "bpp=0.5")}
 
 
+def fullsize_1_19_0() -> dict[float, dict[str, dict]]:
+    """Version 1.19.0's default at full size, target bpp -> image -> row: session 40's depth-7 files at 0.125 bpp
+    (1.19.0 takes depth 7 there; fits repeat exactly on one VM kind) and 1.18.0's sweep at 0.25 and 0.5 bpp, which
+    1.19.0 encodes alike."""
+    return {0.125: load("fullsize_depth7_1.18.0.txt", "bpp=0.125,depth=7"),
+            0.25: sweep("rd-kodak-768x512-1.18.0-cpu", "bpp=0.25"), 0.5: fullsize_1_18_0_at_half()}
+
+
 def fullsize_penalty_pairs() -> tuple[dict[str, dict], dict[str, dict]]:
     """The default (since 1.31.0) and weight_l1 0.0006 at full size, 0.25 bpp, on the 12 Kodak images, the best
     preset's two candidates: session 56's and 58's kodim01 and 03, sessions 59 to 61's pairs of the others."""
@@ -203,6 +213,41 @@ def fullsize_penalty_pairs() -> tuple[dict[str, dict], dict[str, dict]]:
 def curve(folder: str, codec_name: str) -> dict:
     """One codec's mean RD curve (``bpp``, ``psnr-rgb``, ...) of a saved RD sweep in ``samples/``."""
     return json.loads((FOLDER.parent / folder / f"{codec_name}.json").read_text())["results"]
+
+
+def read_at(bpp: list[float], psnr: list[float], target: float) -> float:
+    """A mean curve's PSNR at ``target``, linear in log(bpp) between its points (as the RD tool reads its tables),
+    and along the end segment just past an end point (the files are up to 3% off their targets)."""
+    x, y, t = np.log(bpp), np.asarray(psnr), math.log(target)
+    i = int(np.clip(np.searchsorted(x, t) - 1, 0, len(x) - 2))
+    return float(y[i] + (y[i + 1] - y[i]) * (t - x[i]) / (x[i + 1] - x[i]))
+
+
+def files_summary(rows: dict[str, dict], target: float, read: float) -> str:
+    """One rate's files in a line: how many, their mean bpp and how far each is off the target, their mean PSNR, the
+    mean curve ``read`` at the target, and the encode times."""
+    images = sorted(rows)
+    off = [rows[i]["bpp"] / target - 1 for i in images]
+    return (f"  {target:g} bpp: {len(images)} images, {mean(rows, 'bpp', images):.4f} bpp (files {min(off):+.1%} to "
+            f"{max(off):+.1%} of the target), {mean(rows, 'psnr', images):.2f} dB, read at {target:g} bpp "
+            f"{read:.2f} dB; encode {min(rows[i]['seconds'] for i in images):.0f} to "
+            f"{max(rows[i]['seconds'] for i in images):.0f} s (mean {mean(rows, 'seconds', images):.0f})")
+
+
+def curve_slope(bpp: list[float], psnr: list[float], at: int) -> float:
+    """A mean curve's dB per doubling of rate at its point ``at``: the slope to each neighbouring point, the mean of
+    both where there are two."""
+    sides = [(psnr[b] - psnr[a]) / math.log2(bpp[b] / bpp[a])
+             for a, b in ((at - 1, at), (at, at + 1)) if 0 <= a and b < len(bpp)]
+    return sum(sides) / len(sides)
+
+
+def table_row(label: str, bpp: list[float], psnr: list[float], targets: tuple[float, ...]) -> str:
+    """One codec's mean PSNR read at each target, - where its curve does not reach it (the ends allowed 3% over)."""
+    order = np.argsort(bpp)
+    bpp, psnr = list(np.asarray(bpp)[order]), list(np.asarray(psnr)[order])
+    return f"  {label:<28}" + "".join(f"{read_at(bpp, psnr, t):9.2f}" if bpp[0] / 1.03 <= t <= bpp[-1] * 1.03
+                                      else f"{'-':>9}" for t in targets)
 
 
 def compare_sweeps(old: str, new: str, slope_at: Callable[[float], float]) -> None:
