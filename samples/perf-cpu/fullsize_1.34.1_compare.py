@@ -6,9 +6,12 @@ so the main fits ran in bfloat16 as the default preset does on such a CPU (1.18.
 with AMX):
     ddcodec rd ../shared/data/kodak --out OUT --ddc-bpp 0.125,0.25 --device cpu --jobs 2 \\
         --reference ../shared/anchors/kodak_published.json
-outputs in samples/rd-kodak-768x512-1.34.1-cpu/ (with its resume cache rd_cache.jsonl: a later run on a VM of the same
-kind copies it into its --out and adds 0.5 bpp with --ddc-bpp 0.125,0.25,0.5). Only the rates whose 12 files are in
-the folder are used.
+outputs in samples/rd-kodak-768x512-1.34.1-cpu/ (with its resume cache's ddcodec points, rd_cache.jsonl: a later run on
+a VM of the same kind copies it and streams/, kodim01's ddcodec files, into its --out and finishes 0.5 bpp with
+--ddc-bpp 0.125,0.25,0.5). The ddcodec points
+are read from that cache, which also holds a rate begun and not finished (0.5 bpp: session 62's first images, a run
+stopped when the session ended); such a rate is only paired image by image, the curve and BD-rates use the rates whose
+12 files are in.
 
 Prints per rate the files and encode times, and each image against 1.19.0's at equal rate along 1.19.0's mean-curve
 slope there; at 0.25 bpp also against the same default's float32 encodes on AVX2 VMs (sessions 56 to 61: what the
@@ -21,7 +24,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import (curve, curve_slope, equal_rate, files_summary, fullsize_1_19_0,  # noqa: E402
+from paired import (cached_sweep, curve, curve_slope, equal_rate, files_summary, fullsize_1_19_0,  # noqa: E402
                     fullsize_penalty_pairs, mean, read_at, se, sweep, table_row)
 
 from ddcodec.rd.bd import bd_psnr, bd_rate  # noqa: E402
@@ -38,7 +41,10 @@ def mean_curve(rows: dict[float, dict[str, dict]], targets) -> tuple[list[float]
 
 
 def main() -> None:
-    measured = {t: sweep(SWEPT, f"bpp={t:g}") for t in TARGETS}
+    measured = {t: cached_sweep(SWEPT, f"bpp={t:g}") for t in TARGETS}
+    for t in TARGETS:  # the cache and the CSV (4 decimals) of a finished rate hold the same points
+        csv_rows = sweep(SWEPT, f"bpp={t:g}")
+        assert all(abs(csv_rows[i][k] - measured[t][i][k]) < 1e-4 for i in csv_rows for k in ("bpp", "psnr"))
     targets = tuple(t for t in TARGETS if len(measured[t]) == 12)
     rows = {t: measured[t] for t in targets}
     old = fullsize_1_19_0()
@@ -57,17 +63,18 @@ def main() -> None:
 
     print("Image by image at equal rate, along 1.19.0's mean-curve slope at the target:")
     float32_default, _ = fullsize_penalty_pairs()
-    for target in targets:
+    for target in (t for t in TARGETS if len(measured[t]) > 1):  # a rate not finished yet: the images it has so far
         slope = curve_slope(old_bpp, old_psnr, TARGETS.index(target))
         bases = [("1.19.0 (Xeon AMX, bfloat16)", old[target])]
         if target == 0.25:
             bases.append(("the same default, float32 on AVX2 VMs (s56-61)", float32_default))
         for label, base in bases:
-            images = sorted(set(base) & set(rows[target]))
-            diffs = equal_rate(base, rows[target], slope, images)
-            print(f"  {target:g} bpp against {label}: {mean(base, 'psnr', images):.2f} dB at "
-                  f"{mean(base, 'bpp', images):.4f} bpp -> {mean(rows[target], 'psnr', images):.2f} at "
-                  f"{mean(rows[target], 'bpp', images):.4f}; {st.mean(diffs):+.2f} dB (SE {se(diffs):.2f}; "
+            images = sorted(set(base) & set(measured[target]))
+            diffs = equal_rate(base, measured[target], slope, images)
+            so_far = "" if target in targets else f" ({len(images)} of 12 images so far)"
+            print(f"  {target:g} bpp{so_far} against {label}: {mean(base, 'psnr', images):.2f} dB at "
+                  f"{mean(base, 'bpp', images):.4f} bpp -> {mean(measured[target], 'psnr', images):.2f} at "
+                  f"{mean(measured[target], 'bpp', images):.4f}; {st.mean(diffs):+.2f} dB (SE {se(diffs):.2f}; "
                   f"{sum(d > 0 for d in diffs)} of {len(images)} better; slope {slope:.2f} dB per doubling)")
             print("    " + " ".join(f"{i[:-4]} {d:+.2f}" for i, d in zip(images, diffs)))
 

@@ -51,6 +51,15 @@ def sweep(folder: str, setting: str) -> dict[str, dict]:
             for r in rows if r["codec"] == "ddcodec" and r["setting"] == setting and _kept(r["image"])}
 
 
+def cached_sweep(folder: str, setting: str) -> dict[str, dict]:
+    """``sweep``'s rows read from a saved RD sweep's resume cache (its ``rd_cache.jsonl``) instead of its CSV: the
+    points of a sweep still being extended, which the CSV (written when a run finishes) lacks."""
+    path = FOLDER.parent / folder / "rd_cache.jsonl"
+    records = [json.loads(line)["record"] for line in path.read_text().splitlines()] if path.exists() else []
+    return {r["image"]: {"bpp": r["bpp"], "psnr": r["psnr"], "seconds": r["encode_s"]} for r in records
+            if r["codec"] == "ddcodec" and r["setting"] == setting and _kept(r["image"])}
+
+
 def mean(rows: dict[str, dict], key: str, images) -> float:
     """The mean of one field over the given images' rows."""
     return st.mean(rows[i][key] for i in images)
