@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from paired import (FOLDER, curve, curve_slope, equal_rate, fullsize_1_3_1_at_eighth,  # noqa: E402
-                    files_summary, fullsize_1_18_0_at_half, fullsize_1_19_0, load, mean, read_at, se, sweep, table_row)
+                    files_summary, fullsize_1_18_0_at_half, fullsize_1_19_0, load, mean, mean_curve, read_at, se, sweep, table_row)
 
 from ddcodec.rd.bd import bd_psnr, bd_rate  # noqa: E402
 from ddcodec.rd.reference import load_reference  # noqa: E402
@@ -28,8 +28,7 @@ CLASSICAL = ("jpeg", "jpeg2000", "webp", "avif")
 
 rows = {0.125: sweep(SWEPT, "bpp=0.125"), 0.25: sweep(SWEPT, "bpp=0.25"),
         0.5: fullsize_1_18_0_at_half()}
-curve_bpp = [mean(rows[t], "bpp", sorted(rows[t])) for t in TARGETS]
-curve_psnr = [mean(rows[t], "psnr", sorted(rows[t])) for t in TARGETS]
+curve_bpp, curve_psnr = mean_curve(rows, TARGETS)
 
 
 def own_slope(target: float) -> float:

@@ -25,19 +25,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from paired import (cached_sweep, curve, curve_slope, equal_rate, files_summary, fullsize_1_19_0,  # noqa: E402
-                    fullsize_penalty_pairs, mean, read_at, se, sweep, table_row)
+                    fullsize_penalty_pairs, mean, mean_curve, read_at, se, sweep, table_row)
 
 from ddcodec.rd.bd import bd_psnr, bd_rate  # noqa: E402
 
 SWEPT = "rd-kodak-768x512-1.34.1-cpu"
 TARGETS = (0.125, 0.25, 0.5)
 CLASSICAL = ("jpeg", "jpeg2000", "webp", "avif")
-
-
-def mean_curve(rows: dict[float, dict[str, dict]], targets) -> tuple[list[float], list[float]]:
-    """The 12-image mean bpp and PSNR at each target."""
-    return ([mean(rows[t], "bpp", sorted(rows[t])) for t in targets],
-            [mean(rows[t], "psnr", sorted(rows[t])) for t in targets])
 
 
 def main() -> None:

@@ -224,6 +224,13 @@ def curve(folder: str, codec_name: str) -> dict:
     return json.loads((FOLDER.parent / folder / f"{codec_name}.json").read_text())["results"]
 
 
+def mean_curve(rows: dict[float, dict[str, dict]], targets) -> tuple[list[float], list[float]]:
+    """A sweep's mean curve: each target's mean bpp and mean PSNR over its images (``rows``: target -> image ->
+    row)."""
+    return ([mean(rows[t], "bpp", sorted(rows[t])) for t in targets],
+            [mean(rows[t], "psnr", sorted(rows[t])) for t in targets])
+
+
 def read_at(bpp: list[float], psnr: list[float], target: float) -> float:
     """A mean curve's PSNR at ``target``, linear in log(bpp) between its points (as the RD tool reads its tables),
     and along the end segment just past an end point (the files are up to 3% off their targets)."""
