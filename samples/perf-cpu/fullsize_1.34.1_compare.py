@@ -1,17 +1,18 @@
-"""Session 62: version 1.34.1's default at full size (768x512) on the 12 Kodak images, through the RD tool on the CPU
-(no GPU lent), against version 1.19.0's full-size files (the README's curve) and the classical codecs of the same run.
+"""Sessions 62 and 63: version 1.34.1's default at full size (768x512) on the 12 Kodak images, through the RD tool on
+the CPU (no GPU lent), against version 1.19.0's full-size files (the README's previous curve) and the classical codecs
+of the same run.
 
 Where the points come from: single-thread encodes, two at a time, on 2 cores of an AMD EPYC (Zen 4) with AVX-512 BF16,
 so the main fits ran in bfloat16 as the default preset does on such a CPU (1.18.0's sweep: bfloat16 on an Intel Xeon
 with AMX):
     ddcodec rd ../shared/data/kodak --out OUT --ddc-bpp 0.125,0.25 --device cpu --jobs 2 \\
         --reference ../shared/anchors/kodak_published.json
-outputs in samples/rd-kodak-768x512-1.34.1-cpu/ (with its resume cache's ddcodec points, rd_cache.jsonl: a later run on
-a VM of the same kind copies it and streams/, kodim01's ddcodec files, into its --out and finishes 0.5 bpp with
---ddc-bpp 0.125,0.25,0.5). The ddcodec points
-are read from that cache, which also holds a rate begun and not finished (0.5 bpp: session 62's first images, a run
-stopped when the session ended); such a rate is only paired image by image, the curve and BD-rates use the rates whose
-12 files are in.
+then 0.5 bpp with --ddc-bpp 0.125,0.25,0.5 on the same --out, resumed from its cache: session 62 encoded kodim01 to
+15 at 0.5 bpp before its time ran out, session 63 (a VM of the same kind) copied the cache and streams/ (kodim01's
+ddcodec files) into a fresh --out and finished the other four. Outputs, of the last run, in
+samples/rd-kodak-768x512-1.34.1-cpu/, with its resume cache's ddcodec points (rd_cache.jsonl). The ddcodec points
+are read from that cache, which can also hold a rate begun and not finished (as 0.5 bpp did after session 62): such a
+rate is only paired image by image, the curve and BD-rates use the rates whose 12 files are in.
 
 Prints per rate the files and encode times, and each image against 1.19.0's at equal rate along 1.19.0's mean-curve
 slope there; at 0.25 bpp also against the same default's float32 encodes on AVX2 VMs (sessions 56 to 61: what the
