@@ -18,9 +18,14 @@ from __future__ import annotations
 import math
 import sys
 
+from pathlib import Path
+
 import numpy as np
 
-from ddcodec.format import compress_codes, decode_file, weight_shapes
+sys.path.insert(0, str(Path(__file__).parent))
+from paired import file_codes  # noqa: E402
+
+from ddcodec.format import compress_codes, qmax  # noqa: E402
 
 
 def empirical_bits(codes: np.ndarray) -> float:
@@ -54,18 +59,13 @@ def main(paths: list[str]) -> None:
     columns = ("zstd", "order-0", "by kind", "Laplace")
     print(f"{'file':34} {'weights':>7} " + " ".join(f"{c:>7}" for c in columns) + f" {'adaptive':>8}  (bytes)")
     for path in paths:
-        header, q = decode_file(path)
-        q = q.astype(np.int64)
-        largest = 2 ** (header.bits - 1) - 1
-        widths = tuple(header.layer_widths) if header.version >= 3 else ()
+        header, tensors = file_codes(path)
+        q = np.concatenate([part for _, part in tensors])
+        largest = qmax(header.bits)
         kinds: dict[str, list[np.ndarray]] = {}
-        laplace = 0.0
-        pos = 0
-        for name, shape in weight_shapes(header.net_width, header.depth, header.channels, header.depthwise, widths):
-            part = q[pos:pos + int(np.prod(shape))]
-            pos += part.size
+        for name, part in tensors:
             kinds.setdefault(name.rstrip("0123456789"), []).append(part)
-            laplace += laplace_bits(part, largest)
+        laplace = sum(laplace_bits(part, largest) for _, part in tensors)
         grouped = [np.concatenate(parts) for parts in kinds.values()]
         row = (q.size, len(compress_codes(q, header.bits)) * 8, empirical_bits(q),
                sum(empirical_bits(g) for g in grouped), laplace, sum(adaptive_bits(g, largest) for g in grouped))

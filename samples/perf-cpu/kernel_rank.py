@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import sys
 
+from pathlib import Path
+
 import numpy as np
 
-from ddcodec.format import decode_file, weight_shapes
+sys.path.insert(0, str(Path(__file__).parent))
+from paired import file_codes  # noqa: E402
 
 
 def rank1_share(kernels: np.ndarray) -> np.ndarray:
@@ -30,16 +33,12 @@ def main(paths: list[str]) -> None:
     print(f"independent Gaussian taps: rank-1 share median {np.median(noise):.3f}, "
           f"10th percentile {np.percentile(noise, 10):.3f}")
     for path in paths:
-        header, q = decode_file(path)
-        widths = tuple(header.layer_widths) if header.version >= 3 else ()
+        header, tensors = file_codes(path)
         print(f"{path.split('/')[-1]} (width {header.net_width}, depth {header.depth}):")
-        pos = 0
-        for name, shape in weight_shapes(header.net_width, header.depth, header.channels, header.depthwise, widths):
-            part = q[pos:pos + int(np.prod(shape))].astype(np.float64)
-            pos += part.size
+        for name, part in tensors:
             if not name.startswith("dw"):
                 continue
-            kernels = part.reshape(-1, 3, 3)
+            kernels = part.astype(np.float64).reshape(-1, 3, 3)
             kept = rank1_share(kernels)
             flipped = kernels[:, ::-1, ::-1]
             asymmetry = np.abs(kernels - flipped).sum(axis=(1, 2)) / np.abs(kernels).sum(axis=(1, 2))

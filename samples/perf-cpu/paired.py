@@ -219,6 +219,16 @@ def fullsize_penalty_pairs() -> tuple[dict[str, dict], dict[str, dict]]:
     return default, strong
 
 
+def file_codes(path: str) -> tuple[fmt.DdcHeader, list[tuple[str, np.ndarray]]]:
+    """A .ddc file's header and its integer codes tensor by tensor, in ``weight_shapes`` order (name, flat int64)."""
+    header, q = fmt.decode_file(path)
+    widths = tuple(header.layer_widths) if header.version >= 3 else ()
+    shapes = fmt.weight_shapes(header.net_width, header.depth, header.channels, header.depthwise, widths)
+    ends = np.cumsum([int(np.prod(shape)) for _, shape in shapes])
+    parts = np.split(q.astype(np.int64), ends[:-1])
+    return header, [(name, part) for (name, _), part in zip(shapes, parts)]
+
+
 def curve(folder: str, codec_name: str) -> dict:
     """One codec's mean RD curve (``bpp``, ``psnr-rgb``, ...) of a saved RD sweep in ``samples/``."""
     return json.loads((FOLDER.parent / folder / f"{codec_name}.json").read_text())["results"]
