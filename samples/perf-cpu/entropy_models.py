@@ -29,6 +29,7 @@ from ddcodec.format import compress_codes, qmax  # noqa: E402
 
 
 def empirical_bits(codes: np.ndarray) -> float:
+    """The codes' order-0 entropy times their number: what an ideal static coder with free tables would take."""
     _, counts = np.unique(codes, return_counts=True)
     p = counts / counts.sum()
     return float(-(counts * np.log2(p)).sum())
@@ -71,6 +72,8 @@ def main(paths: list[str]) -> None:
                sum(empirical_bits(g) for g in grouped), laplace, sum(adaptive_bits(g, largest) for g in grouped))
         cells = " ".join(f"{b / 8:7.0f}" for b in row[1:5])
         print(f"{path.split('/')[-1]:34} {row[0]:7d} {cells} {row[5] / 8:8.0f}")
+        per_code = ", ".join(f"{kind} {abs(empirical_bits(g)) / g.size:.2f}" for kind, g in zip(kinds, grouped))
+        print(f"  order-0 entropy per code, by kind (bits of {header.bits}): {per_code}")
 
 
 if __name__ == "__main__":
