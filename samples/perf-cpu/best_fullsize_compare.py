@@ -22,7 +22,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import cached_sweep, curve_slope, equal_rate, load, mean, mean_curve, read_at, se  # noqa: E402
+from paired import (best_files, cached_sweep, curve_slope, equal_rate, load, mean, mean_curve, read_at,  # noqa: E402
+                    se)
 
 from ddcodec.presets import RATE_TOLERANCE  # noqa: E402
 
@@ -37,10 +38,7 @@ def report(target: float, default: dict[str, dict], strong: dict[str, dict], slo
     """The preset at one rate: ``default`` and ``strong`` are its two candidates' rows (image -> row)."""
     limit = target * (1 + RATE_TOLERANCE)  # the most a --bpp file may take (codec._size_limit)
     images = sorted(strong)
-    best = {}
-    for image in images:
-        within = [r for r in (default[image], strong[image]) if r["bpp"] <= limit] or [default[image], strong[image]]
-        best[image] = max(within, key=lambda r: r["psnr"])
+    best = best_files([default, strong], images, limit)
     kept = [i for i in images if best[i] is strong[i]]
     print(f"768x512, {target:g} bpp, {len(images)} of 12 images; equal rate along 1.34.1's mean-curve slope there "
           f"({slope:.2f} dB per doubling)")

@@ -16,7 +16,8 @@ rate is only paired image by image, the curve and BD-rates use the rates whose 1
 
 Prints per rate the files and encode times, and each image against 1.19.0's at equal rate along 1.19.0's mean-curve
 slope there; at 0.25 bpp also against the same default's float32 encodes on AVX2 VMs (sessions 56 to 61: what the
-arithmetic moves); then each codec's mean PSNR read at each rate and the BD-rates against the classical codecs over
+arithmetic moves), each pairing's mean also without its largest difference (one bad old fit can carry a mean); then
+each codec's mean PSNR read at each rate and the BD-rates against the classical codecs over
 the rates measured, 1.19.0's over the same rates beside them.
 Run from anywhere: python samples/perf-cpu/fullsize_1.34.1_compare.py"""
 import math
@@ -72,6 +73,9 @@ def main() -> None:
                   f"{mean(measured[target], 'bpp', images):.4f}; {st.mean(diffs):+.2f} dB (SE {se(diffs):.2f}; "
                   f"{sum(d > 0 for d in diffs)} of {len(images)} better; slope {slope:.2f} dB per doubling)")
             print("    " + " ".join(f"{i[:-4]} {d:+.2f}" for i, d in zip(images, diffs)))
+            outlier = max(range(len(diffs)), key=lambda j: abs(diffs[j]))
+            rest = diffs[:outlier] + diffs[outlier + 1:]
+            print(f"    without the largest difference ({images[outlier][:-4]}): {st.mean(rest):+.2f} dB")
 
     print("Mean PSNR-RGB (dB) read at each target (linear in log(bpp); classical codecs: this run's curves):")
     print(f"  {'codec':<28}" + "".join(f"{t:>9g}" for t in TARGETS))

@@ -229,6 +229,18 @@ def file_codes(path: str) -> tuple[fmt.DdcHeader, list[tuple[str, np.ndarray]]]:
     return header, [(name, part) for (name, _), part in zip(shapes, parts)]
 
 
+def best_files(candidates: list[dict[str, dict]], images, limit: float | None = None) -> dict[str, dict]:
+    """image -> the row the best preset keeps among ``candidates`` (each image -> row, in the preset's order): the
+    highest PSNR among the files within ``limit`` bpp (a --bpp target's size limit), or among all when none is; a tie
+    keeps the earlier candidate, as ``codec._best_penalty`` does."""
+    kept = {}
+    for image in images:
+        rows = [c[image] for c in candidates]
+        within = [r for r in rows if limit is None or r["bpp"] <= limit]
+        kept[image] = max(within or rows, key=lambda r: r["psnr"])
+    return kept
+
+
 def curve(folder: str, codec_name: str) -> dict:
     """One codec's mean RD curve (``bpp``, ``psnr-rgb``, ...) of a saved RD sweep in ``samples/``."""
     return json.loads((FOLDER.parent / folder / f"{codec_name}.json").read_text())["results"]

@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import math  # noqa: E402
 import statistics as st  # noqa: E402
 
-from paired import (FOLDER, compare_and_summarize, compare_per_image, fullsize_1_1_0,  # noqa: E402
+from paired import (FOLDER, best_files, compare_and_summarize, compare_per_image, fullsize_1_1_0,  # noqa: E402
                     fullsize_penalty_pairs, load, se, sweep_slope)
 from step_budget_compare import SMALL  # noqa: E402
 
@@ -93,7 +93,7 @@ def main() -> None:
 def best_of_two(label: str, default: dict[str, dict], strong: dict[str, dict], slope: float) -> None:
     """The best preset's file per image (the better of the default's and 0.0006's) against the default's."""
     images = sorted(set(default) & set(strong))
-    kept = {i: max((default[i], strong[i]), key=lambda r: r["psnr"]) for i in images}
+    kept = best_files([default, strong], images)
     at_target = [kept[i]["psnr"] - default[i]["psnr"] for i in images]
     equal_rate = [d + slope * math.log2(default[i]["bpp"] / kept[i]["bpp"]) for d, i in zip(at_target, images)]
     print(f"{label}: the best preset (0.0003 or 0.0006, the better file) against the default: 0.0006 kept for "
@@ -127,8 +127,8 @@ def third_candidate(default: dict[str, dict], strong: dict[str, dict], weak: dic
     images = sorted(weak)
     compare_and_summarize("384x256, 0.25 bpp: weight_l1 0.00015 against the default (0.0003)",
                           {i: default[i] for i in images}, weak, slope)
-    two = {i: max((default[i], strong[i]), key=lambda r: r["psnr"]) for i in images}
-    three = {i: max((two[i], weak[i]), key=lambda r: r["psnr"]) for i in images}
+    two = best_files([default, strong], images)
+    three = best_files([two, weak], images)
     gains = [three[i]["psnr"] - two[i]["psnr"] for i in images]
     print(f"384x256, 0.25 bpp: the best of 0.00015, 0.0003 and 0.0006 against the best of the last two: 0.00015 kept "
           f"for {sum(three[i] is weak[i] for i in images)} of {len(images)}, PSNR {st.mean(gains):+.3f} dB at the "
