@@ -281,10 +281,13 @@ def pack(weights: dict[str, torch.Tensor], height: int, width: int, channels: in
          seed: int, k: float, depth: int = DEFAULT_DEPTH, depthwise: int = 0, levels: Optional[int] = None,
          widths: tuple[int, ...] = ()) -> bytes:
     """Quantise a fitted network's weights (codes up to ``levels``, by default all of ``bits``') and write the .ddc
-    file (version 2 where it has kernels, 3 where its layers have ``widths`` of their own)."""
+    file: version 4, the compact layout, where its normalisation scales are fixed (every preset's); otherwise version
+    2 where it has kernels, 3 where its layers have ``widths`` of their own, else 1."""
     q, steps = quantize(weights, bits, net_width, depth, channels, depthwise, levels)
     header = fmt.DdcHeader(height=height, width=width, channels=channels, net_width=net_width, depth=depth,
                            seed=seed, bits=bits, steps=steps, target_ratio=float(k), depthwise=depthwise, widths=widths)
+    if fmt.fits_compact(header, q):
+        header = dataclasses.replace(header, version=fmt.COMPACT_VERSION)
     return fmt.encode_file(header, q)
 
 

@@ -40,11 +40,21 @@ def _levels(bits: int, levels: Optional[int]) -> int:
 
 
 def _steps_of(name: str, w: torch.Tensor, bits: int, levels: Optional[int] = None) -> torch.Tensor:
-    """Stored steps of a non-rownorm tensor, shaped to broadcast against it."""
+    """Stored steps of a non-rownorm tensor, shaped to broadcast against it. The shifts' and the output conv's are
+    rounded up to bfloat16 values (8 significant bits: at most 0.8% coarser), which format version 4 stores in two
+    bytes each; the scales' are not (version 4 stores the fixed scales' one step as it is)."""
     m = _levels(bits, levels)
     if name == "out":
-        return (w.detach().abs().amax(dim=1, keepdim=True).clamp_min(_TINY) / m)
-    return (w.detach().abs().amax().clamp_min(_TINY) / m).reshape(1)
+        return _bfloat16_ceil(w.detach().abs().amax(dim=1, keepdim=True).clamp_min(_TINY) / m)
+    step = (w.detach().abs().amax().clamp_min(_TINY) / m).reshape(1)
+    return _bfloat16_ceil(step) if name.startswith("shift") else step
+
+
+def _bfloat16_ceil(step: torch.Tensor) -> torch.Tensor:
+    """The smallest bfloat16 value at or above each (positive, finite) step, in the step's dtype: a float32 whose low
+    16 bits are zero (``format.is_bfloat16``)."""
+    bits = step.float().view(torch.int32)
+    return ((bits + 0xFFFF) & ~0xFFFF).view(torch.float32).to(step.dtype)
 
 
 def fake_quant(name: str, w: torch.Tensor, bits: int, levels: Optional[int] = None) -> torch.Tensor:

@@ -19,7 +19,6 @@ from functools import lru_cache
 from typing import Callable, Optional
 
 import numpy as np
-import zstandard
 
 from . import format as fmt
 from .errors import DdcInputError
@@ -31,13 +30,26 @@ from .errors import DdcInputError
 # PENALTY_PACKING): 3% then holds for a plan's mean file, not for every file.
 ACCEPT_UNDER, ACCEPT_OVER = 0.025, 0.015
 FALLBACK_UNDER = 0.05  # how far under the target a tier's plan may land when none of its precisions has one in the window
-SIZE_MODEL = "gaussian-rows-v9"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last; v5: depthwise kernels; v6: files over RATE_TOLERANCE refitted narrower; v7: precisions in tiers, 8 bits after 7 and 6 down to FALLBACK_UNDER, the nearest of a tier under the window; v8: files the float fit predicts over TRIM_OVER rounded to fewer levels; v9: the penalty's allowance by its strength)
+SIZE_MODEL = "gaussian-rows-v10"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last; v5: depthwise kernels; v6: files over RATE_TOLERANCE refitted narrower; v7: precisions in tiers, 8 bits after 7 and 6 down to FALLBACK_UNDER, the nearest of a tier under the window; v8: files the float fit predicts over TRIM_OVER rounded to fewer levels; v9: the penalty's allowance by its strength; v10: fixed scales in format version 4's compact layout)
 
 
-def header_bytes(depth: int, channels: int, depthwise: int = 0, widths: tuple[int, ...] = ()) -> int:
-    """Everything in a .ddc file but the zstd payload (``widths``: the layers' own, stored in version 3)."""
+def header_bytes(depth: int, channels: int, depthwise: int = 0, widths: tuple[int, ...] = (),
+                 compact: bool = False) -> int:
+    """Everything in a .ddc file but the zstd payload (``widths``: the layers' own, stored in versions 3 and 4).
+    ``compact``: format version 4's layout, which ``codec.pack`` writes for fixed scales (every preset's since
+    1.35.0): two bytes per stored step, no payload size, the scales' step in the fixed fields."""
+    if compact:
+        return (len(fmt.MAGIC) + fmt.header_struct_size(fmt.COMPACT_VERSION) + 2 * len(widths)
+                + 2 * (depth + channels) + 4)
     return (len(fmt.MAGIC) + fmt.header_struct_size(fmt.required_version(depthwise, widths)) + 2 * len(widths)
             + 4 * fmt.n_steps(depth, channels) + 4 + 4)
+
+
+def stored_count(net_width: int, depth: int, channels: int, depthwise: int = 0, widths: tuple[int, ...] = (),
+                 compact: bool = False) -> int:
+    """The codes a file's payload holds: every weight's, less the scales' in version 4's ``compact`` layout."""
+    scales = sum(fmt.layer_widths(net_width, depth, widths)) if compact else 0
+    return fmt.param_count(net_width, depth, channels, depthwise, widths) - scales
 
 
 SAMPLED_ROWS = 64  # rows drawn per conv: rows are alike, and 64 give the rate within 0.1% (width 67 to 813)
@@ -74,15 +86,19 @@ KERNEL_SPREAD = 0.35
 
 @lru_cache(maxsize=256)
 def bytes_per_weight(bits: int, net_width: int, depth: int, channels: int, fixed_scale: bool = False,
-                     weight_l1: float = 0.0, depthwise: int = 0, taper: int = 100) -> float:
-    """zstd bytes per weight of a ``net_width`` network's codes, its weights drawn Gaussian and
+                     weight_l1: float = 0.0, depthwise: int = 0, taper: int = 100, compact: bool = False) -> float:
+    """zstd bytes per stored code (``stored_count``) of a ``net_width`` network, its weights drawn Gaussian and
     quantised and packed as the format does (rows of convs scaled to max-abs qmax, the
     normalisation's vectors per tensor); at most ``SAMPLED_ROWS`` rows of each conv are drawn.
-    With ``fixed_scale`` (``FitSchedule.fixed_scale``) every normalisation scale is 1, one code repeated.
+    With ``fixed_scale`` (``FitSchedule.fixed_scale``) every normalisation scale is 1, one code repeated, which
+    version 4's ``compact`` layout does not store (``compact`` needs ``fixed_scale``; without it, the layout of
+    versions 1 to 3, every file before 1.35.0).
     With a ``weight_l1`` penalty (``FitSchedule.weight_l1``) times ``penalty_packing(weight_l1)``, as measured.
     Depthwise kernels (``depthwise``, a format.weight_shapes mask) are drawn as the identity plus Gaussian
     noise of std ``KERNEL_SPREAD``: fitted kernels keep their initial centre tap largest. ``taper``: the layers'
     widths, ``format.tapered_widths``."""
+    if compact and not fixed_scale:
+        raise ValueError("the compact layout holds fixed scales only")
     largest = fmt.qmax(bits)
     rng = np.random.default_rng(0)
     codes = []
@@ -90,6 +106,8 @@ def bytes_per_weight(bits: int, net_width: int, depth: int, channels: int, fixed
                                          fmt.tapered_widths(net_width, depth, taper)):
         if len(shape) == 2:
             shape = (min(shape[0], SAMPLED_ROWS), shape[1])
+        if compact and name.startswith("scale"):
+            continue
         g = np.ones(shape) if fixed_scale and name.startswith("scale") else rng.standard_normal(shape)
         if name.startswith("dw"):
             g *= KERNEL_SPREAD
@@ -101,18 +119,21 @@ def bytes_per_weight(bits: int, net_width: int, depth: int, channels: int, fixed
 
 
 def predicted_bytes(net_width: int, depth: int, channels: int, bits: int, per_weight: float,
-                    depthwise: int = 0, taper: int = 100) -> int:
+                    depthwise: int = 0, taper: int = 100, compact: bool = False) -> int:
+    """A file's size: its header and ``per_weight`` bytes per stored code (``bytes_per_weight`` with the same
+    ``compact``)."""
     widths = fmt.tapered_widths(net_width, depth, taper)
-    return math.ceil(header_bytes(depth, channels, depthwise, widths)
-                     + per_weight * fmt.param_count(net_width, depth, channels, depthwise, widths))
+    return math.ceil(header_bytes(depth, channels, depthwise, widths, compact)
+                     + per_weight * stored_count(net_width, depth, channels, depthwise, widths, compact))
 
 
 def _widths_around(target_bytes: float, depth: int, channels: int, bits: int, per_weight: float,
-                   min_width: int, depthwise: int = 0, taper: int = 100) -> list[tuple[int, int]]:
+                   min_width: int, depthwise: int = 0, taper: int = 100,
+                   compact: bool = False) -> list[tuple[int, int]]:
     """(net_width, predicted bytes) for widths up to the first one above the target."""
     out = []
     for net_width in range(min_width, 4097):
-        size = predicted_bytes(net_width, depth, channels, bits, per_weight, depthwise, taper)
+        size = predicted_bytes(net_width, depth, channels, bits, per_weight, depthwise, taper, compact)
         out.append((net_width, size))
         if size > target_bytes:
             break
@@ -124,7 +145,7 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
                  fixed_scale: bool = False, weight_l1: float = 0.0, depthwise: int = 0,
                  taper: int = 100) -> tuple[int, int]:
     """(net_width, bits) for a file of about ``target_bpp`` (``fixed_scale``: the fit leaves the
-    normalisations' scales at 1, ``FitSchedule.fixed_scale``, so they pack to almost nothing;
+    normalisations' scales at 1, ``FitSchedule.fixed_scale``, and the file, version 4's compact layout, stores none;
     ``weight_l1``: the fit's penalty on the weights' magnitude, which packs the codes tighter; ``depthwise``: the
     network's depthwise kernels, a format.weight_shapes mask; ``taper``: its layers' widths,
     ``format.tapered_widths``; ``bytes_per_weight``).
@@ -149,21 +170,23 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
     if not (isinstance(target_bpp, (int, float)) and math.isfinite(target_bpp) and target_bpp > 0):
         raise DdcInputError(f"target bpp must be a positive number, got {target_bpp!r}")
     target_bytes = target_bpp * height * width / 8
+    compact = fixed_scale  # codec.pack writes fixed scales in version 4's compact layout
     plans = []  # (signed relative error, net_width, bits)
     for bits in bits_choices:
-        sizes = _widths_around(target_bytes, depth, channels, bits, bits / 8, min_width, depthwise, taper)
+        sizes = _widths_around(target_bytes, depth, channels, bits, bits / 8, min_width, depthwise, taper, compact)
         per_weight = bytes_per_weight(bits, sizes[-1][0], depth, channels, fixed_scale, weight_l1,
-                                      depthwise, taper)  # the rate near the target
-        near = _widths_around(target_bytes, depth, channels, bits, per_weight, min_width, depthwise, taper)[-1][0]
+                                      depthwise, taper, compact)  # the rate near the target
+        near = _widths_around(target_bytes, depth, channels, bits, per_weight, min_width, depthwise, taper,
+                              compact)[-1][0]
         # the widths around the crossing, each predicted at its own rate (it varies with the width)
         for net_width in range(max(min_width, near - 2), near + 2):
             size = predicted_bytes(net_width, depth, channels, bits,
                                    bytes_per_weight(bits, net_width, depth, channels, fixed_scale, weight_l1,
-                                                    depthwise, taper), depthwise, taper)
+                                                    depthwise, taper, compact), depthwise, taper, compact)
             plans.append(((size - target_bytes) / target_bytes, net_width, bits))
     smallest = min(predicted_bytes(min_width, depth, channels, b,
                                    bytes_per_weight(b, min_width, depth, channels, fixed_scale, weight_l1,
-                                                    depthwise, taper), depthwise, taper)
+                                                    depthwise, taper, compact), depthwise, taper, compact)
                    for b in bits_choices)
     if target_bytes < smallest * 0.97:
         raise DdcInputError(

@@ -322,6 +322,13 @@ def test_fixed_scale_stores_unit_scales_and_packs_them_to_almost_nothing(rgb_odd
     assert (stored(fitted, "scale") - 1).abs().max() > 0.05
     # same k, so the same width; one repeated code per scale vector: the file is smaller by most of those weights
     assert len(fixed) < len(fitted) - 3 * result.width  # 6 x width scales, about 0.85 bytes each when fitted
+    # fixed scales are written in version 4's compact layout (fitted ones cannot be), which decodes to the pixels
+    # of the same network written in the version before it
+    header, q = fmt.decode_file(fixed)
+    legacy = fmt.encode_file(dataclasses.replace(header, version=0), q)
+    assert fixed[4] == fmt.COMPACT_VERSION and fitted[4] == legacy[4] == 1 and len(fixed) < len(legacy) - 40
+    np.testing.assert_array_equal(ddcodec.decode_pixels(fixed, device="cpu"),
+                                  ddcodec.decode_pixels(legacy, device="cpu"))
 
 
 def test_fine_tune_can_have_its_own_weight_penalty(rgb_odd):

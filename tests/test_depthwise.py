@@ -113,7 +113,7 @@ def encoded_with_kernels():
 def test_encode_with_kernels_round_trips(encoded_with_kernels):
     image, data, result = encoded_with_kernels
     header = ddcodec.read_header(data)
-    assert data[4] == 2 and header.version == 2
+    assert data[4] == 4 and header.version == 4  # the compact layout keeps version 2's mask field
     assert header.depthwise_layers == [0, 1, 2, 3, 4, 5] and result.depthwise
     assert header.n_params == fmt.param_count(header.net_width, 6, 3, fmt.all_layers(6))
     assert header.n_params <= image.size / 8 < fmt.param_count(header.net_width + 1, 6, 3, fmt.all_layers(6))
@@ -169,7 +169,7 @@ def test_cli_depthwise_reaches_the_file_and_info(tmp_path):
                                   "--depthwise", "on", "-q"])
     assert result.exit_code == 0, result.output
     info = runner.invoke(main, ["info", str(tmp_path / "a.ddc")])
-    assert "depthwise_layers: [0, 1, 2, 3, 4, 5]" in info.output and "version: 2" in info.output
+    assert "depthwise_layers: [0, 1, 2, 3, 4, 5]" in info.output and "version: 4" in info.output
     bad = runner.invoke(main, ["encode", str(source), "--depthwise", "maybe"])
     assert bad.exit_code == 2 and "'maybe' is not one of 'auto', 'on', 'off'" in bad.output
 

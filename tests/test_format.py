@@ -138,8 +138,8 @@ def test_bit_flip_is_a_crc_mismatch(good_file):
 
 def test_newer_version_is_refused(good_file):
     body = bytearray(good_file[:-4])
-    body[4] = 4
-    with pytest.raises(DdcFormatError, match="format version 4 is newer than this ddcodec supports"):
+    body[4] = 5
+    with pytest.raises(DdcFormatError, match="format version 5 is newer than this ddcodec supports"):
         fmt.read_header(with_crc(bytes(body)))
 
 
@@ -265,11 +265,13 @@ def test_random_bytes_only_raise_format_errors(blob):
         fmt.decode_file(blob)
 
 
+@pytest.mark.parametrize("compact", [False, True])
 @settings(max_examples=200, deadline=None)
 @given(st.integers(min_value=0), st.integers(min_value=0, max_value=255))
-def test_any_byte_change_is_detected(position, value):
-    h = make_header()
-    data = bytearray(fmt.encode_file(h, make_weights(h)))
+def test_any_byte_change_is_detected(compact, position, value):
+    """In version 1 and in version 4's compact layout (with layer widths and kernels)."""
+    h, q = make_compact(depthwise=0b10, widths=(4, 3)) if compact else (make_header(), make_weights(make_header()))
+    data = bytearray(fmt.encode_file(h, q))
     position %= len(data)
     if data[position] == value:
         return
@@ -282,3 +284,97 @@ def test_cli_and_info_import_no_torch():
     """`ddcodec info` must stay header-only and fast: torch loads only to fit or render."""
     code = "import sys, ddcodec.cli, ddcodec.presets; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+SCALE_STEP = float(np.float32(1) / np.float32(63))  # what quant.quantize gives a scale of 1 at 7 bits
+
+
+def make_compact(**overrides) -> tuple[fmt.DdcHeader, np.ndarray]:
+    """A version-4 header and its codes: every scale code 63 at step 1/63 (float32), the other steps bfloat16 values."""
+    depth = overrides.get("depth", 2)
+    steps = [step for i in range(depth) for step in (SCALE_STEP, 0.5 / (i + 1))] + [0.01171875, 1.0, 2.5]
+    h = make_header(bits=7, version=fmt.COMPACT_VERSION, steps=overrides.pop("steps", tuple(steps)), **overrides)
+    q = make_weights(h)
+    q[scale_positions(h)] = 63
+    return h, q
+
+
+def scale_positions(h: fmt.DdcHeader) -> np.ndarray:
+    """Where the normalisation scales' codes sit in the flat codes."""
+    at, pos = [], 0
+    for name, shape in fmt.weight_shapes(h.net_width, h.depth, h.channels, h.depthwise, h.widths):
+        n = int(np.prod(shape))
+        if name.startswith("scale"):
+            at += range(pos, pos + n)
+        pos += n
+    return np.array(at)
+
+
+def without_scales(h: fmt.DdcHeader, q: np.ndarray) -> np.ndarray:
+    return np.delete(q, scale_positions(h))
+
+
+def test_version_4_exact_bytes_and_the_same_network_as_version_1():
+    h, q = make_compact()
+    assert fmt.fits_compact(h, q) and not fmt.fits_compact(make_header(), make_weights(make_header()))
+    data = fmt.encode_file(h, q)
+    assert data[:27] == b"\x89DDC" + struct.pack("<BHHBHBBBIBBfH", 4, 40, 48, 3, 4, 2, 0, 0, 123456, 7, 0, 32.0, 0)
+    assert data[27:34] == struct.pack("<BHf", 0, 63, SCALE_STEP)  # layout (no widths), the scales' code and step
+    halves = [0x3F00, 0x3E80, 0x3C40, 0x3F80, 0x4020]  # bfloat16: shift steps 0.5, 0.25; out 0.01171875, 1, 2.5
+    assert data[34:44] == struct.pack("<5H", *halves)
+    payload = data[44:-4]  # no size field: the payload runs to the CRC, and holds no scale codes
+    assert payload == fmt.compress_codes(without_scales(h, q), 7)
+    assert struct.unpack("<I", data[-4:])[0] == zlib.crc32(data[:-4])
+    header, q2 = fmt.decode_file(data)
+    assert header == h
+    np.testing.assert_array_equal(q2, q)
+    # the same network in version 1 (21 bytes longer at this depth: 2 scale steps, 5 steps of 4 bytes not 2, the
+    # size field, less 7 bytes of fields, and the scales' 8 codes) decodes to the same header values and codes
+    legacy = fmt.encode_file(make_header(bits=7, steps=h.steps), q)
+    legacy_header, legacy_q = fmt.decode_file(legacy)
+    assert legacy[4] == 1 and legacy_header.steps == header.steps and len(legacy) == len(data) + 21
+    np.testing.assert_array_equal(legacy_q, q2)
+    assert fmt.payload_stats(data)["weights"] == h.n_params - 2 * 4
+
+
+def test_version_4_holds_the_layer_widths_and_kernels():
+    h, q = make_compact(depthwise=0b11, widths=(4, 3))
+    data = fmt.encode_file(h, q)
+    assert data[4] == 4 and data[27] == fmt.LAYOUT_WIDTHS and data[34:38] == struct.pack("<2H", 4, 3)
+    header, q2 = fmt.decode_file(data)
+    assert header == h and header.layer_widths == [4, 3]
+    np.testing.assert_array_equal(q2, q)
+
+
+def test_version_4_refuses_networks_it_cannot_hold():
+    h, q = make_compact()
+    message = "format version 4 holds networks whose normalisation scales share one code and one step"
+    one_differs, all_zero = q.copy(), q.copy()
+    one_differs[scale_positions(h)[5]] = 62
+    all_zero[scale_positions(h)] = 0
+    for bad_q, bad_h in ((one_differs, h), (all_zero, h),
+                         (q, make_compact(steps=(SCALE_STEP, 0.3, SCALE_STEP, 0.25, 1.0, 1.0, 1.0))[0]),  # 0.3
+                         (q, make_compact(steps=(SCALE_STEP, 0.5, 0.5 / 63, 0.25, 1.0, 1.0, 1.0))[0])):  # two steps
+        with pytest.raises(DdcFormatError, match=message):
+            fmt.encode_file(bad_h, bad_q)
+
+
+def test_version_4_damage_is_a_format_error():
+    import zstandard
+    h, q = make_compact()
+    data = fmt.encode_file(h, q)
+    body = bytearray(data[:-4])
+    struct.pack_into("<H", body, 28, 64)  # a scale code beyond 7 bits
+    with pytest.raises(DdcFormatError, match="scale_code=64 exceeds the 7-bit range"):
+        fmt.read_header(with_crc(bytes(body)))
+    with pytest.raises(DdcFormatError, match=r"quantisation steps incomplete"):
+        fmt.read_header(with_crc(data[:40]))
+    with pytest.raises(DdcFormatError, match="not one whole zstd frame"):
+        fmt.decode_file(with_crc(data[:-4] + b"\0\0"))
+    unsized = zstandard.ZstdCompressor(write_content_size=False).compress(b"\0" * 10)
+    with pytest.raises(DdcFormatError, match="does not state its size"):
+        fmt.decode_file(with_crc(data[:44] + unsized))
+    zero_step = bytearray(data[:-4])
+    struct.pack_into("<H", zero_step, 34, 0)
+    with pytest.raises(DdcFormatError, match="quantisation step 0.0 must be positive"):
+        fmt.read_header(with_crc(bytes(zero_step)))

@@ -1,10 +1,13 @@
 """The network and its quantisation: sizes, portable randomness, and encoder == decoder arithmetic."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 
+from ddcodec import format as fmt
 from ddcodec.format import compress_codes, param_count
 from ddcodec.model import DeepDecoder, fixed_input, layer_sizes
 from ddcodec.quant import dequantize, fake_quant, qmax, quantize
@@ -64,6 +67,36 @@ def test_fake_quant_equals_file_dequantisation(bits, levels):
             model.weights[name].copy_(value)
         decoded_view = model()
     assert torch.equal(trained_view, decoded_view)
+
+
+@pytest.mark.parametrize("bits, levels", [(7, None), (7, 55), (7, 61), (8, None), (6, 28)])
+def test_fixed_scales_fit_the_compact_layout_at_every_level(bits, levels):
+    """The rounding stages leave each scale at its fake-quantised 1 (one float32 ulp under 1 at some levels): the
+    file's scales then share one code and one step, and the shifts' and the output conv's steps are bfloat16 values
+    at most 0.8% over max-abs / levels (8 significant bits), so format version 4 holds the network, and its file
+    decodes to the codes and steps of the version 1 file."""
+    model = _perturbed_model(4)
+    with torch.no_grad():
+        for name, w in model.weights.items():
+            if name.startswith("scale"):
+                w.copy_(fake_quant(name, torch.ones_like(w), bits, levels))
+        q, steps = quantize(dict(model.weights), bits, 8, 4, 3, levels=levels)
+    largest = qmax(bits) if levels is None else levels
+    header = fmt.DdcHeader(height=17, width=23, channels=3, net_width=8, depth=4, seed=4, bits=bits, steps=steps,
+                           target_ratio=1.0)
+    assert fmt.fits_compact(header, q)
+    stored = list(steps[1:8:2]) + list(steps[8:])
+    peaks = [model.weights[f"shift{i}"].abs().max().item() for i in range(4)]
+    peaks += model.weights["out"].abs().amax(dim=1).tolist()
+    for step, peak in zip(stored, peaks):
+        assert fmt.is_bfloat16(step) and peak / largest <= step <= peak / largest * 1.008
+    compact = fmt.encode_file(dataclasses.replace(header, version=fmt.COMPACT_VERSION), q)
+    legacy = fmt.encode_file(header, q)
+    for data in (compact, legacy):
+        decoded, codes = fmt.decode_file(data)
+        assert decoded.steps == steps
+        np.testing.assert_array_equal(codes, q)
+    assert compact[4] == 4 and legacy[4] == 1 and len(compact) < len(legacy) - 30
 
 
 def test_fewer_levels_pack_smaller_and_cost_a_little_precision():

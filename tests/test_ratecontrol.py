@@ -112,12 +112,12 @@ def test_batched_and_cli_encodes_are_fitted_again_too(monkeypatch, photo_png):
 
 def test_explicit_bits_pin_the_precision():
     """With one precision the width steps are coarse on a small image (widths 15 and 16 at 6 bits
-    are predicted 6.3% under and 4.9% over 0.85 bpp, neither within the window): the one not over
-    the target is chosen. Free precision is what makes 3% reachable."""
-    data, result = ddcodec.encode(PHOTO, bpp=0.85, bits=6, iters=5, device="cpu")
+    are predicted 6.4% under and 5.1% over 0.8 bpp, neither within the window; 0.85 bpp before 1.35.0's compact
+    layout): the one not over the target is chosen. Free precision is what makes 3% reachable."""
+    data, result = ddcodec.encode(PHOTO, bpp=0.8, bits=6, iters=5, device="cpu")
     header = ddcodec.read_header(data)
     assert header.bits == 6 and header.net_width == 15
-    assert -0.1 < result.bpp / 0.85 - 1 < 0
+    assert -0.1 < result.bpp / 0.8 - 1 < 0
 
 
 def test_preferred_precision_wins_when_close():
@@ -127,38 +127,41 @@ def test_preferred_precision_wins_when_close():
 
 
 def test_the_first_tier_a_little_under_beats_eight_bits_on_the_target():
-    """384x256 at 0.25 bpp, the default preset (kernels on every layer): 8 bits at width 18 is predicted right on
-    the target, 7 bits at width 19 4.5% under, 6 bits at width 21 3.6% under. On the 12 Kodak images, at equal
-    rate, 7 bits beat 8 by 0.30 dB and 6 bits beat 7 by 0.22 (samples/perf-cpu/bits_choice_compare.py):
+    """384x256 at 0.245 bpp, the default preset (kernels on every layer, the compact layout): 8 bits at width 18 is
+    predicted right on the target, 7 bits at width 19 4.4% under, 6 bits at width 21 3.6% under (these plans were
+    0.25 bpp's before 1.35.0's compact layout; 0.25 bpp now gets width 20 at 7 bits, 1.4% over). On the 12 Kodak
+    images, at equal rate, 7 bits beat 8 by 0.30 dB and 6 bits beat 7 by 0.22 (samples/perf-cpu/bits_choice_compare.py):
     since 1.21.0 8 bits are a later tier than 7 and 6 bits, and under the window the tier's nearest plan wins
     (1.20.0: 7, 8 and 6 bits in order, inside the window first: 8 bits)."""
     mask = fmt.all_layers(6)
-    target = 0.25 * 256 * 384 / 8
+    target = 0.245 * 256 * 384 / 8
     for net_width, bits, low, high in ((18, 8, -0.005, 0.005), (19, 7, -0.05, -0.04), (21, 6, -0.04, -0.03)):
-        error = predicted_bytes(net_width, 6, 3, bits, bytes_per_weight(bits, net_width, 6, 3, True, WEIGHT_L1, mask),
-                                mask) / target - 1
+        error = predicted_bytes(net_width, 6, 3, bits,
+                                bytes_per_weight(bits, net_width, 6, 3, True, WEIGHT_L1, mask, compact=True),
+                                mask, compact=True) / target - 1
         assert low < error < high
-    assert plan_for_bpp(256, 384, 3, 0.25, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, WEIGHT_L1, mask) == (21, 6)
-    assert ddcodec.codec.plan_network(256, 384, 3, bpp=0.25, schedule=ddcodec.PRESETS["default"]) == (21, 6, mask)
+    assert plan_for_bpp(256, 384, 3, 0.245, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, WEIGHT_L1, mask) == (21, 6)
+    assert ddcodec.codec.plan_network(256, 384, 3, bpp=0.245, schedule=ddcodec.PRESETS["default"]) == (21, 6, mask)
+    assert ddcodec.codec.plan_network(256, 384, 3, bpp=0.25, schedule=ddcodec.PRESETS["default"]) == (20, 7, mask)
     # 8 bits in the first tier: inside the window they win
-    assert plan_for_bpp(256, 384, 3, 0.25, 6, (5, 6, 7, 8), 2, ((7, 8, 6), (5,)), True, WEIGHT_L1, mask) == (18, 8)
-    # 7 bits alone in the first tier: 4.5% under they still beat 8 bits on the target
-    assert plan_for_bpp(256, 384, 3, 0.25, 6, (5, 6, 7, 8), 2, ((7,), (8, 6), (5,)), True, WEIGHT_L1, mask) == (19, 7)
-    # the nearest, not always 6 bits: 576x384 at 0.15 bpp, depth 7 (its default there), 7 bits at width 21 are
-    # 4.2% under, 6 bits at width 23 4.7% under, 8 bits at width 20 1.1% over
+    assert plan_for_bpp(256, 384, 3, 0.245, 6, (5, 6, 7, 8), 2, ((7, 8, 6), (5,)), True, WEIGHT_L1, mask) == (18, 8)
+    # 7 bits alone in the first tier: 4.4% under they still beat 8 bits on the target
+    assert plan_for_bpp(256, 384, 3, 0.245, 6, (5, 6, 7, 8), 2, ((7,), (8, 6), (5,)), True, WEIGHT_L1, mask) == (19, 7)
+    # the nearest, not always 6 bits: 576x384 at 0.1475 bpp (0.15 before the compact layout), depth 7 (its default
+    # there), 7 bits at width 21 are 4.0% under, 6 bits at width 23 4.6% under, 8 bits at width 20 1.2% over
     deep = fmt.all_layers(7)
-    assert plan_for_bpp(384, 576, 3, 0.15, 7, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, WEIGHT_L1, deep) == (21, 7)
+    assert plan_for_bpp(384, 576, 3, 0.1475, 7, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, WEIGHT_L1, deep) == (21, 7)
 
 
 def test_six_bits_inside_the_window_beat_seven_bits_further_under():
-    """384x256 at 0.36 bpp: 6 bits at width 27 is predicted 0.4% over, 7 bits at width 24 3.6% under. 6 bits, in
-    the first tier with 7, win inside the window (at 0.25 bpp 6 bits pinned beat 7 bits by 0.22 dB at equal rate
-    on the 12 Kodak images, 12 of 12; samples/perf-cpu/bits_choice_compare.py)."""
+    """384x256 at 0.355 bpp (0.36 before 1.35.0's compact layout): 6 bits at width 27 is predicted 0.5% over, 7 bits
+    at width 24 3.6% under. 6 bits, in the first tier with 7, win inside the window (at 0.25 bpp 6 bits pinned beat
+    7 bits by 0.22 dB at equal rate on the 12 Kodak images, 12 of 12; samples/perf-cpu/bits_choice_compare.py)."""
     mask = fmt.all_layers(6)
-    assert plan_for_bpp(256, 384, 3, 0.36, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, WEIGHT_L1, mask) == (27, 6)
-    assert plan_for_bpp(256, 384, 3, 0.36, 6, (5, 6, 7, 8), 2, ((7,), (8, 6), (5,)), True, WEIGHT_L1, mask) == (24, 7)
-    # 7 bits inside the window still come first: 0.40 bpp, width 26 at 1.3% under
-    assert plan_for_bpp(256, 384, 3, 0.40, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, WEIGHT_L1, mask) == (26, 7)
+    assert plan_for_bpp(256, 384, 3, 0.355, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, WEIGHT_L1, mask) == (27, 6)
+    assert plan_for_bpp(256, 384, 3, 0.355, 6, (5, 6, 7, 8), 2, ((7,), (8, 6), (5,)), True, WEIGHT_L1, mask) == (24, 7)
+    # 7 bits inside the window still come first: 0.41 bpp, width 27 at 1.4% over against 6 bits' width 29 at 1.9% under
+    assert plan_for_bpp(256, 384, 3, 0.41, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, WEIGHT_L1, mask) == (27, 7)
 
 
 def test_precision_preference_beats_a_nearer_plan_at_a_worse_precision():
@@ -231,7 +234,7 @@ def test_size_model_predicts_what_fixed_scales_save():
 @pytest.mark.parametrize("bad, message", [
     (0.0, "target bpp must be a positive number"),
     (float("inf"), "target bpp must be a positive number"),
-    (0.01, r"0.01 bpp \(15 bytes\) is below the smallest file for a 128x96 image \(0.090 bpp, 138 bytes\)"),
+    (0.01, r"0.01 bpp \(15 bytes\) is below the smallest file for a 128x96 image \(0.064 bpp, 99 bytes\)"),
 ])
 def test_bad_targets(bad, message):
     with pytest.raises(ddcodec.DdcInputError, match=message):
@@ -365,38 +368,39 @@ def test_the_penalty_packs_tighter_the_stronger_it_is():
             ratecontrol.penalty_packing(bad)
     plain, penalised, stronger = (bytes_per_weight(7, 30, 6, 3, True, l1) for l1 in (0.0, WEIGHT_L1, 6e-4))
     assert penalised == pytest.approx(0.98 * plain) and stronger == pytest.approx(0.9604 * plain)
-    # stronger packing plans wider: 384x256 at 0.25 bpp, kernels on every layer, 1.32.0's default's 21 at 6 bits
-    # and 20 at 7 bits for 0.0006 (samples/perf-cpu/weight_l1_1.32.0_compare.py)
+    # stronger packing plans wider: 384x256 at 0.245 bpp, kernels on every layer, 21 at 6 bits and 20 at 7 bits for
+    # 0.0006, 1.32.0's plans at 0.25 bpp before 1.35.0's compact layout (samples/perf-cpu/weight_l1_1.32.0_compare.py)
     every = fmt.all_layers(6)
-    assert plan_for_bpp(256, 384, 3, 0.25, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, WEIGHT_L1, every) == (21, 6)
-    assert plan_for_bpp(256, 384, 3, 0.25, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, 6e-4, every) == (20, 7)
+    assert plan_for_bpp(256, 384, 3, 0.245, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, WEIGHT_L1, every) == (21, 6)
+    assert plan_for_bpp(256, 384, 3, 0.245, 6, (5, 6, 7, 8), 2, BPP_BITS_TIERS, True, 6e-4, every) == (20, 7)
 
 
 def test_the_schedules_penalty_reaches_rate_control():
-    """768x512 at 0.125 bpp: for the default preset (penalised) the model expects tighter packing, and
-    7 bits at width 34 comes within the window (0.2% over); without the penalty the model expects looser
-    packing, no 7- or 6-bit plan comes within the window, and 6 bits' width 36 (2.6% under; 7 bits' 33: 3.4%)
-    wins over 8 bits' width 31 inside it (1.6% under) since 1.21.0 (networks without depthwise kernels; with
-    them, the default plan is width 30)."""
+    """768x512 at 0.1375 bpp (1.35.0's compact layout; before it the same story at 0.125 bpp): for the default
+    preset (penalised) the model expects tighter packing, and 7 bits at width 36 comes within the window (0.8%
+    over); without the penalty the model expects looser packing, no 7- or 6-bit plan comes within the window, and
+    6 bits' width 38 (2.8% under; 7 bits' 35: 2.9%) wins over 8 bits' width 33 inside it (0.3% under) since 1.21.0
+    (networks without depthwise kernels; with them, the default plan is width 32)."""
     image = np.zeros((512, 768, 3), np.uint8)
-    plan = ddcodec.codec._plan(image, 32, 0.125, None, 0, 6, ddcodec.PRESETS["default"], "off")
-    assert (plan.net_width, plan.bits, plan.depthwise) == (34, 7, 0)
-    plan = ddcodec.codec._plan(image, 32, 0.125, None, 0, 6, UNPENALISED, "off")
-    assert (plan.net_width, plan.bits) == (36, 6)
-    plan = ddcodec.codec._plan(image, 32, 0.125, None, 0, 6, ddcodec.PRESETS["default"])
-    assert (plan.net_width, plan.bits, plan.depthwise) == (30, 7, fmt.all_layers(6))
+    plan = ddcodec.codec._plan(image, 32, 0.1375, None, 0, 6, ddcodec.PRESETS["default"], "off")
+    assert (plan.net_width, plan.bits, plan.depthwise) == (36, 7, 0)
+    plan = ddcodec.codec._plan(image, 32, 0.1375, None, 0, 6, UNPENALISED, "off")
+    assert (plan.net_width, plan.bits) == (38, 6)
+    plan = ddcodec.codec._plan(image, 32, 0.1375, None, 0, 6, ddcodec.PRESETS["default"])
+    assert (plan.net_width, plan.bits, plan.depthwise) == (32, 7, fmt.all_layers(6))
 
 
 def test_five_bits_only_as_a_last_resort():
-    """384x256 at 0.22 bpp with the penalised model: 5 bits at width 26 is the one plan inside the window
-    (1.1% under); 8 bits at width 20 is 2.6% under, 7 bits at width 21 6.9% under, 6 bits at width 23 5.04%
-    under. 5 bits lost 0.24 to 0.67 dB at equal rate, more than a file 5% small costs: in a tier of their own
-    they come after 8 bits, which win; in one tier with the others they would win inside the window."""
-    choices = (5, 6, 7, 8)
-    assert plan_for_bpp(256, 384, 3, 0.22, 6, choices, 2, ((7, 8, 6, 5),), True, WEIGHT_L1) == (26, 5)
-    assert plan_for_bpp(256, 384, 3, 0.22, 6, choices, 2, BPP_BITS_TIERS, True, WEIGHT_L1) == (20, 8)
+    """384x256 at 0.23 bpp with the penalised model, kernels on every layer, the compact layout: 5 bits at width 23
+    is the one plan inside the window (1.1% under); 8 bits at width 17 is 2.7% under, 7 bits at width 18 6.8% under,
+    6 bits at width 20 5.7% under (before 1.35.0 the same story at 0.22 bpp without kernels). 5 bits lost 0.24 to
+    0.67 dB at equal rate, more than a file 5% small costs: in a tier of their own they come after 8 bits, which
+    win; in one tier with the others they would win inside the window."""
+    choices, every = (5, 6, 7, 8), fmt.all_layers(6)
+    assert plan_for_bpp(256, 384, 3, 0.23, 6, choices, 2, ((7, 8, 6, 5),), True, WEIGHT_L1, every) == (23, 5)
+    assert plan_for_bpp(256, 384, 3, 0.23, 6, choices, 2, BPP_BITS_TIERS, True, WEIGHT_L1, every) == (17, 8)
     # still the answer when nothing else comes within 5%: only 5 bits asked for
-    assert plan_for_bpp(256, 384, 3, 0.22, 6, (5,), 2, BPP_BITS_TIERS, True, WEIGHT_L1) == (26, 5)
+    assert plan_for_bpp(256, 384, 3, 0.23, 6, (5,), 2, BPP_BITS_TIERS, True, WEIGHT_L1, every) == (23, 5)
 
 
 def test_trimmed_levels_take_the_most_levels_within_the_budget():

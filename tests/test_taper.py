@@ -95,10 +95,11 @@ def tapered_encode():
     return image, *ddcodec.encode(image, k=6, preset=schedule, iters=TEST_ITERS, device="cpu")
 
 
-def test_encode_with_a_taper_writes_version_3_and_round_trips(tapered_encode):
+def test_encode_with_a_taper_writes_its_widths_and_round_trips(tapered_encode):
     image, data, result = tapered_encode
     header = ddcodec.read_header(data)
-    assert data[4] == 3 and header.version == 3
+    # the compact layout (fixed scales, as every preset leaves them) with its layout bit for the widths
+    assert data[4] == 4 and header.version == 4 and data[27] == fmt.LAYOUT_WIDTHS
     assert header.widths == fmt.tapered_widths(header.net_width, header.depth, 50) and header.widths[-1] < header.net_width
     budget = image.size / 6
     assert header.n_params <= budget < fmt.param_count(header.net_width + 1, header.depth, 3, header.depthwise,
@@ -113,7 +114,7 @@ def test_info_shows_the_layer_widths(tapered_encode, tmp_path):
     (tmp_path / "t.ddc").write_bytes(data)
     out = CliRunner().invoke(main, ["info", str(tmp_path / "t.ddc")])
     widths = list(ddcodec.read_header(data).widths)
-    assert out.exit_code == 0 and f"layer_widths: {widths}" in out.output and "version: 3" in out.output
+    assert out.exit_code == 0 and f"layer_widths: {widths}" in out.output and "version: 4" in out.output
 
 
 def test_rate_control_plans_tapered_networks_to_the_target():
@@ -121,13 +122,23 @@ def test_rate_control_plans_tapered_networks_to_the_target():
     net_width, bits, mask = codec.plan_network(256, 384, 3, bpp=0.25, schedule=schedule)
     flat_width, _, _ = codec.plan_network(256, 384, 3, bpp=0.25, schedule=PRESETS["default"])
     assert net_width > flat_width  # the same bytes buy a wider first layer
-    per_weight = bytes_per_weight(bits, net_width, 6, 3, schedule.fixed_scale, schedule.weight_l1, mask, 54)
-    predicted = predicted_bytes(net_width, 6, 3, bits, per_weight, mask, 54)
+    per_weight = bytes_per_weight(bits, net_width, 6, 3, schedule.fixed_scale, schedule.weight_l1, mask, 54, True)
+    predicted = predicted_bytes(net_width, 6, 3, bits, per_weight, mask, 54, True)
     assert abs(predicted / (0.25 * 256 * 384 / 8) - 1) < 0.06
-    assert predicted < predicted_bytes(net_width, 6, 3, bits, per_weight, mask, 100)  # narrower layers: fewer weights
-    # the model's header is the file's: a version-3 header of a tapered network, a version-1/2 one of the flat network
-    widths = fmt.tapered_widths(net_width, 6, 54)
-    header = fmt.DdcHeader(height=256, width=384, channels=3, net_width=net_width, depth=6, seed=0, bits=bits,
-                           steps=(1.0,) * fmt.n_steps(6, 3), target_ratio=1.0, depthwise=mask, widths=widths)
-    assert header_bytes(6, 3, mask, widths) == len(fmt.encode_file(header, np.zeros(header.n_params, np.int64))) - len(
-        fmt.compress_codes(np.zeros(header.n_params, np.int64), bits))
+    assert predicted < predicted_bytes(net_width, 6, 3, bits, per_weight, mask, 100, True)  # fewer weights
+    # the model's header is the file's: a version-3 header of a tapered network, a version-1/2 one of the flat
+    # network; the compact layout (version 4) with the widths or without them
+    for widths in (fmt.tapered_widths(net_width, 6, 54), ()):
+        header = fmt.DdcHeader(height=256, width=384, channels=3, net_width=net_width, depth=6, seed=0, bits=bits,
+                               steps=(1.0,) * fmt.n_steps(6, 3), target_ratio=1.0, depthwise=mask, widths=widths)
+        q = np.zeros(header.n_params, np.int64)
+        assert header_bytes(6, 3, mask, widths) == len(fmt.encode_file(header, q)) - len(fmt.compress_codes(q, bits))
+        scales, pos = [], 0
+        for name, shape in fmt.weight_shapes(net_width, 6, 3, mask, widths):
+            if name.startswith("scale"):
+                q[pos:pos + shape[0]] = 1  # fixed scales: one code, one step (1.0, as every other step here)
+                scales.append(shape[0])
+            pos += int(np.prod(shape))
+        compact = dataclasses.replace(header, version=fmt.COMPACT_VERSION)
+        stored = len(fmt.compress_codes(np.zeros(header.n_params - sum(scales), np.int64), bits))
+        assert header_bytes(6, 3, mask, widths, compact=True) == len(fmt.encode_file(compact, q)) - stored
