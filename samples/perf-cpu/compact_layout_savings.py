@@ -14,7 +14,6 @@ Usage: python samples/perf-cpu/compact_layout_savings.py SWEEP [SWEEP ...]   (fo
        python samples/perf-cpu/compact_layout_savings.py --requantise IMAGE_DIR FILE.ddc [FILE.ddc ...]
 """
 import dataclasses
-import math
 import sys
 from pathlib import Path
 
@@ -60,8 +59,8 @@ def sweep_savings(folder: str) -> None:
         plans = sorted({(h.net_width, h.bits, h.depth) for h in headers})
         print(f"{folder}, {rate:g} bpp, {len(files)} files (plans width/bits/depth {plans}): {sizes.mean():.0f} bytes, "
               f"legacy twins {legacy.mean():.0f}; saved {(legacy - sizes).min()} to {(legacy - sizes).max()} bytes, "
-              f"{100 * (1 - sizes / legacy).mean():.2f}% of the legacy file; worth {worth.mean():+.3f} dB at equal rate "
-              f"({slope:.2f} dB per doubling)")
+              f"{100 * (1 - sizes / legacy).mean():.2f}% of the legacy file; worth {worth.mean():+.3f} dB at equal "
+              f"rate ({slope:.2f} dB per doubling)")
         print(f"  real over predicted (the size model, compact layout): mean {model.mean():+.2%}, "
               f"{model.min():+.2%} to {model.max():+.2%}")
 
