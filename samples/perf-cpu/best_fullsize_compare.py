@@ -9,8 +9,8 @@ per encode, two at a time:
     OMP_NUM_THREADS=1 python -m ddcodec.ablation KODAK/kodimNN.png --size full \\
         --config bpp=0.125,bits=7,depth=7,l1=0.0006     (the 12 images; and --config bpp=0.5,bits=7,depth=6,l1=0.0006)
 (outputs weight_l1_0.0006_fullsize_0.125_s63.txt, which also holds kodim01 at the default's config, `bpp=0.125`, to
-check that the ablation path gives the sweep's file, and weight_l1_0.0006_fullsize_0.5_s63.txt, the images the
-session had time for). Prints, per rate, 0.0006 alone and the preset against the default, image by image at equal
+check that the ablation path gives the sweep's file, and weight_l1_0.0006_fullsize_0.5_s63.txt, kodim01 to 11 fitted
+in session 63 and kodim13 to 23 in session 64 on a VM of the same kind). Prints, per rate, 0.0006 alone and the preset against the default, image by image at equal
 rate along 1.34.1's own mean-curve slope at that rate, and the preset's mean read at the rate (each file moved there
 along that slope). The ablation tool prints PSNRs to two decimals, so a near-tie is decided on its rounded value:
 kodim05's files at 0.125 bpp (20.94 against the sweep's 20.938 dB) are within that rounding, so which one the preset
