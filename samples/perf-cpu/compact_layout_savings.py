@@ -1,10 +1,12 @@
 """Session 64: what format version 4's compact layout (1.35.0) saves.
 
-Each version-4 file of a saved RD sweep against its legacy twin, the same network written in the layout before it
-(the same codes and steps, so the same decoded pixels; ``dataclasses.replace(header, version=0)``): per rate, the
-bytes saved, their share of the file, and what that share is worth in PSNR at equal rate along the sweep's own mean
-curve's slope there. Then each file against the size model that planned it (``ratecontrol.predicted_bytes`` in the
-compact layout), as rate control's check on real files.
+Each version-4 file a saved RD sweep kept (its streams/ folder: the sheet image's, kodim01) against its legacy twin,
+the same network written in the layout before it (the same codes and steps, so the same decoded pixels;
+``dataclasses.replace(header, version=0)``): per rate, the bytes saved, their share of the file, and what that share is
+worth in PSNR at equal rate along the sweep's own mean curve's slope there. Then every file of the sweep (its
+per_image.csv) against the size model's prediction for the plan rate control gives that image at that target
+(``codec.plan_network``, ``ratecontrol.predicted_bytes`` in the compact layout): rate control's check on real files
+(a file refitted narrower or trimmed would show as one far under).
 
 With --requantise: 1.34.1's files (legacy layout, float32 steps) rewritten by 1.35.0's packer, their shifts' and
 output conv's steps rounded up to bfloat16 values and those codes rounded again, without the fit that 1.35.0's encoder
@@ -13,7 +15,9 @@ gives them (its fine-tune sees the rounded steps): bytes saved and the PSNR the 
 Usage: python samples/perf-cpu/compact_layout_savings.py SWEEP [SWEEP ...]   (folders in samples/, with streams/)
        python samples/perf-cpu/compact_layout_savings.py --requantise IMAGE_DIR FILE.ddc [FILE.ddc ...]
 """
+import csv
 import dataclasses
+import re
 import sys
 from pathlib import Path
 
@@ -24,7 +28,7 @@ import paired  # noqa: E402
 
 from ddcodec import codec, format as fmt  # noqa: E402
 from ddcodec.imageio import load_pixels, psnr  # noqa: E402
-from ddcodec.presets import PRESETS  # noqa: E402
+from ddcodec.presets import PRESETS, choose_depth  # noqa: E402
 from ddcodec.quant import dequantize  # noqa: E402
 from ddcodec.ratecontrol import bytes_per_weight, predicted_bytes  # noqa: E402
 
@@ -37,32 +41,40 @@ def legacy_bytes(data: bytes) -> int:
     return len(fmt.encode_file(dataclasses.replace(header, version=0), q))
 
 
-def predicted(header: fmt.DdcHeader) -> int:
-    """The size model's bytes for this file's plan, as rate control predicts a default encode's file."""
-    per_weight = bytes_per_weight(header.bits, header.net_width, header.depth, header.channels, True,
-                                  DEFAULT.planning_weight_l1, header.depthwise, DEFAULT.taper, True)
-    return predicted_bytes(header.net_width, header.depth, header.channels, header.bits, per_weight,
-                           header.depthwise, DEFAULT.taper, True)
+def predicted(height: int, width: int, target: float) -> tuple[int, tuple[int, int, int]]:
+    """The size model's bytes for the plan a default encode of an RGB image of this size gets at ``target`` bpp, and
+    that plan (width, bits, depth)."""
+    depth = choose_depth(height, width, 3, 32.0, target)
+    net_width, bits, mask = codec.plan_network(height, width, 3, bpp=target, depth=depth, schedule=DEFAULT)
+    per_weight = bytes_per_weight(bits, net_width, depth, 3, True, DEFAULT.planning_weight_l1, mask, DEFAULT.taper,
+                                  True)
+    return predicted_bytes(net_width, depth, 3, bits, per_weight, mask, DEFAULT.taper, True), (net_width, bits, depth)
 
 
 def sweep_savings(folder: str) -> None:
+    records = list(csv.DictReader((paired.FOLDER.parent / folder / "per_image.csv").open()))
     for rate in paired.SWEEP_RATES:
         files = sorted((paired.FOLDER.parent / folder / "streams").glob(f"*.ddcodec.bpp{rate:g}.ddc"))
         data = [f.read_bytes() for f in files]
-        headers = [fmt.read_header(d) for d in data]
-        assert all(h.version == fmt.COMPACT_VERSION for h in headers), folder
+        assert all(fmt.read_header(d).version == fmt.COMPACT_VERSION for d in data), folder
         sizes = np.array([len(d) for d in data])
         legacy = np.array([legacy_bytes(d) for d in data])
         slope = paired.sweep_slope(folder, rate)
         worth = slope * np.log2(legacy / sizes)
-        model = sizes / np.array([predicted(h) for h in headers]) - 1
-        plans = sorted({(h.net_width, h.bits, h.depth) for h in headers})
-        print(f"{folder}, {rate:g} bpp, {len(files)} files (plans width/bits/depth {plans}): {sizes.mean():.0f} bytes, "
-              f"legacy twins {legacy.mean():.0f}; saved {(legacy - sizes).min()} to {(legacy - sizes).max()} bytes, "
-              f"{100 * (1 - sizes / legacy).mean():.2f}% of the legacy file; worth {worth.mean():+.3f} dB at equal "
+        print(f"{folder}, {rate:g} bpp, {', '.join(f.name.split('.')[0] for f in files)}: {sizes.mean():.0f} bytes, "
+              f"legacy twin {legacy.mean():.0f}: {(legacy - sizes).mean():.0f} bytes saved, "
+              f"{100 * (1 - sizes / legacy).mean():.2f}% of the legacy file, worth {worth.mean():+.3f} dB at equal "
               f"rate ({slope:.2f} dB per doubling)")
-        print(f"  real over predicted (the size model, compact layout): mean {model.mean():+.2%}, "
-              f"{model.min():+.2%} to {model.max():+.2%}")
+        rows = [r for r in records if r["codec"] == "ddcodec" and r["setting"] == f"bpp={rate:g}"]
+        landscape = tuple(int(v) for v in re.search(r"-(\d+)x(\d+)", folder).groups())  # width, height
+        model, plans = [], set()
+        for r in rows:  # Kodak's portrait photos are the landscape size turned
+            width, height = landscape[::-1] if r["image"] in paired.PORTRAIT else landscape
+            bytes_, plan = predicted(height, width, rate)
+            model.append(int(r["bytes"]) / bytes_ - 1)
+            plans.add(plan)
+        print(f"  {len(rows)} files against the size model's prediction for their plans {sorted(plans)}: mean "
+              f"{np.mean(model):+.2%}, {min(model):+.2%} to {max(model):+.2%}")
 
 
 def requantise(image_dir: str, path: str) -> None:
