@@ -247,8 +247,8 @@ def _summary(output: Path, result: EncodeResult) -> str:
               f"side at {presets.LOW_RATE_DEPTH_MAX_BPP:g} bpp or less (-k: 3 * bits / k for RGB), else "
               f"{presets.DEFAULT_DEPTH}].")
 @click.option("--depthwise", type=click.Choice(presets.DEPTHWISE_MODES), default="auto", show_default=True,
-              help="A learnt 3x3 kernel per channel in every layer (format version 2); auto: for networks "
-              f"at least {presets.DEPTHWISE_MIN_WIDTH} wide.")
+              help="A learnt 3x3 kernel per channel in every layer (format version 2 and later); auto: for "
+              f"networks at least {presets.DEPTHWISE_MIN_WIDTH} wide.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary line per file instead of text.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @click.option("-f", "--force", is_flag=True, help="Overwrite existing output files.")
