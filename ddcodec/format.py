@@ -85,7 +85,8 @@ FIELDS_V2: tuple[Field, ...] = FIELDS + (Field("depthwise", "H", 0, 2**10 - 1),)
 # Version 4 (1.35.0) adds three fields to version 2's and changes what follows them (the module docstring): ``layout``
 # bit 0 set means the layer widths follow, as in version 3; every normalisation scale is ``scale_code`` times
 # ``scale_step`` (codes and steps as a version 1 to 3 file would hold them, so both decode alike). The encoders since
-# 1.3.0 leave every scale at 1, so version 4 holds every file they make; 70 to 80 bytes smaller (README).
+# 1.3.0 leave every scale at 1, so version 4 holds every file they make, 52 to 69 bytes smaller in session 64's
+# measurements (RESULTS.md, "Format version 4's compact layout").
 FIELDS_V4: tuple[Field, ...] = FIELDS_V2 + (Field("layout", "B", 0, 1), Field("scale_code", "H", 1, 32767),
                                             Field("scale_step", "f", 0.0, math.inf))
 LAYOUT_WIDTHS = 1
