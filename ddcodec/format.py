@@ -301,6 +301,11 @@ def is_bfloat16(value: float) -> bool:
     return float(np.float32(value)) == value and not np.float32(value).view(np.uint32) & 0xFFFF
 
 
+def _without_scales(header: DdcHeader, q: np.ndarray) -> np.ndarray:
+    """The codes version 4's payload holds: every tensor's but the normalisation scales'."""
+    return np.concatenate([q[start:stop] for name, start, stop in _segments(header) if not name.startswith("scale")])
+
+
 def _compact_steps(header: DdcHeader) -> list[float]:
     """The steps version 4 stores: the shifts', then the output conv rows' (the scales' is one fixed field)."""
     return list(header.steps[1 : 2 * header.depth : 2]) + list(header.steps[2 * header.depth :])
@@ -368,8 +373,7 @@ def encode_file(header: DdcHeader, q: np.ndarray) -> bytes:
         f"<{len(widths)}H", *widths)
     if compact:
         halves = (np.asarray(_compact_steps(header), np.float32).view(np.uint32) >> 16).astype("<u2")
-        stored = [q[start:stop] for name, start, stop in _segments(header) if not name.startswith("scale")]
-        body = fixed + halves.tobytes() + compress_codes(np.concatenate(stored), header.bits)
+        body = fixed + halves.tobytes() + compress_codes(_without_scales(header, q), header.bits)
     else:
         payload = compress_codes(q, header.bits)
         body = fixed + struct.pack(f"<{len(header.steps)}f", *header.steps) + struct.pack("<I", len(payload)) + payload
@@ -474,7 +478,11 @@ def decode_file(source: DdcSource) -> tuple[DdcHeader, np.ndarray]:
 
 
 def _decode(data: bytes) -> tuple[DdcHeader, np.ndarray]:
-    header, payload, scale_code = _parse(data)
+    return _decode_parsed(*_parse(data))
+
+
+def _decode_parsed(header: DdcHeader, payload: bytes, scale_code: int) -> tuple[DdcHeader, np.ndarray]:
+    """``_parse``'s pieces to the header and the flat codes (the scales' filled in for version 4)."""
     compact = header.version == COMPACT_VERSION
     segments = _segments(header)
     scales = sum(stop - start for name, start, stop in segments if name.startswith("scale")) if compact else 0
@@ -535,10 +543,11 @@ def header_dict(header: DdcHeader, file_size: int | None = None) -> dict:
 
 def payload_stats(data: bytes) -> dict:
     """How close zstd comes to the order-0 entropy of the quantised weights (bits per weight)."""
-    header, q = decode_file(data)
-    _, payload, scale_code = _parse(data)
-    if scale_code:  # version 4 stores no scale codes
-        q = np.concatenate([q[start:stop] for name, start, stop in _segments(header) if not name.startswith("scale")])
+    parsed = _parse(data)
+    header, q = _decode_parsed(*parsed)
+    payload = parsed[1]
+    if header.version == COMPACT_VERSION:  # its payload holds no scale codes
+        q = _without_scales(header, q)
     _, counts = np.unique(q, return_counts=True)
     p = counts / counts.sum()
     entropy = float(-(p * np.log2(p)).sum())

@@ -1,6 +1,7 @@
 """The .ddc container: exact bytes, round trips, range checks and every kind of damage."""
 from __future__ import annotations
 
+import dataclasses
 import struct
 import subprocess
 import sys
@@ -320,6 +321,14 @@ def test_version_4_exact_bytes_and_the_same_network_as_version_1():
     data = fmt.encode_file(h, q)
     assert data[:27] == b"\x89DDC" + struct.pack("<BHHBHBBBIBBfH", 4, 40, 48, 3, 4, 2, 0, 0, 123456, 7, 0, 32.0, 0)
     assert data[27:34] == struct.pack("<BHf", 0, 63, SCALE_STEP)  # layout (no widths), the scales' code and step
+    # the README's header sizes at the default depth on RGB, kernels on: 56 bytes around the payload, 95 in version 2
+    six = make_header(depth=6, depthwise=fmt.all_layers(6), steps=(1.0,) * fmt.n_steps(6, 3))
+    six_q = np.zeros(six.n_params, np.int64)
+    for layout, expected in ((0, 95), (fmt.COMPACT_VERSION, 56)):
+        six_q[scale_positions(six)] = 1
+        written = fmt.encode_file(dataclasses.replace(six, version=layout), six_q)
+        stored = without_scales(six, six_q) if layout else six_q
+        assert len(written) - len(fmt.compress_codes(stored, 8)) == expected
     halves = [0x3F00, 0x3E80, 0x3C40, 0x3F80, 0x4020]  # bfloat16: shift steps 0.5, 0.25; out 0.01171875, 1, 2.5
     assert data[34:44] == struct.pack("<5H", *halves)
     payload = data[44:-4]  # no size field: the payload runs to the CRC, and holds no scale codes
