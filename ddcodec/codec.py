@@ -24,7 +24,7 @@ from .quant import dequantize, qmax, quantize
 from .presets import (BPP_BITS_CHOICES, BPP_BITS_TIERS, DEFAULT_BITS, DEFAULT_DEPTH,
                       DEPTHWISE_MIN_WIDTH, DEPTHWISE_MODES, MAX_DEPTH, MIN_DEPTH, MIN_NET_WIDTH, PRESETS, QAT_FRACTION,
                       RATE_TOLERANCE, FitSchedule, choose_depth)
-from .ratecontrol import plan_for_bpp, trimmed_levels
+from .ratecontrol import plan_for_bpp, target_levels
 from .render import BandRenderer, render_whole, renders_whole
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ class EncodeResult:
     tries: int = 1  # seeds tried (seed, seed+1, ...: fit.fit_best_seed); this is the one kept; encode_seconds: all
     # --bpp or --size: fits one width narrower after a file came out over the target (encode_seconds covers all)
     refits: int = 0
-    levels: int = 0  # the largest code the weights were rounded to: format.qmax(bits), or fewer where --bpp trimmed
+    # the largest code the weights were rounded to: format.qmax(bits), or fewer where --bpp trimmed or filled
+    levels: int = 0
     # the weight_l1 penalty the kept file was fitted with, and how many strengths were tried (FitSchedule.weight_l1_tries;
     # encode_seconds covers them all)
     weight_l1: float = 0.0
@@ -61,7 +62,8 @@ class EncodeResult:
 
     @property
     def trimmed(self) -> bool:
-        """Rate control rounded to fewer levels than the precision has (a --bpp or --size file over its target)."""
+        """Rate control rounded to fewer levels than the file's precision has: a --bpp or --size file trimmed to
+        its target, or one filled up to it from the plan's precision (``ratecontrol.target_levels``)."""
         return 0 < self.levels < fmt.qmax(self.bits)
 
     def as_dict(self) -> dict:
@@ -193,6 +195,7 @@ class _Plan:
     depthwise: int = 0  # format.weight_shapes mask
     target_bpp: Optional[float] = None  # --bpp or --size: the rate the file must stay within RATE_TOLERANCE over
     taper: int = 100  # FitSchedule.taper
+    fill: bool = False  # rate control chose the precision, so a file under its target may take the next one's codes
 
     @property
     def widths(self) -> tuple[int, ...]:
@@ -270,19 +273,23 @@ def _plan(image: ImageLike, k: float, bpp: Optional[float], bits: Optional[int],
         bpp = 8 * target_bytes / (height * width)
     if depth is None:
         depth = choose_depth(height, width, channels, k, bpp, bits)
-    net_width, bits, mask = plan_network(height, width, channels, k, bpp, bits, depth, schedule, depthwise)
+    net_width, chosen_bits, mask = plan_network(height, width, channels, k, bpp, bits, depth, schedule, depthwise)
     taper = 100 if schedule is None else schedule.taper
     if bpp is not None:
         k = _ratio(pixels, net_width, depth, mask, taper)
-    return _Plan(pixels, net_width, bits, float(k), time.perf_counter() - start, seed, depth, mask, bpp, taper)
+    return _Plan(pixels, net_width, chosen_bits, float(k), time.perf_counter() - start, seed, depth, mask, bpp, taper,
+                 fill=bits is None)
 
 
 def pack(weights: dict[str, torch.Tensor], height: int, width: int, channels: int, net_width: int, bits: int,
          seed: int, k: float, depth: int = DEFAULT_DEPTH, depthwise: int = 0, levels: Optional[int] = None,
          widths: tuple[int, ...] = ()) -> bytes:
-    """Quantise a fitted network's weights (codes up to ``levels``, by default all of ``bits``') and write the .ddc
-    file: version 4, the compact layout, where its normalisation scales are fixed (every preset's); otherwise version
+    """Quantise a fitted network's weights (codes up to ``levels``, by default all of ``bits``'; more levels than
+    ``bits`` reach are written at the precision that holds them, ``format.bits_for``) and write the .ddc file:
+    version 4, the compact layout, where its normalisation scales are fixed (every preset's); otherwise version
     2 where it has kernels, 3 where its layers have ``widths`` of their own, else 1."""
+    if levels is not None:
+        bits = max(bits, fmt.bits_for(levels))
     q, steps = quantize(weights, bits, net_width, depth, channels, depthwise, levels)
     header = fmt.DdcHeader(height=height, width=width, channels=channels, net_width=net_width, depth=depth,
                            seed=seed, bits=bits, steps=steps, target_ratio=float(k), depthwise=depthwise, widths=widths)
@@ -299,13 +306,14 @@ def _packer(plan: _Plan, weights: dict[str, torch.Tensor]) -> Callable[[Optional
 
 
 def _levels_for(plan: _Plan, weights: dict[str, torch.Tensor]) -> int:
-    """The largest code the plan's weights are rounded to: all of its precision's, or fewer where the float fit shows
-    a --bpp or --size file would come out over its target (``ratecontrol.trimmed_levels``)."""
+    """The largest code the plan's weights are rounded to: all of its precision's, fewer where the float fit shows
+    a --bpp or --size file would come out over its target, more where it would come out under and rate control
+    chose the precision (``ratecontrol.target_levels``)."""
     if plan.target_bpp is None:
         return qmax(plan.bits)
     height, width, _ = plan.pixels.shape
     packer = _packer(plan, {name: w.detach() for name, w in weights.items()})
-    return trimmed_levels(qmax(plan.bits), plan.target_bpp * height * width / 8, lambda m: len(packer(m)))
+    return target_levels(plan.bits, plan.target_bpp * height * width / 8, lambda m: len(packer(m)), plan.fill)
 
 
 def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, schedule: FitSchedule,
@@ -319,7 +327,8 @@ def _finish(plan: _Plan, weights: dict[str, torch.Tensor], float_psnr: float, sc
     result = EncodeResult(
         bytes=len(data), bpp=8 * len(data) / (height * width), psnr=psnr(decoded, plan.pixels),
         float_psnr=float_psnr,
-        width=plan.net_width, ratio=header.ratio, target_ratio=plan.k, bits=plan.bits, seed=plan.seed, depth=plan.depth,
+        width=plan.net_width, ratio=header.ratio, target_ratio=plan.k, bits=header.bits, seed=plan.seed,
+        depth=plan.depth,
         image_width=width, image_height=height, channels=channels,
         iterations=total_steps(schedule, plan.depth, plan.bits), device=str(dev), fit_seconds=fit_seconds,
         encode_seconds=plan.seconds + fit_seconds + time.perf_counter() - start, batch=batch,

@@ -283,6 +283,11 @@ def qmax(bits: int) -> int:
     return 2 ** (bits - 1) - 1
 
 
+def bits_for(levels: int) -> int:
+    """The fewest bits whose codes reach ``levels`` (``qmax(bits_for(m)) >= m``)."""
+    return int(levels).bit_length() + 1
+
+
 def _code_dtype(bits: int) -> np.dtype:
     return np.dtype("<u1") if bits <= 8 else np.dtype("<u2")
 

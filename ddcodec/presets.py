@@ -34,7 +34,9 @@ BPP_BITS_CHOICES = (5, 6, 7, 8)  # precisions rate control may pick from when bi
 # 3.6% under, at 0.55 bpp 0.27 to 6 bits, at 576x384 and 0.18 bpp 0.42 to 7 bits (RESULTS.md, "Rate control's
 # precision"); before 1.21.0: 7, 8, 6 bits in order, inside the window first. 5 bits last: they lost 0.24 to 0.67
 # dB at equal rate, and with the size model calibrated for the penalty they won 384x256's 0.125 and 0.25 bpp
-# targets inside the window (session 18).
+# targets inside the window (session 18). Since 1.36.0 a tier's filled plan comes before its window
+# (ratecontrol._filled_plan): 6 bits' widest plan not over the window for networks up to ratecontrol.NARROW_WIDTH
+# wide (where it is wider than 7 bits'), its codes filled up to the target.
 BPP_BITS_TIERS = ((7, 6), (8,), (5,))
 # A --bpp file more than this over its target is fitted again one width narrower (codec._within_rate): the size
 # model predicts a plan's mean file, and single files strayed up to 3.4% over at 768x512 (kodim05, 0.25 bpp, 1.4.0)

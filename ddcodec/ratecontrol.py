@@ -30,7 +30,7 @@ from .errors import DdcInputError
 # PENALTY_PACKING): 3% then holds for a plan's mean file, not for every file.
 ACCEPT_UNDER, ACCEPT_OVER = 0.025, 0.015
 FALLBACK_UNDER = 0.05  # how far under the target a tier's plan may land when none of its precisions has one in the window
-SIZE_MODEL = "gaussian-rows-v10"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last; v5: depthwise kernels; v6: files over RATE_TOLERANCE refitted narrower; v7: precisions in tiers, 8 bits after 7 and 6 down to FALLBACK_UNDER, the nearest of a tier under the window; v8: files the float fit predicts over TRIM_OVER rounded to fewer levels; v9: the penalty's allowance by its strength; v10: fixed scales in format version 4's compact layout)
+SIZE_MODEL = "gaussian-rows-v11"  # named in the RD cache key: new plans (v2, v3: the fallback rules; v4: the penalty, 5 bits last; v5: depthwise kernels; v6: files over RATE_TOLERANCE refitted narrower; v7: precisions in tiers, 8 bits after 7 and 6 down to FALLBACK_UNDER, the nearest of a tier under the window; v8: files the float fit predicts over TRIM_OVER rounded to fewer levels; v9: the penalty's allowance by its strength; v10: fixed scales in format version 4's compact layout; v11: narrow networks' first tier at 6 bits, filled up to the target)
 
 
 def header_bytes(depth: int, channels: int, depthwise: int = 0, widths: tuple[int, ...] = (),
@@ -196,7 +196,17 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
     def nearest(candidates: list) -> tuple:
         return min(candidates, key=lambda p: (abs(p[0]), p[2]))
 
+    def fills_to_target(plan: tuple) -> bool:  # codes up to the next precision's reach the target (target_levels)
+        _, net_width, bits = plan
+        return bits < FILL_MAX_BITS and predicted_bytes(
+            net_width, depth, channels, bits + 1, bytes_per_weight(bits + 1, net_width, depth, channels, fixed_scale,
+                                                                 weight_l1, depthwise, taper, compact),
+            depthwise, taper, compact) >= target_bytes * (1 - ACCEPT_UNDER)
+
     for tier in tiers:
+        filled = _filled_plan(plans, tuple(bits for bits in tier if bits in bits_choices), fills_to_target)
+        if filled:
+            return filled[1:]
         for bits in tier:  # the window, the tier's order deciding
             close = [p for p in plans if p[2] == bits and -ACCEPT_UNDER <= p[0] <= ACCEPT_OVER]
             if close:
@@ -207,6 +217,32 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
             return min(close, key=lambda p: (abs(p[0]), tier.index(p[2])))[1:]
     within_budget = [p for p in plans if p[0] <= ACCEPT_OVER]
     return nearest(within_budget or plans)[1:]
+
+
+# Narrow networks spend a bit of precision better on width: at 384x256 and 0.25 bpp width 21 at 6 bits (5.5% under
+# the target, filled to it: codes up to about 38, target_levels) gained 0.15 dB at equal rate over width 20 at 7 bits
+# (1.4% over; RESULTS.md, "Filled plans"). Wider ones are left to the window's rules: at 768x512 7 bits beat 6 (0.25
+# bpp, widths 45 and 49: 0.14 dB; 0.125 bpp, depth 7, 27 wide at 7 bits 3.4% under against 30 at 6 bits 1.2% under:
+# 0.05), but at 384x256 and 0.4 bpp 6 bits at width 29 (inside the window) beat 7 bits at 26 (2.5% under) by XXQ04.
+NARROW_WIDTH = 25
+
+
+def _filled_plan(plans: list, tier: tuple[int, ...], fills_to_target: Callable[[tuple], bool]) -> Optional[tuple]:
+    """The plan rate control takes first in a ``tier`` of two or more precisions where networks are narrow: the
+    widest of the tier's lowest precision not over the window (``ACCEPT_OVER``), when it is at most ``NARROW_WIDTH``
+    wide, wider than every plan of the tier's other precisions not over the window (at the same width the higher
+    precision's codes are the lower one's filled all the way), and filling its codes up to the next precision's would
+    reach the target (``fills_to_target``); else None, and the window's rules decide."""
+    def widest(bits: int) -> Optional[tuple]:
+        return max((p for p in plans if p[2] == bits and p[0] <= ACCEPT_OVER), key=lambda p: p[1], default=None)
+
+    if len(tier) < 2:
+        return None
+    low = widest(min(tier))
+    if low is None or low[1] > NARROW_WIDTH or not fills_to_target(low):
+        return None
+    others = [widest(bits) for bits in tier if bits != low[2]]
+    return low if all(other is None or other[1] < low[1] for other in others) else None
 
 
 # A --bpp or --size file whose float fit, rounded plainly, packs more than this over its target is rounded to fewer
@@ -234,3 +270,37 @@ def trimmed_levels(full: int, target_bytes: float, size_at: Callable[[int], int]
     while levels > floor and size_at(levels) > budget:
         levels -= 1
     return levels
+
+
+# A --bpp or --size plan under its target (a width step is 3 to 6% of a file, so the nearest width often lands a few
+# per cent under) is rounded to more levels than its precision has, up to the next precision's, until the float fit's
+# file reaches the target: a 6-bit plan 5.5% under is written at 7 bits with codes up to about 38. At most 7-bit codes:
+# 7-bit plans filled to 8-bit codes bought little (at full size and 0.125 bpp kodim03's file, filled from 63 to 99
+# levels, 8.7% more bytes, +0.05 dB; at 384x256 and 0.5 bpp 2% more bytes, -0.042 dB at equal rate), as rounding at 7
+# bits already costs little.
+FILL_MAX_BITS = 7
+
+
+def filled_levels(full: int, ceiling: int, target_bytes: float, size_at: Callable[[int], int]) -> int:
+    """The largest code from ``full`` to ``ceiling`` whose file ``size_at(levels)`` is at most ``target_bytes``
+    (``full`` itself where even one more level is over). Sizes grow with the levels almost always, so a bisection
+    finds it in a few packs; a rare level that packs smaller than the one below does not matter to it."""
+    low, high = full, ceiling
+    while low < high:
+        middle = (low + high + 1) // 2
+        if size_at(middle) <= target_bytes:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def target_levels(bits: int, target_bytes: float, size_at: Callable[[int], int], fill: bool = True) -> int:
+    """The largest code a --bpp or --size plan at ``bits`` is rounded to, given its float fit's file
+    ``size_at(levels)``: all of the precision's where that is within the target and ``TRIM_OVER`` over it, fewer
+    where it is further over (``trimmed_levels``), more where it is under and ``fill`` (the precision was rate
+    control's choice, not pinned): ``filled_levels``, up to the next precision's, ``FILL_MAX_BITS`` at most."""
+    full = fmt.qmax(bits)
+    if fill and bits < FILL_MAX_BITS and size_at(full) < target_bytes:
+        return filled_levels(full, fmt.qmax(bits + 1), target_bytes, size_at)
+    return trimmed_levels(full, target_bytes, size_at)
