@@ -151,7 +151,8 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
     ``format.tapered_widths``; ``bytes_per_weight``).
 
     ``tiers`` are groups of precisions, best quality per bit first, as measured (``presets.BPP_BITS_TIERS``).
-    Tier by tier: the tier's first precision, in its order, with a plan within ``ACCEPT_UNDER`` /
+    Tier by tier: since 1.36.0 a narrow network's 6-bit plan, filled up to the target (``_filled_plan``); else the
+    tier's first precision, in its order, with a plan within ``ACCEPT_UNDER`` /
     ``ACCEPT_OVER`` of the target wins, with its nearest plan; when none comes that close, the tier's plan
     nearest the target up to ``FALLBACK_UNDER`` under; only then the next tier. A file 5% under the target
     costs about 0.1 dB, a precision of a later tier more: 8 bits lost 0.30 dB at equal rate to 7 bits 4.5%
@@ -223,7 +224,7 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
 # the target, filled to it: codes up to about 38, target_levels) gained 0.15 dB at equal rate over width 20 at 7 bits
 # (1.4% over; RESULTS.md, "Filled plans"). Wider ones are left to the window's rules: at 768x512 7 bits beat 6 (0.25
 # bpp, widths 45 and 49: 0.14 dB; 0.125 bpp, depth 7, 27 wide at 7 bits 3.4% under against 30 at 6 bits 1.2% under:
-# 0.05), but at 384x256 and 0.4 bpp 6 bits at width 29 (inside the window) beat 7 bits at 26 (2.5% under) by XXQ04.
+# 0.05), but at 384x256 and 0.4 bpp 6 bits at width 29 (inside the window) beat 7 bits at 26 (2.5% under) by 0.10 dB.
 NARROW_WIDTH = 25
 
 
