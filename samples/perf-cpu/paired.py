@@ -318,6 +318,16 @@ def compare_sweeps(old: str, new: str, slope_at: Callable[[float], float]) -> No
             for name, d in zip(names, (a, b))))
 
 
+def compare_versions(old: str, new: str, sizes: tuple[str, ...] = ("192x128", "384x256")) -> None:
+    """``compare_sweeps`` of two versions' saved sweeps (``rd-kodak-SIZE-VERSION`` in ``samples/``) at each size that
+    has both, along the older sweep's own slopes."""
+    for size in sizes:
+        before, after = f"rd-kodak-{size}-{old}", f"rd-kodak-{size}-{new}"
+        if (FOLDER.parent / before).exists() and (FOLDER.parent / after).exists():
+            print(f"== {size}")
+            compare_sweeps(before, after, lambda target: sweep_slope(before, target))
+
+
 def model_error(row: dict, pixels: int, fixed_scale: bool = True, weight_l1: float = 0.0, depthwise: int = 0,
                 depth: int = DEPTH) -> float:
     """A real file (a row's width, bits and bpp; ``depthwise``: its kernels' mask) over --bpp's size model's

@@ -13,10 +13,6 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from paired import FOLDER, compare_sweeps, sweep_slope  # noqa: E402
+from paired import compare_versions  # noqa: E402
 
-for size in ("192x128", "384x256"):
-    old, new = f"rd-kodak-{size}-1.34.1", f"rd-kodak-{size}-1.35.0"
-    if (FOLDER.parent / old).exists() and (FOLDER.parent / new).exists():
-        print(f"== {size}")
-        compare_sweeps(old, new, lambda target: sweep_slope(old, target))
+compare_versions("1.34.1", "1.35.0")
