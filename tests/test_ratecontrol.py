@@ -179,7 +179,7 @@ def test_filled_plans():
     # the same width at both precisions: 7 bits (6 bits filled all the way); 192x128 at 0.125 bpp, width 7
     assert codec.plan_network(128, 192, 3, bpp=0.125, schedule=default) == (7, 7, 0)
     # 384x256 at 0.4 bpp: 6 bits at width 29 (0.6% over) are too wide; the window's rules take them, not 7 bits at 26
-    # (2.5% under, which lost 0.XX dB there: RESULTS.md, "Filled plans")
+    # (2.5% under, which lost 0.10 dB there: RESULTS.md, "Filled plans")
     assert codec.plan_network(256, 384, 3, bpp=0.4, schedule=default) == (29, 6, mask)
     # nor 768x512 at 0.125 bpp (depth 7): 6 bits at width 30 (1.2% under), inside the window, not 7 bits at 27
     assert codec.plan_network(512, 768, 3, bpp=0.125, depth=7, schedule=default) == (30, 6, fmt.all_layers(7))
