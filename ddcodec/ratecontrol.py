@@ -172,6 +172,12 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
         raise DdcInputError(f"target bpp must be a positive number, got {target_bpp!r}")
     target_bytes = target_bpp * height * width / 8
     compact = fixed_scale  # codec.pack writes fixed scales in version 4's compact layout
+
+    def predicted(net_width: int, bits: int) -> int:  # a plan's file, its codes packed at that width's own rate
+        return predicted_bytes(net_width, depth, channels, bits,
+                               bytes_per_weight(bits, net_width, depth, channels, fixed_scale, weight_l1, depthwise,
+                                                taper, compact), depthwise, taper, compact)
+
     plans = []  # (signed relative error, net_width, bits)
     for bits in bits_choices:
         sizes = _widths_around(target_bytes, depth, channels, bits, bits / 8, min_width, depthwise, taper, compact)
@@ -181,14 +187,8 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
                               compact)[-1][0]
         # the widths around the crossing, each predicted at its own rate (it varies with the width)
         for net_width in range(max(min_width, near - 2), near + 2):
-            size = predicted_bytes(net_width, depth, channels, bits,
-                                   bytes_per_weight(bits, net_width, depth, channels, fixed_scale, weight_l1,
-                                                    depthwise, taper, compact), depthwise, taper, compact)
-            plans.append(((size - target_bytes) / target_bytes, net_width, bits))
-    smallest = min(predicted_bytes(min_width, depth, channels, b,
-                                   bytes_per_weight(b, min_width, depth, channels, fixed_scale, weight_l1,
-                                                    depthwise, taper, compact), depthwise, taper, compact)
-                   for b in bits_choices)
+            plans.append(((predicted(net_width, bits) - target_bytes) / target_bytes, net_width, bits))
+    smallest = min(predicted(min_width, b) for b in bits_choices)
     if target_bytes < smallest * 0.97:
         raise DdcInputError(
             f"{target_bpp:g} bpp ({target_bytes:.0f} bytes) is below the smallest file for a {width}x{height} "
@@ -199,10 +199,7 @@ def plan_for_bpp(height: int, width: int, channels: int, target_bpp: float, dept
 
     def fills_to_target(plan: tuple) -> bool:  # codes up to the next precision's reach the target (target_levels)
         _, net_width, bits = plan
-        return bits < FILL_MAX_BITS and predicted_bytes(
-            net_width, depth, channels, bits + 1, bytes_per_weight(bits + 1, net_width, depth, channels, fixed_scale,
-                                                                 weight_l1, depthwise, taper, compact),
-            depthwise, taper, compact) >= target_bytes * (1 - ACCEPT_UNDER)
+        return bits < FILL_MAX_BITS and predicted(net_width, bits + 1) >= target_bytes * (1 - ACCEPT_UNDER)
 
     for tier in tiers:
         filled = _filled_plan(plans, tuple(bits for bits in tier if bits in bits_choices), fills_to_target)
