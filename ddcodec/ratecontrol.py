@@ -298,6 +298,7 @@ def target_levels(bits: int, target_bytes: float, size_at: Callable[[int], int],
     ``size_at(levels)``: all of the precision's where that is within the target and ``TRIM_OVER`` over it, fewer
     where it is further over (``trimmed_levels``), more where it is under and ``fill`` (the precision was rate
     control's choice, not pinned): ``filled_levels``, up to the next precision's, ``FILL_MAX_BITS`` at most."""
+    size_at = lru_cache(maxsize=None)(size_at)  # each size is a pack of the file: the trim may ask for full's again
     full = fmt.qmax(bits)
     if fill and bits < FILL_MAX_BITS and size_at(full) < target_bytes:
         return filled_levels(full, fmt.qmax(bits + 1), target_bytes, size_at)
