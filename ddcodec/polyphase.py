@@ -62,3 +62,33 @@ def convolve_planes(pre: list[torch.Tensor], taps: torch.Tensor, p: int, rows: i
                 out[:, :, 1:].addcmul_(src[:, :, :-1], weight)
                 out[:, :, :1].addcmul_(pre[2 * qy][:, s:s + rows, :1], weight)
     return out
+
+
+def kernel_taps(padded: torch.Tensor, rows: int) -> tuple[list, list, list]:
+    """fused.depthwise's taps (sources, shifts, edges) for a 3x3 kernel over ``padded`` (C, rows + 2, W), halo rows
+    included, its edge columns replicated: what ``render._convolve_channels_first`` reads."""
+    sources, shifts, edges = [], [], []
+    for dy in range(3):
+        src = padded[:, dy:dy + rows]
+        for dx in (-1, 0, 1):
+            sources.append(src)
+            shifts.append(dx)
+            edges.append(src[:, :, -1 if dx > 0 else 0])
+    return sources, shifts, edges
+
+
+def plane_taps(pre: list[torch.Tensor], p: int, rows: int) -> tuple[list, list, list]:
+    """fused.depthwise's taps (sources, shifts, edges) for parity plane p of a full-size 3x3 kernel over the four
+    planes ``pre`` (views of one buffer): what ``convolve_planes`` reads."""
+    py, px = divmod(p, 2)
+    sources, shifts, edges = [], [], []
+    for dy in (-1, 0, 1):
+        qy, oy = (py + dy) % 2, (py + dy) // 2
+        s = oy + qy
+        for dx in (-1, 0, 1):
+            qx, ox = (px + dx) % 2, (px + dx) // 2
+            sources.append(pre[2 * qy + qx][:, s:s + rows])
+            shifts.append(ox)
+            # past the right edge the last odd column, before the left edge the first even column
+            edges.append(pre[2 * qy + 1][:, s:s + rows, -1] if ox > 0 else pre[2 * qy][:, s:s + rows, 0])
+    return sources, shifts, edges

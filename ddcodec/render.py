@@ -30,7 +30,8 @@ import torch
 import torch.nn.functional as F
 
 from .model import NORM_EPS, fixed_input, layer_sizes, run_layers, source_index, unit_rows
-from .polyphase import convolve_planes, doubled_kernels
+from . import fused
+from .polyphase import convolve_planes, doubled_kernels, kernel_taps, plane_taps
 
 DEFAULT_CACHE_BYTES = 1 << 29  # 512 MiB of kept activations; a 768x512 image at k=32 needs ~160 MiB
 # ... unless keeping every level costs at most this: then every level is kept. Otherwise the last level is
@@ -414,6 +415,12 @@ class BandRenderer:
                 pre[:, 0].copy_(pre[:, 1])
             if b == j1:
                 pre[:, -1].copy_(pre[:, -2])
+            if fused.available():  # each parity's kernel, ReLU and statistics in one pass, straight into the planes
+                taps = kernel_taps(pre, j1 - j0)
+                for p in range(4):
+                    fused.depthwise(*taps, self.doubled[p], self.planes[p, :, 1 + j0:1 + j1],
+                                    sums.view(4, hh, -1)[p, j0:j1], squares.view(4, hh, -1)[p, j0:j1])
+                continue
             band = _convolve_channels_first(pre, self.doubled).relu_()  # (4, C, rows, W/2): every parity at once
             self.planes[:, :, 1 + j0:1 + j1].copy_(band)  # in cache, then copied (writing there directly was no faster)
             torch.sum(band, dim=3, out=sums.view(4, hh, -1)[:, j0:j1].transpose(1, 2))
@@ -430,7 +437,7 @@ class BandRenderer:
         sums, squares = self._new_statistics(4 * hh)
         step = self._plane_band(hh)
         buffers = torch.empty((4, c, step + 1, wh), device=self.z.device)
-        outputs = torch.empty((4, c, step, wh), device=self.z.device)
+        outputs = None if fused.available() else torch.empty((4, c, step, wh), device=self.z.device)
         for j0 in range(0, hh, step):
             j1 = min(hh, j0 + step)
             rows = j1 - j0
@@ -445,6 +452,11 @@ class BandRenderer:
             if j1 == hh:  # full row H is full row H - 1: the odd planes' last row
                 for q in (0, 1):
                     pre[q][:, rows].copy_(pre[q + 2][:, rows])
+            if outputs is None:  # each parity's kernel, ReLU and statistics in one pass, straight into the planes
+                for p in range(4):
+                    fused.depthwise(*plane_taps(pre, p, rows), self.kernels[i], self.planes[p, :, j0:j1],
+                                    sums.view(4, hh, -1)[p, j0:j1], squares.view(4, hh, -1)[p, j0:j1])
+                continue
             band = outputs[:, :, :rows]
             for p in range(4):
                 convolve_planes(pre, self.kernels[i], p, rows, out=band[p])
@@ -467,6 +479,12 @@ class BandRenderer:
         """The output conv on each parity plane of the last level, interleaved into the 8-bit image."""
         hh, wh = self.in_size[self.depth - 2]
         step = self._plane_band(hh)
+        if fused.available():  # the conv, sigmoid and rounding in one pass, into every other pixel
+            weight, bias = self.conv[-1].contiguous(), self.bias[-1].contiguous()
+            for p in range(4):
+                py, px = divmod(p, 2)
+                fused.pixels(self.planes[p, :, :hh], weight, bias, out[py::2, px::2])
+            return
         for j0 in range(0, hh, step):
             j1 = min(hh, j0 + step)
             for p in range(4):
@@ -535,6 +553,9 @@ class BandRenderer:
         out = np.empty((self.height, self.width, self.channels), np.uint8)
         if self.planes is not None:
             self._render_planes(out)
+            return out
+        if self.top_channels_first is not None and fused.available():
+            fused.pixels(self.top_channels_first, self.conv[-1].contiguous(), self.bias[-1].contiguous(), out)
             return out
         step = self._band(self.height, self.width)
         for y0 in range(0, self.height, step):

@@ -1,0 +1,283 @@
+/* The CPU decode's depthwise 3x3 kernels fused with ReLU and per-row statistics (ddcodec/fused.py).
+ *
+ * torch runs a depthwise kernel as nine passes over a band, then ReLU, a copy into place and two more passes for
+ * the statistics; here each output row is computed once, from rows that stay in the first-level cache, and written
+ * straight to its destination. Optional: where it is not built, fused.py reports it and the renderer takes torch's
+ * ops, which give the same pixels up to float rounding.
+ *
+ * out[c, y, x] = relu(sum_t w[c, t] * S_t(c, y, x)), where S_t(c, y, x) is
+ *   src[c cs + y rs + off[t] + x]      where 0 <= x + shift[t] < width (off[t] already holds the shift), and
+ *   src[c cs + y rs + edge[t]]         otherwise (the column an edge stands for);
+ * sums[y srs + c scs] = sum_x out[c, y, x], squares[...] = sum_x out[c, y, x]^2 (float32, LANES partial sums
+ * reduced in a fixed order: the same for any band, so banded and whole decodes agree bit for bit).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+
+#define LANES 16
+
+typedef struct {
+    const float *src;
+    Py_ssize_t cs, rs, off[9], edge[9], shift[9];
+    const float *w;
+    Py_ssize_t wcs, wts;
+    float *out;
+    Py_ssize_t ocs, ors;
+    float *sums, *squares;
+    Py_ssize_t scs, srs;
+    Py_ssize_t rows, width;
+} job_t;
+
+/* One clone per x86-64 level, chosen when the module loads: wider vectors where the CPU has them. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define CLONES
+#endif
+
+static float tap_at(const float *base, const job_t *j, int t, Py_ssize_t x) {
+    Py_ssize_t u = x + j->shift[t];
+    return (u < 0 || u >= j->width) ? base[j->edge[t]] : base[j->off[t] + x];
+}
+
+CLONES static void channels(const void *job, Py_ssize_t c0, Py_ssize_t c1) {
+    const job_t *j = (const job_t *)job;
+    const Py_ssize_t W = j->width;
+    for (Py_ssize_t c = c0; c < c1; c++) {
+        float w[9];
+        for (int t = 0; t < 9; t++)
+            w[t] = j->w[c * j->wcs + t * j->wts];
+        for (Py_ssize_t y = 0; y < j->rows; y++) {
+            const float *base = j->src + c * j->cs + y * j->rs;
+            float *restrict o = j->out + c * j->ocs + y * j->ors;
+            const float *restrict s0 = base + j->off[0], *restrict s1 = base + j->off[1];
+            const float *restrict s2 = base + j->off[2], *restrict s3 = base + j->off[3];
+            const float *restrict s4 = base + j->off[4], *restrict s5 = base + j->off[5];
+            const float *restrict s6 = base + j->off[6], *restrict s7 = base + j->off[7];
+            const float *restrict s8 = base + j->off[8];
+            float sum = 0.f, sq = 0.f;
+            for (Py_ssize_t x = 0; x < W; x += (W > 1 ? W - 1 : 1)) { /* the edge columns */
+                float v = w[4] * tap_at(base, j, 4, x);
+                for (int t = 0; t < 9; t++)
+                    if (t != 4)
+                        v += w[t] * tap_at(base, j, t, x);
+                v = v > 0.f ? v : 0.f;
+                o[x] = v;
+                sum += v;
+                sq += v * v;
+            }
+            /* unrolled: each output is a chain of nine dependent multiply-adds, so several are kept in flight */
+#pragma GCC unroll 4
+            for (Py_ssize_t x = 1; x < W - 1; x++) {
+                float v = w[4] * s4[x];
+                v += w[0] * s0[x];
+                v += w[1] * s1[x];
+                v += w[2] * s2[x];
+                v += w[3] * s3[x];
+                v += w[5] * s5[x];
+                v += w[6] * s6[x];
+                v += w[7] * s7[x];
+                v += w[8] * s8[x];
+                o[x] = v > 0.f ? v : 0.f;
+            }
+            if (W > 2) {
+                float ps[LANES] = {0}, pq[LANES] = {0};
+                Py_ssize_t x = 1;
+                for (; x + LANES <= W - 1; x += LANES)
+                    for (int k = 0; k < LANES; k++) {
+                        float v = o[x + k];
+                        ps[k] += v;
+                        pq[k] += v * v;
+                    }
+                for (; x < W - 1; x++) {
+                    sum += o[x];
+                    sq += o[x] * o[x];
+                }
+                for (int k = 0; k < LANES; k++) {
+                    sum += ps[k];
+                    sq += pq[k];
+                }
+            }
+            j->sums[y * j->srs + c * j->scs] = sum;
+            j->squares[y * j->srs + c * j->scs] = sq;
+        }
+    }
+}
+
+/* fn(job, lo, hi) over shares of 0..work, one per thread. torch's own OpenMP runtime runs them (libgomp.so.1,
+ * loaded by torch before this module): its worker threads are the ones that just ran the matrix products, so no
+ * second team competes with them for the cores. Built without OpenMP, one thread does every share. */
+static void in_shares(void (*fn)(const void *, Py_ssize_t, Py_ssize_t), const void *job, Py_ssize_t work,
+                      Py_ssize_t threads) {
+    if (threads > work)
+        threads = work;
+    if (threads < 1)
+        threads = 1;
+    Py_BEGIN_ALLOW_THREADS
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+#endif
+    for (Py_ssize_t i = 0; i < threads; i++)
+        fn(job, work * i / threads, work * (i + 1) / threads);
+    Py_END_ALLOW_THREADS
+}
+
+static PyObject *depthwise(PyObject *self, PyObject *args) {
+    job_t job;
+    Py_ssize_t src, w, out, sums, squares, nchannels, threads;
+    if (!PyArg_ParseTuple(args, "nnn(nnnnnnnnn)(nnnnnnnnn)(nnnnnnnnn)nnnnnnnnnnnnnn", &src, &job.cs, &job.rs,
+                          &job.off[0], &job.off[1], &job.off[2], &job.off[3], &job.off[4], &job.off[5], &job.off[6],
+                          &job.off[7], &job.off[8], &job.edge[0], &job.edge[1], &job.edge[2], &job.edge[3],
+                          &job.edge[4], &job.edge[5], &job.edge[6], &job.edge[7], &job.edge[8], &job.shift[0],
+                          &job.shift[1], &job.shift[2], &job.shift[3], &job.shift[4], &job.shift[5], &job.shift[6],
+                          &job.shift[7], &job.shift[8], &w, &job.wcs, &job.wts, &out, &job.ocs, &job.ors, &sums,
+                          &squares, &job.scs, &job.srs, &nchannels, &job.rows, &job.width, &threads))
+        return NULL;
+    if (nchannels < 0 || job.rows < 0 || job.width < 1) {
+        PyErr_SetString(PyExc_ValueError, "depthwise: negative channels or rows, or no columns");
+        return NULL;
+    }
+    job.src = (const float *)src;
+    job.w = (const float *)w;
+    job.out = (float *)out;
+    job.sums = (float *)sums;
+    job.squares = (float *)squares;
+    in_shares(channels, &job, nchannels, threads);
+    Py_RETURN_NONE;
+}
+
+/* The output conv, the sigmoid and the 8-bit rounding of a band of a channels-first layer (ddcodec/fused.py).
+ * A pixel's level is how many of the 255 thresholds its logit v lies above, threshold[j] = logit((j + 0.5) / 255):
+ * round(255 sigmoid(v)) without evaluating the sigmoid, a tie (v = 0 exactly: 127.5) to the even level as
+ * torch.round rounds it. The thresholds lie in (-6.24, 6.24) at least 4/255 apart, so buckets of v 1/128 wide hold
+ * at most one each: a bucket's count of thresholds below it and one comparison give the level. */
+#define LOGIT_LIMIT 6.5f
+#define BUCKETS_PER_UNIT 128
+#define BUCKETS ((int)(2 * LOGIT_LIMIT * BUCKETS_PER_UNIT))
+static float threshold[256]; /* threshold[255]: +infinity */
+static uint8_t below[BUCKETS];
+
+static void init_levels(void) {
+    for (int j = 0; j < 255; j++) {
+        double p = (j + 0.5) / 255.0;
+        threshold[j] = (float)log(p / (1.0 - p));
+    }
+    threshold[255] = INFINITY;
+    int j = 0;
+    for (int b = 0; b < BUCKETS; b++) {
+        float lo = -LOGIT_LIMIT + (float)b / BUCKETS_PER_UNIT;
+        while (j < 255 && threshold[j] < lo)
+            j++;
+        below[b] = (uint8_t)j;
+    }
+}
+
+static inline uint8_t level(float v) {
+    if (!(v > -LOGIT_LIMIT)) /* NaN too */
+        return 0;
+    if (v >= LOGIT_LIMIT)
+        return 255;
+    int b = (int)((v + LOGIT_LIMIT) * BUCKETS_PER_UNIT);
+    b = b < BUCKETS ? b : BUCKETS - 1;
+    int j = below[b];
+    return (uint8_t)(j + ((v > threshold[j]) | ((v == threshold[j]) & j))); /* a tie goes to the even level */
+}
+
+typedef struct {
+    const float *src;
+    Py_ssize_t cs, rs;
+    const float *w, *bias;
+    Py_ssize_t k, c;
+    uint8_t *dest;
+    Py_ssize_t drs, dcs;
+    Py_ssize_t width;
+} pixels_t;
+
+#define BLOCK 32
+
+/* Three output channels, BLOCK pixels at a time: the accumulators stay in registers across the input channels. */
+CLONES static void rgb_block(const pixels_t *j, Py_ssize_t y, Py_ssize_t x0) {
+    float a0[BLOCK], a1[BLOCK], a2[BLOCK];
+    for (int i = 0; i < BLOCK; i++) {
+        a0[i] = j->bias[0];
+        a1[i] = j->bias[1];
+        a2[i] = j->bias[2];
+    }
+    for (Py_ssize_t c = 0; c < j->c; c++) {
+        const float *restrict s = j->src + c * j->cs + y * j->rs + x0;
+        const float w0 = j->w[c], w1 = j->w[j->c + c], w2 = j->w[2 * j->c + c];
+        for (int i = 0; i < BLOCK; i++) {
+            a0[i] += w0 * s[i];
+            a1[i] += w1 * s[i];
+            a2[i] += w2 * s[i];
+        }
+    }
+    uint8_t *d = j->dest + y * j->drs + x0 * j->dcs;
+    for (int i = 0; i < BLOCK; i++) {
+        d[i * j->dcs] = level(a0[i]);
+        d[i * j->dcs + 1] = level(a1[i]);
+        d[i * j->dcs + 2] = level(a2[i]);
+    }
+}
+
+/* Any number of output channels (up to 4), any number of pixels up to BLOCK. */
+static void any_block(const pixels_t *j, Py_ssize_t y, Py_ssize_t x0, Py_ssize_t n) {
+    float acc[4][BLOCK];
+    for (Py_ssize_t k = 0; k < j->k; k++)
+        for (Py_ssize_t i = 0; i < n; i++)
+            acc[k][i] = j->bias[k];
+    for (Py_ssize_t c = 0; c < j->c; c++) {
+        const float *s = j->src + c * j->cs + y * j->rs + x0;
+        for (Py_ssize_t k = 0; k < j->k; k++) {
+            const float wk = j->w[k * j->c + c];
+            for (Py_ssize_t i = 0; i < n; i++)
+                acc[k][i] += wk * s[i];
+        }
+    }
+    uint8_t *d = j->dest + y * j->drs + x0 * j->dcs;
+    for (Py_ssize_t i = 0; i < n; i++)
+        for (Py_ssize_t k = 0; k < j->k; k++)
+            d[i * j->dcs + k] = level(acc[k][i]);
+}
+
+static void pixel_rows(const void *job, Py_ssize_t y0, Py_ssize_t y1) {
+    const pixels_t *j = (const pixels_t *)job;
+    for (Py_ssize_t y = y0; y < y1; y++)
+        for (Py_ssize_t x0 = 0; x0 < j->width; x0 += BLOCK) {
+            const Py_ssize_t n = j->width - x0 < BLOCK ? j->width - x0 : BLOCK;
+            if (j->k == 3 && n == BLOCK)
+                rgb_block(j, y, x0);
+            else
+                any_block(j, y, x0, n);
+        }
+}
+
+static PyObject *pixels(PyObject *self, PyObject *args) {
+    pixels_t job;
+    Py_ssize_t src, w, bias, dest, rows, threads;
+    if (!PyArg_ParseTuple(args, "nnnnnnnnnnnnn", &src, &job.cs, &job.rs, &w, &bias, &job.k, &job.c, &dest, &job.drs,
+                          &job.dcs, &rows, &job.width, &threads))
+        return NULL;
+    if (job.k < 1 || job.k > 4 || job.c < 1 || rows < 0 || job.width < 0) {
+        PyErr_SetString(PyExc_ValueError, "pixels: 1 to 4 output channels, at least one input channel");
+        return NULL;
+    }
+    job.src = (const float *)src;
+    job.w = (const float *)w;
+    job.bias = (const float *)bias;
+    job.dest = (uint8_t *)dest;
+    in_shares(pixel_rows, &job, rows, threads);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"depthwise", depthwise, METH_VARARGS, "A 3x3 depthwise kernel, ReLU and per-row statistics (see _fused.c)."},
+    {"pixels", pixels, METH_VARARGS, "The output conv, sigmoid and 8-bit rounding of a band (see _fused.c)."},
+    {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fused", NULL, -1, methods};
+PyMODINIT_FUNC PyInit__fused(void) {
+    init_levels();
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,82 @@
+"""The CPU decode's depthwise kernels fused with ReLU and per-row statistics, in C (``ddcodec/_fused.c``).
+
+The renderer's parity planes (polyphase.py) spend most of a CPU decode's elementwise time on the two top levels'
+3x3 kernels: torch runs each as nine passes over a band, then ReLU, a copy into the planes and two passes for the
+statistics. The C kernel computes each output row once, straight into its destination, with its statistics
+(RESULTS.md, "Fused kernels"). It is an optional extension: a build without a C compiler leaves it out, and the
+renderer then takes torch's ops, which give the same pixels up to float rounding (one level, rarely). The output
+conv and the 8-bit rounding are fused the same way (``pixels``).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+try:
+    from . import _fused
+except ImportError:  # built without the extension: torch's ops serve
+    _fused = None
+
+ENABLED = True  # False takes torch's ops even where the extension is built (tests, benchmarks)
+
+
+def available() -> bool:
+    """Whether the renderer uses the C kernels: the extension is built and not switched off."""
+    return _fused is not None and ENABLED
+
+
+def _offset(t: torch.Tensor, base: int) -> int:
+    return (t.data_ptr() - base) // 4
+
+
+def depthwise(sources: Sequence[torch.Tensor], shifts: Sequence[int], edges: Sequence[torch.Tensor],
+              taps: torch.Tensor, out: torch.Tensor, sums: torch.Tensor, squares: torch.Tensor) -> None:
+    """out (C, rows, W) = ReLU of the nine taps' weighted sum; sums and squares (rows, C) of each output row.
+
+    Tap t (row-major over the 3x3 kernel, weights ``taps[:, t]``) reads ``sources[t]`` (C, rows, W) at column
+    x + ``shifts[t]`` (-1, 0 or 1) and, where that falls outside, ``edges[t]`` (C, rows): the column it stands for.
+    Every source and edge is a float32 view of one CPU buffer with the same channel and row strides and unit
+    column stride; ``out`` too has unit column stride."""
+    if _fused is None:
+        raise RuntimeError("ddcodec was built without its C kernels (ddcodec._fused)")
+    c, rows, width = out.shape
+    first = sources[0]
+    views = list(sources) + [out]
+    if any(v.dtype != torch.float32 or v.device.type != "cpu" or v.stride(-1) != 1 for v in views):
+        raise ValueError("fused.depthwise takes float32 CPU views with unit column stride")
+    if any(s.shape != out.shape or s.stride() != first.stride() for s in sources):
+        raise ValueError("fused.depthwise: every source must have the output's shape and the same strides")
+    if any(e.shape != (c, rows) or e.stride() != first.stride()[:2] for e in edges):
+        raise ValueError("fused.depthwise: every edge must be (C, rows) with the sources' strides")
+    if taps.shape != (c, 9) or sums.shape != (rows, c) or squares.shape != (rows, c) or \
+            sums.stride() != squares.stride() or any(t.dtype != torch.float32 for t in (taps, sums, squares)):
+        raise ValueError("fused.depthwise: taps (C, 9), sums and squares (rows, C), float32")
+    base = first.data_ptr()
+    _fused.depthwise(base, first.stride(0), first.stride(1),
+                     tuple(_offset(s, base) + d for s, d in zip(sources, shifts)),
+                     tuple(_offset(e, base) for e in edges), tuple(shifts),
+                     taps.data_ptr(), taps.stride(0), taps.stride(1),
+                     out.data_ptr(), out.stride(0), out.stride(1),
+                     sums.data_ptr(), squares.data_ptr(), sums.stride(1), sums.stride(0),
+                     c, rows, width, torch.get_num_threads())
+
+
+def pixels(src: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, dest: np.ndarray) -> None:
+    """dest (rows, W, K) uint8 = round(255 sigmoid(weight @ src + bias)) per pixel: the output conv of ``src`` (C,
+    rows, W; float32, unit column stride) and the decoder's 8-bit rounding, in one pass. ``dest`` may be strided
+    (every other row and column of the image: one parity plane) but each pixel's K values are adjacent."""
+    if _fused is None:
+        raise RuntimeError("ddcodec was built without its C kernels (ddcodec._fused)")
+    c, rows, width = src.shape
+    k = weight.shape[0]
+    if src.dtype != torch.float32 or src.device.type != "cpu" or src.stride(-1) != 1:
+        raise ValueError("fused.pixels takes a float32 CPU source with unit column stride")
+    if weight.shape != (k, c) or bias.shape != (k,) or not weight.is_contiguous() or not bias.is_contiguous() or \
+            weight.dtype != torch.float32 or bias.dtype != torch.float32:
+        raise ValueError("fused.pixels: weight (K, C) and bias (K,), contiguous float32")
+    if dest.dtype != np.uint8 or dest.shape != (rows, width, k) or dest.strides[2] != 1:
+        raise ValueError("fused.pixels: dest (rows, W, K) uint8, each pixel's values adjacent")
+    _fused.pixels(src.data_ptr(), src.stride(0), src.stride(1), weight.data_ptr(), bias.data_ptr(), k, c,
+                  dest.ctypes.data, dest.strides[0], dest.strides[1], rows, width, torch.get_num_threads())

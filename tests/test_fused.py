@@ -1,0 +1,109 @@
+"""The CPU decode's fused C kernels (ddcodec/_fused.c through ddcodec/fused.py): the same values as torch's ops, and
+a decode that uses them draws the image the torch path draws."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ddcodec import fused
+from ddcodec.polyphase import convolve_planes, kernel_taps, plane_taps
+from ddcodec.render import BandRenderer, _convolve_channels_first
+from conftest import to_pixels
+from test_depthwise import _perturbed
+
+CPU = torch.device("cpu")
+
+
+def test_the_fused_kernels_are_built():
+    # pip builds them wherever a C compiler is found (pyproject.toml); CI must not pass on the fallback alone
+    assert fused._fused is not None, "ddcodec._fused is not built: pip install -e . with a C compiler"
+    assert fused.available()
+
+
+def _statistics(band: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-row sums and sums of squares (rows, C) of a (C, rows, W) band, in float64."""
+    return band.double().sum(dim=2).t(), band.double().square().sum(dim=2).t()
+
+
+@pytest.mark.parametrize("c, rows, w", [(5, 7, 40), (3, 1, 1), (2, 3, 2), (8, 4, 17), (72, 6, 384)])
+def test_fused_kernel_is_the_kernel_then_relu_with_row_statistics(c, rows, w):
+    gen = torch.Generator().manual_seed(c * rows + w)
+    padded, taps = torch.randn(c, rows + 2, w, generator=gen), torch.randn(c, 9, generator=gen)
+    reference = _convolve_channels_first(padded, taps).relu_()
+    out = torch.full((c, rows + 3, w + 5), float("nan"))[:, 1:rows + 1, 2:w + 2]  # a strided destination
+    sums, squares = torch.full((2, rows, c), float("nan")).unbind(0)
+    fused.depthwise(*kernel_taps(padded, rows), taps, out, sums, squares)
+    torch.testing.assert_close(out, reference, rtol=1e-6, atol=1e-5)
+    expected_sums, expected_squares = _statistics(reference)
+    torch.testing.assert_close(sums.double(), expected_sums, rtol=1e-5, atol=1e-4)
+    torch.testing.assert_close(squares.double(), expected_squares, rtol=1e-5, atol=1e-4)
+    if reference.numel() > 20:
+        assert (reference == 0).any() and (reference > 0).any()  # ReLU really clipped something
+
+
+@pytest.mark.parametrize("rows, wh", [(5, 9), (1, 1), (3, 2), (2, 33)])
+def test_fused_plane_kernel_is_convolve_planes(rows, wh):
+    gen = torch.Generator().manual_seed(rows * wh)
+    c = 6
+    buffers = torch.randn(4, c, rows + 1, wh, generator=gen)
+    pre, taps = list(buffers), torch.randn(c, 9, generator=gen)
+    planes = torch.full((4, c, rows + 2, wh), float("nan"))
+    sums, squares = torch.empty(4, rows, c), torch.empty(4, rows, c)
+    for p in range(4):
+        reference = convolve_planes(pre, taps, p, rows).relu_()
+        fused.depthwise(*plane_taps(pre, p, rows), taps, planes[p, :, 1:rows + 1], sums[p], squares[p])
+        torch.testing.assert_close(planes[p, :, 1:rows + 1], reference, rtol=1e-6, atol=1e-5)
+        expected_sums, _ = _statistics(reference)
+        torch.testing.assert_close(sums[p].double(), expected_sums, rtol=1e-5, atol=1e-4)
+    assert planes[:, :, 0].isnan().all() and planes[:, :, -1].isnan().all()  # nothing written outside the band
+
+
+@pytest.mark.parametrize("k, c, rows, w", [(3, 7, 5, 70), (3, 72, 2, 32), (1, 4, 3, 5), (2, 3, 1, 1)])
+def test_fused_pixels_are_the_output_conv_rounded_to_8_bits(k, c, rows, w):
+    gen = torch.Generator().manual_seed(k * c + w)
+    src = torch.randn(c, rows, w + 3, generator=gen)[:, :, 1:w + 1]  # a strided source
+    weight, bias = torch.randn(k, c, generator=gen) / c ** 0.5 * 3, torch.randn(k, generator=gen)
+    logits = torch.einsum("kc,chw->hwk", weight.double(), src.double()) + bias.double()
+    exact = torch.round(torch.sigmoid(logits) * 255).to(torch.uint8).numpy()
+    image = np.full((2 * rows, 2 * w, k), 7, np.uint8)
+    fused.pixels(src, weight, bias, image[1::2, ::2])  # every other row and column: one parity plane
+    diff = np.abs(image[1::2, ::2].astype(int) - exact.astype(int))
+    assert diff.max() <= 1 and (diff > 0).mean() < 0.01  # float32 sums against float64 ones
+    assert (image[0::2] == 7).all() and (image[:, 1::2] == 7).all()  # the other pixels untouched
+    assert len(np.unique(exact)) > min(50, exact.size // 2)  # the levels really spread
+    saturated = np.array([[-1e9, -7.0, -6.3, 6.3, 7.0, 1e9, float("nan"), 0.0]], np.float32)
+    levels = np.empty((1, 8, 1), np.uint8)
+    fused.pixels(torch.from_numpy(saturated)[None], torch.ones(1, 1), torch.zeros(1), levels)
+    assert levels.ravel().tolist() == [0, 0, 0, 255, 255, 255, 0, 128]
+
+
+def test_fused_kernel_refuses_what_it_cannot_read():
+    padded, taps = torch.randn(3, 6, 8), torch.randn(3, 9)
+    out, sums = torch.empty(3, 4, 8), torch.empty(4, 3)
+    with pytest.raises(ValueError, match="float32"):
+        fused.depthwise(*kernel_taps(padded.double(), 4), taps, out, sums, sums.clone())
+    with pytest.raises(ValueError, match="unit column stride"):
+        fused.depthwise(*kernel_taps(padded, 4), taps, torch.empty(3, 4, 16)[:, :, ::2], sums, sums.clone())
+    with pytest.raises(ValueError, match="taps"):
+        fused.depthwise(*kernel_taps(padded, 4), taps[:2], out, sums, sums.clone())
+    with pytest.raises(ValueError, match="dest"):
+        fused.pixels(out, torch.ones(3, 3), torch.zeros(3), np.empty((4, 8, 3), np.float32))
+
+
+@pytest.mark.parametrize("h, w, c, net_width", [(40, 48, 3, 7), (64, 40, 1, 15)])
+def test_a_decode_with_fused_kernels_draws_the_torch_paths_image(h, w, c, net_width, monkeypatch):
+    model = _perturbed(h, w, c, net_width)
+    weights = {n: p.detach() for n, p in model.weights.items()}
+    with torch.no_grad():
+        reference = to_pixels(model())
+        renderer = BandRenderer(h, w, c, net_width, 5, 3, "bilinear", weights, CPU, band_rows=3, cache_bytes=1 << 30)
+        assert renderer.planes is not None
+        drawn = renderer.render()
+        monkeypatch.setattr(fused, "ENABLED", False)
+        plain = BandRenderer(h, w, c, net_width, 5, 3, "bilinear", weights, CPU, band_rows=3,
+                             cache_bytes=1 << 30).render()
+    assert reference.std() > 5
+    for other in (plain, reference):
+        diff = np.abs(drawn.astype(int) - other.astype(int))
+        assert diff.max() <= 1 and (diff > 0).mean() < 0.01
