@@ -5,7 +5,7 @@
  * straight to its destination. Optional: where it is not built, fused.py reports it and the renderer takes torch's
  * ops, which give the same pixels up to float rounding.
  *
- * out[c, y, x] = relu(sum_t w[c, t] * S_t(c, y, x)), where S_t(c, y, x) is
+ * out[c, y, x] = relu(add[c] + sum_t w[c, t] * S_t(c, y, x)), where S_t(c, y, x) is
  *   src[c cs + y rs + off[t] + x]      where 0 <= x + shift[t] < width (off[t] already holds the shift), and
  *   src[c cs + y rs + edge[t]]         otherwise (the column an edge stands for);
  * sums[y srs + c scs] = sum_x out[c, y, x], squares[...] = sum_x out[c, y, x]^2 (float32, LANES partial sums
@@ -21,7 +21,7 @@
 typedef struct {
     const float *src;
     Py_ssize_t cs, rs, off[9], edge[9], shift[9];
-    const float *w;
+    const float *w, *add; /* add: a constant per channel (NULL: none) */
     Py_ssize_t wcs, wts;
     float *out;
     Py_ssize_t ocs, ors;
@@ -49,6 +49,7 @@ CLONES static void channels(const void *job, Py_ssize_t c0, Py_ssize_t c1) {
         float w[9];
         for (int t = 0; t < 9; t++)
             w[t] = j->w[c * j->wcs + t * j->wts];
+        const float add = j->add ? j->add[c] : 0.f;
         for (Py_ssize_t y = 0; y < j->rows; y++) {
             const float *base = j->src + c * j->cs + y * j->rs;
             float *restrict o = j->out + c * j->ocs + y * j->ors;
@@ -59,7 +60,7 @@ CLONES static void channels(const void *job, Py_ssize_t c0, Py_ssize_t c1) {
             const float *restrict s8 = base + j->off[8];
             float sum = 0.f, sq = 0.f;
             for (Py_ssize_t x = 0; x < W; x += (W > 1 ? W - 1 : 1)) { /* the edge columns */
-                float v = w[4] * tap_at(base, j, 4, x);
+                float v = add + w[4] * tap_at(base, j, 4, x);
                 for (int t = 0; t < 9; t++)
                     if (t != 4)
                         v += w[t] * tap_at(base, j, t, x);
@@ -71,7 +72,7 @@ CLONES static void channels(const void *job, Py_ssize_t c0, Py_ssize_t c1) {
             /* unrolled: each output is a chain of nine dependent multiply-adds, so several are kept in flight */
 #pragma GCC unroll 4
             for (Py_ssize_t x = 1; x < W - 1; x++) {
-                float v = w[4] * s4[x];
+                float v = add + w[4] * s4[x];
                 v += w[0] * s0[x];
                 v += w[1] * s1[x];
                 v += w[2] * s2[x];
@@ -126,13 +127,13 @@ static void in_shares(void (*fn)(const void *, Py_ssize_t, Py_ssize_t), const vo
 
 static PyObject *depthwise(PyObject *self, PyObject *args) {
     job_t job;
-    Py_ssize_t src, w, out, sums, squares, nchannels, threads;
-    if (!PyArg_ParseTuple(args, "nnn(nnnnnnnnn)(nnnnnnnnn)(nnnnnnnnn)nnnnnnnnnnnnnn", &src, &job.cs, &job.rs,
+    Py_ssize_t src, w, add, out, sums, squares, nchannels, threads;
+    if (!PyArg_ParseTuple(args, "nnn(nnnnnnnnn)(nnnnnnnnn)(nnnnnnnnn)nnnnnnnnnnnnnnn", &src, &job.cs, &job.rs,
                           &job.off[0], &job.off[1], &job.off[2], &job.off[3], &job.off[4], &job.off[5], &job.off[6],
                           &job.off[7], &job.off[8], &job.edge[0], &job.edge[1], &job.edge[2], &job.edge[3],
                           &job.edge[4], &job.edge[5], &job.edge[6], &job.edge[7], &job.edge[8], &job.shift[0],
                           &job.shift[1], &job.shift[2], &job.shift[3], &job.shift[4], &job.shift[5], &job.shift[6],
-                          &job.shift[7], &job.shift[8], &w, &job.wcs, &job.wts, &out, &job.ocs, &job.ors, &sums,
+                          &job.shift[7], &job.shift[8], &w, &job.wcs, &job.wts, &add, &out, &job.ocs, &job.ors, &sums,
                           &squares, &job.scs, &job.srs, &nchannels, &job.rows, &job.width, &threads))
         return NULL;
     if (nchannels < 0 || job.rows < 0 || job.width < 1) {
@@ -141,6 +142,7 @@ static PyObject *depthwise(PyObject *self, PyObject *args) {
     }
     job.src = (const float *)src;
     job.w = (const float *)w;
+    job.add = (const float *)add;
     job.out = (float *)out;
     job.sums = (float *)sums;
     job.squares = (float *)squares;

@@ -9,7 +9,7 @@ conv and the 8-bit rounding are fused the same way (``pixels``).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -32,8 +32,10 @@ def _offset(t: torch.Tensor, base: int) -> int:
 
 
 def depthwise(sources: Sequence[torch.Tensor], shifts: Sequence[int], edges: Sequence[torch.Tensor],
-              taps: torch.Tensor, out: torch.Tensor, sums: torch.Tensor, squares: torch.Tensor) -> None:
-    """out (C, rows, W) = ReLU of the nine taps' weighted sum; sums and squares (rows, C) of each output row.
+              taps: torch.Tensor, out: torch.Tensor, sums: torch.Tensor, squares: torch.Tensor,
+              add: Optional[torch.Tensor] = None) -> None:
+    """out (C, rows, W) = ReLU of the nine taps' weighted sum, plus ``add`` (C,) if given; sums and squares (rows, C)
+    of each output row.
 
     Tap t (row-major over the 3x3 kernel, weights ``taps[:, t]``) reads ``sources[t]`` (C, rows, W) at column
     x + ``shifts[t]`` (-1, 0 or 1) and, where that falls outside, ``edges[t]`` (C, rows): the column it stands for.
@@ -50,6 +52,8 @@ def depthwise(sources: Sequence[torch.Tensor], shifts: Sequence[int], edges: Seq
         raise ValueError("fused.depthwise: every source must have the output's shape and the same strides")
     if any(e.shape != (c, rows) or e.stride() != first.stride()[:2] for e in edges):
         raise ValueError("fused.depthwise: every edge must be (C, rows) with the sources' strides")
+    if add is not None and (add.shape != (c,) or add.dtype != torch.float32 or not add.is_contiguous()):
+        raise ValueError("fused.depthwise: add (C,), contiguous float32")
     if taps.shape != (c, 9) or sums.shape != (rows, c) or squares.shape != (rows, c) or \
             sums.stride() != squares.stride() or any(t.dtype != torch.float32 for t in (taps, sums, squares)):
         raise ValueError("fused.depthwise: taps (C, 9), sums and squares (rows, C), float32")
@@ -57,7 +61,7 @@ def depthwise(sources: Sequence[torch.Tensor], shifts: Sequence[int], edges: Seq
     _fused.depthwise(base, first.stride(0), first.stride(1),
                      tuple(_offset(s, base) + d for s, d in zip(sources, shifts)),
                      tuple(_offset(e, base) for e in edges), tuple(shifts),
-                     taps.data_ptr(), taps.stride(0), taps.stride(1),
+                     taps.data_ptr(), taps.stride(0), taps.stride(1), 0 if add is None else add.data_ptr(),
                      out.data_ptr(), out.stride(0), out.stride(1),
                      sums.data_ptr(), squares.data_ptr(), sums.stride(1), sums.stride(0),
                      c, rows, width, torch.get_num_threads())

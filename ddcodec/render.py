@@ -405,12 +405,13 @@ class BandRenderer:
         sums, squares = self._new_statistics(4 * hh)
         step = self._plane_band(hh)
         padded = torch.empty((self.net_width, step + 2, wh), device=self.z.device)
+        add = self._kernel_bias(i, self.doubled) if fused.available() else None
         for j0 in range(0, hh, step):
             j1 = min(hh, j0 + step)
             a, b = max(0, j0 - 1), min(hh, j1 + 1)
             x = self.z[a:b] if i == 0 else self.rows(i - 1, a, b)
             pre = padded[:, :j1 - j0 + 2]
-            self._product(i, x.reshape(-1, x.shape[-1]).t(), pre[:, a - j0 + 1:b - j0 + 1])
+            self._product(i, x.reshape(-1, x.shape[-1]).t(), pre[:, a - j0 + 1:b - j0 + 1], bias=add is None)
             if a == j0:  # at the image's top or bottom edge the edge row is repeated
                 pre[:, 0].copy_(pre[:, 1])
             if b == j1:
@@ -419,7 +420,7 @@ class BandRenderer:
                 taps = kernel_taps(pre, j1 - j0)
                 for p in range(4):
                     fused.depthwise(*taps, self.doubled[p], self.planes[p, :, 1 + j0:1 + j1],
-                                    sums.view(4, hh, -1)[p, j0:j1], squares.view(4, hh, -1)[p, j0:j1])
+                                    sums.view(4, hh, -1)[p, j0:j1], squares.view(4, hh, -1)[p, j0:j1], add[p])
                 continue
             band = _convolve_channels_first(pre, self.doubled).relu_()  # (4, C, rows, W/2): every parity at once
             self.planes[:, :, 1 + j0:1 + j1].copy_(band)  # in cache, then copied (writing there directly was no faster)
@@ -438,6 +439,7 @@ class BandRenderer:
         step = self._plane_band(hh)
         buffers = torch.empty((4, c, step + 1, wh), device=self.z.device)
         outputs = None if fused.available() else torch.empty((4, c, step, wh), device=self.z.device)
+        add = None if outputs is not None else self._kernel_bias(i, self.kernels[i][None])[0]
         for j0 in range(0, hh, step):
             j1 = min(hh, j0 + step)
             rows = j1 - j0
@@ -445,7 +447,8 @@ class BandRenderer:
             for q in range(4):
                 t0 = j0 - q // 2  # plane q's first half row: j0 for even rows, j0 - 1 for odd ones
                 lo, hi = max(0, t0), min(hh, t0 + rows + 1)
-                self._product(i, self.planes[q, :, 1 + lo:1 + hi].reshape(c, -1), pre[q][:, lo - t0:hi - t0])
+                self._product(i, self.planes[q, :, 1 + lo:1 + hi].reshape(c, -1), pre[q][:, lo - t0:hi - t0],
+                              bias=add is None)
             if j0 == 0:  # full row -1 is full row 0: the even planes' first row
                 for q in (2, 3):
                     pre[q][:, 0].copy_(pre[q - 2][:, 0])
@@ -455,7 +458,7 @@ class BandRenderer:
             if outputs is None:  # each parity's kernel, ReLU and statistics in one pass, straight into the planes
                 for p in range(4):
                     fused.depthwise(*plane_taps(pre, p, rows), self.kernels[i], self.planes[p, :, j0:j1],
-                                    sums.view(4, hh, -1)[p, j0:j1], squares.view(4, hh, -1)[p, j0:j1])
+                                    sums.view(4, hh, -1)[p, j0:j1], squares.view(4, hh, -1)[p, j0:j1], add)
                 continue
             band = outputs[:, :, :rows]
             for p in range(4):
@@ -467,11 +470,21 @@ class BandRenderer:
         self._ready.add(i)
         return sums, squares
 
-    def _product(self, i: int, flat: torch.Tensor, out: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Conv i (normalisation below folded in) of ``flat`` (C, pixels), channels-first (C, pixels); with ``out``
-        (C, rows, columns: whole rows of a larger buffer) written there by the matrix product itself."""
-        target = None if out is None else out.view(out.shape[0], -1)
+    def _kernel_bias(self, i: int, taps: torch.Tensor) -> torch.Tensor:
+        """(K, C): what conv i's bias adds after each of the K kernels ``taps`` (K, C, 9) read it (edges replicated,
+        the doubling's weights summing to one: every tap reads it once). A fused kernel adds it once per output,
+        so the matrix product leaves the bias out: torch's addmm first copies the bias into the whole output."""
         if self.bias[i] is None:
+            return torch.zeros(taps.shape[:2], device=taps.device)
+        return (taps.double().sum(dim=2) * self.bias[i].double()).float().contiguous()
+
+    def _product(self, i: int, flat: torch.Tensor, out: Optional[torch.Tensor] = None,
+                 bias: bool = True) -> torch.Tensor:
+        """Conv i (normalisation below folded in) of ``flat`` (C, pixels), channels-first (C, pixels); with ``out``
+        (C, rows, columns: whole rows of a larger buffer) written there by the matrix product itself. ``bias``
+        False leaves the bias out (a fused kernel adds it: ``_kernel_bias``)."""
+        target = None if out is None else out.view(out.shape[0], -1)
+        if self.bias[i] is None or not bias:
             return torch.mm(self.conv[i], flat, out=target)
         return torch.addmm(self.bias[i][:, None], self.conv[i], flat, out=target)
 

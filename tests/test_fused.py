@@ -35,6 +35,11 @@ def test_fused_kernel_is_the_kernel_then_relu_with_row_statistics(c, rows, w):
     sums, squares = torch.full((2, rows, c), float("nan")).unbind(0)
     fused.depthwise(*kernel_taps(padded, rows), taps, out, sums, squares)
     torch.testing.assert_close(out, reference, rtol=1e-6, atol=1e-5)
+    # a bias under the kernel, added once per output instead of to every input
+    bias = torch.randn(c, generator=gen)
+    fused.depthwise(*kernel_taps(padded, rows), taps, out, sums.clone(), squares.clone(), add=bias * taps.sum(dim=1))
+    torch.testing.assert_close(out, _convolve_channels_first(padded + bias[:, None, None], taps).relu_(),
+                               rtol=1e-5, atol=1e-4)
     expected_sums, expected_squares = _statistics(reference)
     torch.testing.assert_close(sums.double(), expected_sums, rtol=1e-5, atol=1e-4)
     torch.testing.assert_close(squares.double(), expected_squares, rtol=1e-5, atol=1e-4)
