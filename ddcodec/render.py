@@ -167,6 +167,7 @@ class BandRenderer:
         self.net_width = net_width
         self.band_rows = band_rows
         gpu = device.type == "cuda"
+        self.fused = not gpu and fused.available()  # the C kernels (fused.py), decided once per decode
         self.band_bytes = GPU_BAND_BYTES if gpu else BAND_BYTES
         default_cache = cache_bytes is None
         if default_cache:
@@ -250,10 +251,15 @@ class BandRenderer:
         # written over it one row higher, band by band, over rows already read (_fill_top_planes)
         self.planes: Optional[torch.Tensor] = None
         self.doubled: Optional[torch.Tensor] = None  # (4, C, 9): level top - 1's doubling and kernel per parity
+        # With the fused kernels, the level below the planes is kept channels-first too, in the buffer the level
+        # above it would otherwise have used (the planes take their own), for the planes' products to read as is
+        self.below_first: Optional[torch.Tensor] = None
         if polyphase and self.fully_cached:
             hh, wh = self.in_size[top - 1]
             self.planes = self._buffers[top].view(-1)[:4 * net_width * (hh + 1) * wh].view(4, net_width, hh + 1, wh)
             self.doubled = doubled_kernels(self.kernels[top - 1])
+            if self.fused and top >= 2 and self.kernels[top - 2] is not None:
+                self.below_first = self._buffers[top - 1].view(-1)[:net_width * hh * wh].view(net_width, hh, wh)
         h, wd = self.in_size[top]
         self.top_channels_first: Optional[torch.Tensor] = None
         self.upsampled_first: Optional[torch.Tensor] = None  # level top - 1, channels-first
@@ -315,10 +321,15 @@ class BandRenderer:
     def _kernel_band(self, i: int, y0: int, y1: int) -> torch.Tensor:
         """Level i with its depthwise kernel, rows y0..y1-1, channels-first (C, rows, W), after ReLU.
 
-        The kernel reads rows y0-1..y1 of conv i upsampled (the edge rows repeated at the level's edges).
-        It runs channels-first, along whole rows (``_convolve_channels_first``), so the conv's rows are
-        widened (columns interpolated) in the renderer's layout, copied channels-first at half the
-        level's size, and the rows interpolated there, straight into the padded band."""
+        The kernel reads rows y0-1..y1 of conv i upsampled (``_kernel_input``). It runs channels-first, along whole
+        rows (``_convolve_channels_first``)."""
+        return _convolve_channels_first(self._kernel_input(i, y0, y1), self.kernels[i]).relu_()
+
+    def _kernel_input(self, i: int, y0: int, y1: int) -> torch.Tensor:
+        """(C, rows + 2, W): rows y0-1..y1 of conv i upsampled, channels-first, the edge rows repeated at the
+        level's edges: what level i's kernel reads for rows y0..y1-1. The conv's rows are widened (columns
+        interpolated) in the renderer's layout, copied channels-first at half the level's size, and the rows
+        interpolated there, straight into the padded band."""
         h, wd = self.out_size[i]
         a, b = max(0, y0 - 1), min(h, y1 + 1)
         padded = torch.empty((self.net_width, y1 - y0 + 2, wd), device=self.z.device)
@@ -334,7 +345,7 @@ class BandRenderer:
             padded[:, 0].copy_(padded[:, 1])
         if b == y1:
             padded[:, -1].copy_(padded[:, -2])
-        return _convolve_channels_first(padded, self.kernels[i]).relu_()
+        return padded
 
     def _fill_cache(self, i: int) -> Optional[tuple[torch.Tensor, torch.Tensor]]:
         """Compute conv i into its buffer. The last level is never upsampled, so its ReLU and
@@ -405,18 +416,22 @@ class BandRenderer:
         sums, squares = self._new_statistics(4 * hh)
         step = self._plane_band(hh)
         padded = torch.empty((self.net_width, step + 2, wh), device=self.z.device)
-        add = self._kernel_bias(i, self.doubled) if fused.available() else None
+        add = self._kernel_bias(i, self.doubled) if self.fused else None
         for j0 in range(0, hh, step):
             j1 = min(hh, j0 + step)
             a, b = max(0, j0 - 1), min(hh, j1 + 1)
-            x = self.z[a:b] if i == 0 else self.rows(i - 1, a, b)
+            if self.below_first is not None:
+                flat = self.below_first[:, a:b].reshape(self.net_width, -1)
+            else:
+                x = self.z[a:b] if i == 0 else self.rows(i - 1, a, b)
+                flat = x.reshape(-1, x.shape[-1]).t()
             pre = padded[:, :j1 - j0 + 2]
-            self._product(i, x.reshape(-1, x.shape[-1]).t(), pre[:, a - j0 + 1:b - j0 + 1], bias=add is None)
+            self._product(i, flat, pre[:, a - j0 + 1:b - j0 + 1], bias=add is None)
             if a == j0:  # at the image's top or bottom edge the edge row is repeated
                 pre[:, 0].copy_(pre[:, 1])
             if b == j1:
                 pre[:, -1].copy_(pre[:, -2])
-            if fused.available():  # each parity's kernel, ReLU and statistics in one pass, straight into the planes
+            if self.fused:  # each parity's kernel, ReLU and statistics in one pass, straight into the planes
                 taps = kernel_taps(pre, j1 - j0)
                 for p in range(4):
                     fused.depthwise(*taps, self.doubled[p], self.planes[p, :, 1 + j0:1 + j1],
@@ -438,7 +453,7 @@ class BandRenderer:
         sums, squares = self._new_statistics(4 * hh)
         step = self._plane_band(hh)
         buffers = torch.empty((4, c, step + 1, wh), device=self.z.device)
-        outputs = None if fused.available() else torch.empty((4, c, step, wh), device=self.z.device)
+        outputs = None if self.fused else torch.empty((4, c, step, wh), device=self.z.device)
         add = None if outputs is not None else self._kernel_bias(i, self.kernels[i][None])[0]
         for j0 in range(0, hh, step):
             j1 = min(hh, j0 + step)
@@ -492,7 +507,7 @@ class BandRenderer:
         """The output conv on each parity plane of the last level, interleaved into the 8-bit image."""
         hh, wh = self.in_size[self.depth - 2]
         step = self._plane_band(hh)
-        if fused.available():  # the conv, sigmoid and rounding in one pass, into every other pixel
+        if self.fused:  # the conv, sigmoid and rounding in one pass, into every other pixel
             weight, bias = self.conv[-1].contiguous(), self.bias[-1].contiguous()
             for p in range(4):
                 py, px = divmod(p, 2)
@@ -536,9 +551,14 @@ class BandRenderer:
             sums, squares = self._new_statistics(h)
             step = self._band(h, wd)
             keep = self.upsampled.get(i + 1)  # level i's upsampled output goes where conv i+1 reads it
-            first = self.upsampled_first if i + 2 == self.depth else None  # or there, channels-first
+            # or there, channels-first
+            first = {self.depth - 2: self.upsampled_first, self.depth - 3: self.below_first}.get(i)
             for y0 in range(0, h, step):
                 y1 = min(h, y0 + step)
+                if first is not None and self.fused:  # the kernel, ReLU and statistics in one pass, into place
+                    fused.depthwise(*kernel_taps(self._kernel_input(i, y0, y1), y1 - y0), self.kernels[i],
+                                    first[:, y0:y1], sums[y0:y1], squares[y0:y1])
+                    continue
                 if first is not None:
                     band = self._kernel_band(i, y0, y1)
                     first[:, y0:y1].copy_(band)
@@ -548,7 +568,7 @@ class BandRenderer:
                     band = self.rows(i, y0, y1, out=None if keep is None else keep[y0:y1])
                     self._accumulate(band, sums, squares, y0, y1, scratch=keep is None)
                 del band
-            if keep is not None:
+            if keep is not None and (first is None or first is not self.below_first):
                 self._up_ready.add(i)
         n = h * wd
         mean = sums.double().sum(dim=0) / n
@@ -567,7 +587,7 @@ class BandRenderer:
         if self.planes is not None:
             self._render_planes(out)
             return out
-        if self.top_channels_first is not None and fused.available():
+        if self.top_channels_first is not None and self.fused:
             fused.pixels(self.top_channels_first, self.conv[-1].contiguous(), self.bias[-1].contiguous(), out)
             return out
         step = self._band(self.height, self.width)
