@@ -27,42 +27,45 @@ def available() -> bool:
     return _fused is not None and ENABLED
 
 
-def _offset(t: torch.Tensor, base: int) -> int:
-    return (t.data_ptr() - base) // 4
+class Taps:
+    """Where a 3x3 kernel's nine taps read, checked once and reused for every band of one shape.
+
+    Tap t (row-major over the kernel) reads ``sources[t]`` (C, rows, W) at column x + ``shifts[t]`` (-1, 0 or 1)
+    and, where that falls outside, ``edges[t]`` (C, rows): the column it stands for. Every source and edge is a
+    float32 view of one CPU buffer with the same channel and row strides and unit column stride."""
+
+    def __init__(self, sources: Sequence[torch.Tensor], shifts: Sequence[int], edges: Sequence[torch.Tensor]):
+        first = sources[0]
+        c, rows, _ = self.shape = tuple(first.shape)
+        if any(v.dtype != torch.float32 or v.device.type != "cpu" or v.stride(-1) != 1 for v in sources):
+            raise ValueError("fused.Taps takes float32 CPU views with unit column stride")
+        if any(v.shape != first.shape or v.stride() != first.stride() for v in sources):
+            raise ValueError("fused.Taps: every source must have the same shape and strides")
+        if any(e.shape != (c, rows) or e.stride() != first.stride()[:2] for e in edges):
+            raise ValueError("fused.Taps: every edge must be (C, rows) with the sources' strides")
+        base = first.data_ptr()
+        self.buffer = first  # keeps the memory the offsets point into alive
+        self.args = (base, first.stride(0), first.stride(1),
+                     tuple((v.data_ptr() - base) // 4 + d for v, d in zip(sources, shifts)),
+                     tuple((e.data_ptr() - base) // 4 for e in edges), tuple(shifts))
 
 
-def depthwise(sources: Sequence[torch.Tensor], shifts: Sequence[int], edges: Sequence[torch.Tensor],
-              taps: torch.Tensor, out: torch.Tensor, sums: torch.Tensor, squares: torch.Tensor,
+def depthwise(taps_at: Taps, taps: torch.Tensor, out: torch.Tensor, sums: torch.Tensor, squares: torch.Tensor,
               add: Optional[torch.Tensor] = None) -> None:
-    """out (C, rows, W) = ReLU of the nine taps' weighted sum, plus ``add`` (C,) if given; sums and squares (rows, C)
-    of each output row.
-
-    Tap t (row-major over the 3x3 kernel, weights ``taps[:, t]``) reads ``sources[t]`` (C, rows, W) at column
-    x + ``shifts[t]`` (-1, 0 or 1) and, where that falls outside, ``edges[t]`` (C, rows): the column it stands for.
-    Every source and edge is a float32 view of one CPU buffer with the same channel and row strides and unit
-    column stride; ``out`` too has unit column stride."""
+    """out (C, rows, W; unit column stride) = ReLU of the nine taps' weighted sum (weights ``taps`` (C, 9), reading
+    where ``taps_at`` says), plus ``add`` (C,) if given; sums and squares (rows, C) of each output row."""
     if _fused is None:
         raise RuntimeError("ddcodec was built without its C kernels (ddcodec._fused)")
-    c, rows, width = out.shape
-    first = sources[0]
-    views = list(sources) + [out]
-    if any(v.dtype != torch.float32 or v.device.type != "cpu" or v.stride(-1) != 1 for v in views):
-        raise ValueError("fused.depthwise takes float32 CPU views with unit column stride")
-    if any(s.shape != out.shape or s.stride() != first.stride() for s in sources):
-        raise ValueError("fused.depthwise: every source must have the output's shape and the same strides")
-    if any(e.shape != (c, rows) or e.stride() != first.stride()[:2] for e in edges):
-        raise ValueError("fused.depthwise: every edge must be (C, rows) with the sources' strides")
+    c, rows, width = taps_at.shape
+    if out.shape != taps_at.shape or out.dtype != torch.float32 or out.stride(-1) != 1:
+        raise ValueError("fused.depthwise: out must be float32, shaped as the taps' sources, unit column stride")
     if add is not None and (add.shape != (c,) or add.dtype != torch.float32 or not add.is_contiguous()):
         raise ValueError("fused.depthwise: add (C,), contiguous float32")
     if taps.shape != (c, 9) or sums.shape != (rows, c) or squares.shape != (rows, c) or \
             sums.stride() != squares.stride() or any(t.dtype != torch.float32 for t in (taps, sums, squares)):
         raise ValueError("fused.depthwise: taps (C, 9), sums and squares (rows, C), float32")
-    base = first.data_ptr()
-    _fused.depthwise(base, first.stride(0), first.stride(1),
-                     tuple(_offset(s, base) + d for s, d in zip(sources, shifts)),
-                     tuple(_offset(e, base) for e in edges), tuple(shifts),
-                     taps.data_ptr(), taps.stride(0), taps.stride(1), 0 if add is None else add.data_ptr(),
-                     out.data_ptr(), out.stride(0), out.stride(1),
+    _fused.depthwise(*taps_at.args, taps.data_ptr(), taps.stride(0), taps.stride(1),
+                     0 if add is None else add.data_ptr(), out.data_ptr(), out.stride(0), out.stride(1),
                      sums.data_ptr(), squares.data_ptr(), sums.stride(1), sums.stride(0),
                      c, rows, width, torch.get_num_threads())
 

@@ -13,6 +13,8 @@ from typing import Optional
 
 import torch
 
+from .fused import Taps
+
 # DOUBLING[p][a, e]: the weight of source row j - 1 + a in the doubled row 2j + p - 1 + e (torch's bilinear,
 # align_corners=False: doubled row 2m is 0.25 x[m - 1] + 0.75 x[m], row 2m + 1 is 0.75 x[m] + 0.25 x[m + 1]).
 # Replicating the source's edge row reproduces both the doubling's edge rows and the kernel's replicated edges.
@@ -64,9 +66,9 @@ def convolve_planes(pre: list[torch.Tensor], taps: torch.Tensor, p: int, rows: i
     return out
 
 
-def kernel_taps(padded: torch.Tensor, rows: int) -> tuple[list, list, list]:
-    """fused.depthwise's taps (sources, shifts, edges) for a 3x3 kernel over ``padded`` (C, rows + 2, W), halo rows
-    included, its edge columns replicated: what ``render._convolve_channels_first`` reads."""
+def kernel_taps(padded: torch.Tensor, rows: int) -> Taps:
+    """Where fused.depthwise reads a 3x3 kernel's taps over ``padded`` (C, rows + 2, W), halo rows included, its
+    edge columns replicated: what ``render._convolve_channels_first`` reads."""
     sources, shifts, edges = [], [], []
     for dy in range(3):
         src = padded[:, dy:dy + rows]
@@ -74,12 +76,12 @@ def kernel_taps(padded: torch.Tensor, rows: int) -> tuple[list, list, list]:
             sources.append(src)
             shifts.append(dx)
             edges.append(src[:, :, -1 if dx > 0 else 0])
-    return sources, shifts, edges
+    return Taps(sources, shifts, edges)
 
 
-def plane_taps(pre: list[torch.Tensor], p: int, rows: int) -> tuple[list, list, list]:
-    """fused.depthwise's taps (sources, shifts, edges) for parity plane p of a full-size 3x3 kernel over the four
-    planes ``pre`` (views of one buffer): what ``convolve_planes`` reads."""
+def plane_taps(pre: list[torch.Tensor], p: int, rows: int) -> Taps:
+    """Where fused.depthwise reads parity plane p's taps of a full-size 3x3 kernel over the four planes ``pre``
+    (views of one buffer): what ``convolve_planes`` reads."""
     py, px = divmod(p, 2)
     sources, shifts, edges = [], [], []
     for dy in (-1, 0, 1):
@@ -91,4 +93,4 @@ def plane_taps(pre: list[torch.Tensor], p: int, rows: int) -> tuple[list, list, 
             shifts.append(ox)
             # past the right edge the last odd column, before the left edge the first even column
             edges.append(pre[2 * qy + 1][:, s:s + rows, -1] if ox > 0 else pre[2 * qy][:, s:s + rows, 0])
-    return sources, shifts, edges
+    return Taps(sources, shifts, edges)

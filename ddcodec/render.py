@@ -417,6 +417,7 @@ class BandRenderer:
         step = self._plane_band(hh)
         padded = torch.empty((self.net_width, step + 2, wh), device=self.z.device)
         add = self._kernel_bias(i, self.doubled) if self.fused else None
+        taps_at: dict[int, fused.Taps] = {}
         for j0 in range(0, hh, step):
             j1 = min(hh, j0 + step)
             a, b = max(0, j0 - 1), min(hh, j1 + 1)
@@ -432,9 +433,10 @@ class BandRenderer:
             if b == j1:
                 pre[:, -1].copy_(pre[:, -2])
             if self.fused:  # each parity's kernel, ReLU and statistics in one pass, straight into the planes
-                taps = kernel_taps(pre, j1 - j0)
+                if j1 - j0 not in taps_at:  # where the taps read: the same for every band of this height
+                    taps_at[j1 - j0] = kernel_taps(pre, j1 - j0)
                 for p in range(4):
-                    fused.depthwise(*taps, self.doubled[p], self.planes[p, :, 1 + j0:1 + j1],
+                    fused.depthwise(taps_at[j1 - j0], self.doubled[p], self.planes[p, :, 1 + j0:1 + j1],
                                     sums.view(4, hh, -1)[p, j0:j1], squares.view(4, hh, -1)[p, j0:j1], add[p])
                 continue
             band = _convolve_channels_first(pre, self.doubled).relu_()  # (4, C, rows, W/2): every parity at once
@@ -455,6 +457,7 @@ class BandRenderer:
         buffers = torch.empty((4, c, step + 1, wh), device=self.z.device)
         outputs = None if self.fused else torch.empty((4, c, step, wh), device=self.z.device)
         add = None if outputs is not None else self._kernel_bias(i, self.kernels[i][None])[0]
+        taps_at: dict[tuple[int, int], fused.Taps] = {}  # where each parity's taps read, by band height
         for j0 in range(0, hh, step):
             j1 = min(hh, j0 + step)
             rows = j1 - j0
@@ -472,7 +475,9 @@ class BandRenderer:
                     pre[q][:, rows].copy_(pre[q + 2][:, rows])
             if outputs is None:  # each parity's kernel, ReLU and statistics in one pass, straight into the planes
                 for p in range(4):
-                    fused.depthwise(*plane_taps(pre, p, rows), self.kernels[i], self.planes[p, :, j0:j1],
+                    if (p, rows) not in taps_at:
+                        taps_at[p, rows] = plane_taps(pre, p, rows)
+                    fused.depthwise(taps_at[p, rows], self.kernels[i], self.planes[p, :, j0:j1],
                                     sums.view(4, hh, -1)[p, j0:j1], squares.view(4, hh, -1)[p, j0:j1], add)
                 continue
             band = outputs[:, :, :rows]
@@ -556,7 +561,7 @@ class BandRenderer:
             for y0 in range(0, h, step):
                 y1 = min(h, y0 + step)
                 if first is not None and self.fused:  # the kernel, ReLU and statistics in one pass, into place
-                    fused.depthwise(*kernel_taps(self._kernel_input(i, y0, y1), y1 - y0), self.kernels[i],
+                    fused.depthwise(kernel_taps(self._kernel_input(i, y0, y1), y1 - y0), self.kernels[i],
                                     first[:, y0:y1], sums[y0:y1], squares[y0:y1])
                     continue
                 if first is not None:

@@ -33,11 +33,11 @@ def test_fused_kernel_is_the_kernel_then_relu_with_row_statistics(c, rows, w):
     reference = _convolve_channels_first(padded, taps).relu_()
     out = torch.full((c, rows + 3, w + 5), float("nan"))[:, 1:rows + 1, 2:w + 2]  # a strided destination
     sums, squares = torch.full((2, rows, c), float("nan")).unbind(0)
-    fused.depthwise(*kernel_taps(padded, rows), taps, out, sums, squares)
+    fused.depthwise(kernel_taps(padded, rows), taps, out, sums, squares)
     torch.testing.assert_close(out, reference, rtol=1e-6, atol=1e-5)
     # a bias under the kernel, added once per output instead of to every input
     bias = torch.randn(c, generator=gen)
-    fused.depthwise(*kernel_taps(padded, rows), taps, out, sums.clone(), squares.clone(), add=bias * taps.sum(dim=1))
+    fused.depthwise(kernel_taps(padded, rows), taps, out, sums.clone(), squares.clone(), add=bias * taps.sum(dim=1))
     torch.testing.assert_close(out, _convolve_channels_first(padded + bias[:, None, None], taps).relu_(),
                                rtol=1e-5, atol=1e-4)
     expected_sums, expected_squares = _statistics(reference)
@@ -57,7 +57,7 @@ def test_fused_plane_kernel_is_convolve_planes(rows, wh):
     sums, squares = torch.empty(4, rows, c), torch.empty(4, rows, c)
     for p in range(4):
         reference = convolve_planes(pre, taps, p, rows).relu_()
-        fused.depthwise(*plane_taps(pre, p, rows), taps, planes[p, :, 1:rows + 1], sums[p], squares[p])
+        fused.depthwise(plane_taps(pre, p, rows), taps, planes[p, :, 1:rows + 1], sums[p], squares[p])
         torch.testing.assert_close(planes[p, :, 1:rows + 1], reference, rtol=1e-6, atol=1e-5)
         expected_sums, _ = _statistics(reference)
         torch.testing.assert_close(sums[p].double(), expected_sums, rtol=1e-5, atol=1e-4)
@@ -87,11 +87,11 @@ def test_fused_kernel_refuses_what_it_cannot_read():
     padded, taps = torch.randn(3, 6, 8), torch.randn(3, 9)
     out, sums = torch.empty(3, 4, 8), torch.empty(4, 3)
     with pytest.raises(ValueError, match="float32"):
-        fused.depthwise(*kernel_taps(padded.double(), 4), taps, out, sums, sums.clone())
+        fused.depthwise(kernel_taps(padded.double(), 4), taps, out, sums, sums.clone())
     with pytest.raises(ValueError, match="unit column stride"):
-        fused.depthwise(*kernel_taps(padded, 4), taps, torch.empty(3, 4, 16)[:, :, ::2], sums, sums.clone())
+        fused.depthwise(kernel_taps(padded, 4), taps, torch.empty(3, 4, 16)[:, :, ::2], sums, sums.clone())
     with pytest.raises(ValueError, match="taps"):
-        fused.depthwise(*kernel_taps(padded, 4), taps[:2], out, sums, sums.clone())
+        fused.depthwise(kernel_taps(padded, 4), taps[:2], out, sums, sums.clone())
     with pytest.raises(ValueError, match="dest"):
         fused.pixels(out, torch.ones(3, 3), torch.zeros(3), np.empty((4, 8, 3), np.float32))
 
