@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from PIL import Image, features
 
-from . import codec, render, stepbench
+from . import codec, fused, render, stepbench
 from . import format as fmt
 from .fit import bf16_layer_pays, bf16_supported, cuda_graphs_enabled, tune_allocator
 from .model import DeepDecoder, coarse_size, layer_sizes
@@ -180,7 +180,8 @@ def run_decode_only(device_name: str, width: int, height: int, k: float, repeats
     out = {"device": _device_name(device), "torch_threads": torch.get_num_threads(),
            "size": f"{width}x{height}", "k": k, "net_width": header.net_width,
            "depthwise": bool(header.depthwise), "file_bytes": len(data),
-           "decode_pad_limit": render.PAD_LIMIT, "decode_first_ms": 1000 * first,
+           "decode_pad_limit": render.PAD_LIMIT, "decode_fused_kernels": fused.available() and device.type == "cpu",
+           "decode_first_ms": 1000 * first,
            "decode_first_page_faults": faults, "decode_ms": 1000 * seconds}
     if device.type == "cuda":
         out["decode_peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20

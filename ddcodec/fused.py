@@ -9,6 +9,7 @@ conv and the 8-bit rounding are fused the same way (``pixels``).
 """
 from __future__ import annotations
 
+import os
 from typing import Optional, Sequence
 
 import numpy as np
@@ -19,7 +20,8 @@ try:
 except ImportError:  # built without the extension: torch's ops serve
     _fused = None
 
-ENABLED = True  # False takes torch's ops even where the extension is built (tests, benchmarks)
+# False takes torch's ops even where the extension is built (tests, benchmarks; DDCODEC_FUSED=0 in the environment)
+ENABLED = os.environ.get("DDCODEC_FUSED", "1") != "0"
 
 
 def available() -> bool:

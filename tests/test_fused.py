@@ -2,6 +2,10 @@
 a decode that uses them draws the image the torch path draws."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -112,3 +116,10 @@ def test_a_decode_with_fused_kernels_draws_the_torch_paths_image(h, w, c, net_wi
     for other in (plain, reference):
         diff = np.abs(drawn.astype(int) - other.astype(int))
         assert diff.max() <= 1 and (diff > 0).mean() < 0.01
+
+
+def test_ddcodec_fused_0_in_the_environment_takes_torchs_ops():
+    script = "from ddcodec import fused; print(fused._fused is not None, fused.available())"
+    env = {**os.environ, "DDCODEC_FUSED": "0"}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["True", "False"]
