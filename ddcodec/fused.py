@@ -10,6 +10,7 @@ conv and the 8-bit rounding are fused the same way (``pixels``).
 from __future__ import annotations
 
 import os
+import re
 from typing import Optional, Sequence
 
 import numpy as np
@@ -20,8 +21,27 @@ try:
 except ImportError:  # built without the extension: torch's ops serve
     _fused = None
 
-# False takes torch's ops even where the extension is built (tests, benchmarks; DDCODEC_FUSED=0 in the environment)
-ENABLED = os.environ.get("DDCODEC_FUSED", "1") != "0"
+OPENMP_RUNTIME = re.compile(r"/lib(gomp|iomp5|omp)[^/]*\.so")
+
+
+def openmp_runtimes(maps_path: str = "/proc/self/maps") -> Optional[set[str]]:
+    """The OpenMP runtimes this process has loaded (Linux; None where it cannot tell).
+
+    The C kernels run on the OpenMP runtime they were linked with (libgomp.so.1), which is torch's own where torch
+    ships the same soname (the CPU wheels do): torch's worker threads, still spinning after a matrix product, then
+    take the kernels' work. A second runtime would bring a second team of threads to fight them for the cores (a
+    decode twice as slow as torch's ops, measured with a team of plain threads)."""
+    try:
+        with open(maps_path) as maps:
+            paths = {line.split()[-1] for line in maps if OPENMP_RUNTIME.search(line)}
+    except OSError:
+        return None
+    return {os.path.realpath(p) for p in paths}
+
+
+# False takes torch's ops even where the extension is built: DDCODEC_FUSED=0 in the environment, a second OpenMP
+# runtime beside torch's, or a test or benchmark setting it
+ENABLED = os.environ.get("DDCODEC_FUSED", "1") != "0" and len(openmp_runtimes() or ()) <= 1
 
 
 def available() -> bool:

@@ -123,3 +123,17 @@ def test_ddcodec_fused_0_in_the_environment_takes_torchs_ops():
     env = {**os.environ, "DDCODEC_FUSED": "0"}
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["True", "False"]
+
+
+def test_a_second_openmp_runtime_is_seen(tmp_path):
+    torch_lib = "/venv/lib/python3.11/site-packages/torch/lib"
+    maps = tmp_path / "maps"
+    maps.write_text(f"7f00-7f01 r-xp 0 08:01 1 {torch_lib}/libgomp.so.1\n"
+                    f"7f02-7f03 r--p 0 08:01 1 {torch_lib}/libgomp.so.1\n"
+                    "7f04-7f05 r-xp 0 08:01 2 /usr/lib/libc.so.6\n")
+    assert fused.openmp_runtimes(str(maps)) == {f"{torch_lib}/libgomp.so.1"}
+    with open(maps, "a") as f:
+        f.write("7f06-7f07 r-xp 0 08:01 3 /usr/lib/x86_64-linux-gnu/libgomp.so.1\n")
+    assert len(fused.openmp_runtimes(str(maps))) == 2  # torch's and the system's: the C kernels stay off
+    assert fused.openmp_runtimes(str(tmp_path / "absent")) is None
+    assert len(fused.openmp_runtimes() or ()) <= 1  # here: the extension shares torch's runtime
