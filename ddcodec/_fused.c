@@ -5,7 +5,8 @@
  * straight to its destination. Optional: where it is not built, fused.py reports it and the renderer takes torch's
  * ops, which give the same pixels up to float rounding.
  *
- * out[c, y, x] = relu(add[c] + sum_t w[c, t] * S_t(c, y, x)), where S_t(c, y, x) is
+ * out[c, y, x] (any strides; a column stride other than 1 for rows of at most ROW_MAX) =
+ *   relu(add[c] + sum_t w[c, t] * S_t(c, y, x)), where S_t(c, y, x) is
  *   src[c cs + y rs + off[t] + x]      where 0 <= x + shift[t] < width (off[t] already holds the shift), and
  *   src[c cs + y rs + edge[t]]         otherwise (the column an edge stands for);
  * sums[y srs + c scs] = sum_x out[c, y, x], squares[...] = sum_x out[c, y, x]^2 (float32, in vectors of partial
@@ -27,7 +28,7 @@ typedef struct {
     const float *w, *add; /* add: a constant per channel (NULL: none) */
     Py_ssize_t wcs, wts;
     float *out;
-    Py_ssize_t ocs, ors;
+    Py_ssize_t ocs, ors, ocx; /* ocx: out's column stride; other than 1, each row is computed on the stack first */
     float *sums, *squares;
     Py_ssize_t scs, srs;
     Py_ssize_t rows, width;
@@ -40,6 +41,9 @@ typedef struct {
 #define CLONES
 #endif
 
+/* The longest row a strided destination takes (its row is computed in a buffer on the stack, then scattered) */
+#define ROW_MAX 4096
+
 static float tap_at(const float *base, const job_t *j, int t, Py_ssize_t x) {
     Py_ssize_t u = x + j->shift[t];
     return (u < 0 || u >= j->width) ? base[j->edge[t]] : base[j->off[t] + x];
@@ -48,6 +52,8 @@ static float tap_at(const float *base, const job_t *j, int t, Py_ssize_t x) {
 CLONES static void channels(const void *job, Py_ssize_t c0, Py_ssize_t c1) {
     const job_t *j = (const job_t *)job;
     const Py_ssize_t W = j->width;
+    const int scatter = j->ocx != 1;
+    float row[scatter ? ROW_MAX : 1];
     for (Py_ssize_t c = c0; c < c1; c++) {
         float w[9];
         for (int t = 0; t < 9; t++)
@@ -55,7 +61,8 @@ CLONES static void channels(const void *job, Py_ssize_t c0, Py_ssize_t c1) {
         const float add = j->add ? j->add[c] : 0.f;
         for (Py_ssize_t y = 0; y < j->rows; y++) {
             const float *base = j->src + c * j->cs + y * j->rs;
-            float *restrict o = j->out + c * j->ocs + y * j->ors;
+            float *dest = j->out + c * j->ocs + y * j->ors;
+            float *restrict o = scatter ? row : dest;
             const float *restrict s0 = base + j->off[0], *restrict s1 = base + j->off[1];
             const float *restrict s2 = base + j->off[2], *restrict s3 = base + j->off[3];
             const float *restrict s4 = base + j->off[4], *restrict s5 = base + j->off[5];
@@ -107,6 +114,9 @@ CLONES static void channels(const void *job, Py_ssize_t c0, Py_ssize_t c1) {
                     sq += pq0[k] + pq1[k];
                 }
             }
+            if (scatter)
+                for (Py_ssize_t x = 0; x < W; x++)
+                    dest[x * j->ocx] = row[x];
             j->sums[y * j->srs + c * j->scs] = sum;
             j->squares[y * j->srs + c * j->scs] = sq;
         }
@@ -134,16 +144,16 @@ static void in_shares(void (*fn)(const void *, Py_ssize_t, Py_ssize_t), const vo
 static PyObject *depthwise(PyObject *self, PyObject *args) {
     job_t job;
     Py_ssize_t src, w, add, out, sums, squares, nchannels, threads;
-    if (!PyArg_ParseTuple(args, "nnn(nnnnnnnnn)(nnnnnnnnn)(nnnnnnnnn)nnnnnnnnnnnnnnn", &src, &job.cs, &job.rs,
+    if (!PyArg_ParseTuple(args, "nnn(nnnnnnnnn)(nnnnnnnnn)(nnnnnnnnn)nnnnnnnnnnnnnnnn", &src, &job.cs, &job.rs,
                           &job.off[0], &job.off[1], &job.off[2], &job.off[3], &job.off[4], &job.off[5], &job.off[6],
                           &job.off[7], &job.off[8], &job.edge[0], &job.edge[1], &job.edge[2], &job.edge[3],
                           &job.edge[4], &job.edge[5], &job.edge[6], &job.edge[7], &job.edge[8], &job.shift[0],
                           &job.shift[1], &job.shift[2], &job.shift[3], &job.shift[4], &job.shift[5], &job.shift[6],
-                          &job.shift[7], &job.shift[8], &w, &job.wcs, &job.wts, &add, &out, &job.ocs, &job.ors, &sums,
+                          &job.shift[7], &job.shift[8], &w, &job.wcs, &job.wts, &add, &out, &job.ocs, &job.ors, &job.ocx, &sums,
                           &squares, &job.scs, &job.srs, &nchannels, &job.rows, &job.width, &threads))
         return NULL;
-    if (nchannels < 0 || job.rows < 0 || job.width < 1) {
-        PyErr_SetString(PyExc_ValueError, "depthwise: negative channels or rows, or no columns");
+    if (nchannels < 0 || job.rows < 0 || job.width < 1 || (job.ocx != 1 && job.width > ROW_MAX)) {
+        PyErr_SetString(PyExc_ValueError, "depthwise: negative channels or rows, no columns, or a strided row too long");
         return NULL;
     }
     job.src = (const float *)src;
@@ -292,7 +302,7 @@ static PyMethodDef methods[] = {
     {"depthwise", depthwise, METH_VARARGS, "A 3x3 depthwise kernel, ReLU and per-row statistics (see _fused.c)."},
     {"pixels", pixels, METH_VARARGS, "The output conv, sigmoid and 8-bit rounding of a band (see _fused.c)."},
     {NULL, NULL, 0, NULL}};
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fused", NULL, -1, methods};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fused", NULL, -1, methods, NULL, NULL, NULL, NULL};
 PyMODINIT_FUNC PyInit__fused(void) {
     init_levels();
     return PyModule_Create(&module);

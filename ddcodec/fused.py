@@ -44,6 +44,9 @@ def openmp_runtimes(maps_path: str = "/proc/self/maps") -> Optional[set[str]]:
 ENABLED = os.environ.get("DDCODEC_FUSED", "1") != "0" and len(openmp_runtimes() or ()) <= 1
 
 
+ROW_MAX = 4096  # _fused.c's: the longest row ``depthwise`` writes with a column stride other than 1
+
+
 def available() -> bool:
     """Whether the renderer uses the C kernels: the extension is built and not switched off."""
     return _fused is not None and ENABLED
@@ -74,20 +77,22 @@ class Taps:
 
 def depthwise(taps_at: Taps, taps: torch.Tensor, out: torch.Tensor, sums: torch.Tensor, squares: torch.Tensor,
               add: Optional[torch.Tensor] = None) -> None:
-    """out (C, rows, W; unit column stride) = ReLU of the nine taps' weighted sum (weights ``taps`` (C, 9), reading
-    where ``taps_at`` says), plus ``add`` (C,) if given; sums and squares (rows, C) of each output row."""
+    """out (C, rows, W) = ReLU of the nine taps' weighted sum (weights ``taps`` (C, 9), reading where ``taps_at``
+    says), plus ``add`` (C,) if given; sums and squares (rows, C) of each output row. ``out`` may be channels-last
+    (any column stride) where W is at most ``ROW_MAX``."""
     if _fused is None:
         raise RuntimeError("ddcodec was built without its C kernels (ddcodec._fused)")
     c, rows, width = taps_at.shape
-    if out.shape != taps_at.shape or out.dtype != torch.float32 or out.stride(-1) != 1:
-        raise ValueError("fused.depthwise: out must be float32, shaped as the taps' sources, unit column stride")
+    if out.shape != taps_at.shape or out.dtype != torch.float32 or (out.stride(-1) != 1 and width > ROW_MAX):
+        raise ValueError(f"fused.depthwise: out must be float32, shaped as the taps' sources, with unit column stride "
+                         f"past {ROW_MAX} columns")
     if add is not None and (add.shape != (c,) or add.dtype != torch.float32 or not add.is_contiguous()):
         raise ValueError("fused.depthwise: add (C,), contiguous float32")
     if taps.shape != (c, 9) or sums.shape != (rows, c) or squares.shape != (rows, c) or \
             sums.stride() != squares.stride() or any(t.dtype != torch.float32 for t in (taps, sums, squares)):
         raise ValueError("fused.depthwise: taps (C, 9), sums and squares (rows, C), float32")
     _fused.depthwise(*taps_at.args, taps.data_ptr(), taps.stride(0), taps.stride(1),
-                     0 if add is None else add.data_ptr(), out.data_ptr(), out.stride(0), out.stride(1),
+                     0 if add is None else add.data_ptr(), out.data_ptr(), out.stride(0), out.stride(1), out.stride(2),
                      sums.data_ptr(), squares.data_ptr(), sums.stride(1), sums.stride(0),
                      c, rows, width, torch.get_num_threads())
 

@@ -564,6 +564,11 @@ class BandRenderer:
                     fused.depthwise(kernel_taps(self._kernel_input(i, y0, y1), y1 - y0), self.kernels[i],
                                     first[:, y0:y1], sums[y0:y1], squares[y0:y1])
                     continue
+                if keep is not None and self.fused and self.kernels[i] is not None and wd <= fused.ROW_MAX:
+                    # the same, written channels-last where conv i+1 reads it
+                    fused.depthwise(kernel_taps(self._kernel_input(i, y0, y1), y1 - y0), self.kernels[i],
+                                    keep[y0:y1].permute(2, 0, 1), sums[y0:y1], squares[y0:y1])
+                    continue
                 if first is not None:
                     band = self._kernel_band(i, y0, y1)
                     first[:, y0:y1].copy_(band)

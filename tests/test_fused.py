@@ -39,6 +39,10 @@ def test_fused_kernel_is_the_kernel_then_relu_with_row_statistics(c, rows, w):
     sums, squares = torch.full((2, rows, c), float("nan")).unbind(0)
     fused.depthwise(kernel_taps(padded, rows), taps, out, sums, squares)
     torch.testing.assert_close(out, reference, rtol=1e-6, atol=1e-5)
+    # written channels-last: (rows, W, C) memory, every column C floats apart
+    last = torch.full((rows, w, c), float("nan"))
+    fused.depthwise(kernel_taps(padded, rows), taps, last.permute(2, 0, 1), sums, squares)
+    torch.testing.assert_close(last.permute(2, 0, 1), reference, rtol=1e-6, atol=1e-5)
     # a bias under the kernel, added once per output instead of to every input
     bias = torch.randn(c, generator=gen)
     fused.depthwise(kernel_taps(padded, rows), taps, out, sums.clone(), squares.clone(), add=bias * taps.sum(dim=1))
@@ -92,8 +96,10 @@ def test_fused_kernel_refuses_what_it_cannot_read():
     out, sums = torch.empty(3, 4, 8), torch.empty(4, 3)
     with pytest.raises(ValueError, match="float32"):
         fused.depthwise(kernel_taps(padded.double(), 4), taps, out, sums, sums.clone())
-    with pytest.raises(ValueError, match="unit column stride"):
-        fused.depthwise(kernel_taps(padded, 4), taps, torch.empty(3, 4, 16)[:, :, ::2], sums, sums.clone())
+    wide = torch.randn(1, 3, fused.ROW_MAX + 1)
+    with pytest.raises(ValueError, match="unit column stride"):  # a strided row longer than the C kernel's buffer
+        fused.depthwise(kernel_taps(wide, 1), taps[:1], torch.empty(1, 1, 2 * fused.ROW_MAX + 2)[:, :, ::2],
+                        sums[:1, :1], sums[:1, :1].clone())
     with pytest.raises(ValueError, match="taps"):
         fused.depthwise(kernel_taps(padded, 4), taps[:2], out, sums, sums.clone())
     with pytest.raises(ValueError, match="dest"):
