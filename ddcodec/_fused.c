@@ -79,9 +79,7 @@ CLONES static void channels(const void *job, Py_ssize_t c0, Py_ssize_t c1) {
                 sum += v;
                 sq += v * v;
             }
-            /* unrolled: each output is a chain of nine dependent multiply-adds, so several are kept in flight */
-#pragma GCC unroll 4
-            for (Py_ssize_t x = 1; x < W - 1; x++) {
+            for (Py_ssize_t x = 1; x < W - 1; x++) { /* the interior, vectorised */
                 float v = add + w[4] * s4[x];
                 v += w[0] * s0[x];
                 v += w[1] * s1[x];
@@ -149,11 +147,13 @@ static PyObject *depthwise(PyObject *self, PyObject *args) {
                           &job.off[7], &job.off[8], &job.edge[0], &job.edge[1], &job.edge[2], &job.edge[3],
                           &job.edge[4], &job.edge[5], &job.edge[6], &job.edge[7], &job.edge[8], &job.shift[0],
                           &job.shift[1], &job.shift[2], &job.shift[3], &job.shift[4], &job.shift[5], &job.shift[6],
-                          &job.shift[7], &job.shift[8], &w, &job.wcs, &job.wts, &add, &out, &job.ocs, &job.ors, &job.ocx, &sums,
-                          &squares, &job.scs, &job.srs, &nchannels, &job.rows, &job.width, &threads))
+                          &job.shift[7], &job.shift[8], &w, &job.wcs, &job.wts, &add, &out, &job.ocs, &job.ors,
+                          &job.ocx, &sums, &squares, &job.scs, &job.srs, &nchannels, &job.rows, &job.width,
+                          &threads))
         return NULL;
     if (nchannels < 0 || job.rows < 0 || job.width < 1 || (job.ocx != 1 && job.width > ROW_MAX)) {
-        PyErr_SetString(PyExc_ValueError, "depthwise: negative channels or rows, no columns, or a strided row too long");
+        PyErr_SetString(PyExc_ValueError,
+                        "depthwise: negative channels or rows, no columns, or a strided row too long");
         return NULL;
     }
     job.src = (const float *)src;
