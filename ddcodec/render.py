@@ -511,13 +511,13 @@ class BandRenderer:
     def _render_planes(self, out: np.ndarray) -> None:
         """The output conv on each parity plane of the last level, interleaved into the 8-bit image."""
         hh, wh = self.in_size[self.depth - 2]
-        step = self._plane_band(hh)
         if self.fused:  # the conv, sigmoid and rounding in one pass, into every other pixel
             weight, bias = self.conv[-1].contiguous(), self.bias[-1].contiguous()
             for p in range(4):
                 py, px = divmod(p, 2)
                 fused.pixels(self.planes[p, :, :hh], weight, bias, out[py::2, px::2])
             return
+        step = self._plane_band(hh)
         for j0 in range(0, hh, step):
             j1 = min(hh, j0 + step)
             for p in range(4):
@@ -558,16 +558,15 @@ class BandRenderer:
             keep = self.upsampled.get(i + 1)  # level i's upsampled output goes where conv i+1 reads it
             # or there, channels-first
             first = {self.depth - 2: self.upsampled_first, self.depth - 3: self.below_first}.get(i)
+            # the fused kernel writes the level, its ReLU and statistics in one pass, channels-first or -last
+            fused_here = self.fused and self.kernels[i] is not None and \
+                (first is not None or (keep is not None and wd <= fused.ROW_MAX))
             for y0 in range(0, h, step):
                 y1 = min(h, y0 + step)
-                if first is not None and self.fused:  # the kernel, ReLU and statistics in one pass, into place
-                    fused.depthwise(kernel_taps(self._kernel_input(i, y0, y1), y1 - y0), self.kernels[i],
-                                    first[:, y0:y1], sums[y0:y1], squares[y0:y1])
-                    continue
-                if keep is not None and self.fused and self.kernels[i] is not None and wd <= fused.ROW_MAX:
-                    # the same, written channels-last where conv i+1 reads it
-                    fused.depthwise(kernel_taps(self._kernel_input(i, y0, y1), y1 - y0), self.kernels[i],
-                                    keep[y0:y1].permute(2, 0, 1), sums[y0:y1], squares[y0:y1])
+                if fused_here:
+                    target = first[:, y0:y1] if first is not None else keep[y0:y1].permute(2, 0, 1)
+                    fused.depthwise(kernel_taps(self._kernel_input(i, y0, y1), y1 - y0), self.kernels[i], target,
+                                    sums[y0:y1], squares[y0:y1])
                     continue
                 if first is not None:
                     band = self._kernel_band(i, y0, y1)
@@ -578,7 +577,7 @@ class BandRenderer:
                     band = self.rows(i, y0, y1, out=None if keep is None else keep[y0:y1])
                     self._accumulate(band, sums, squares, y0, y1, scratch=keep is None)
                 del band
-            if keep is not None and (first is None or first is not self.below_first):
+            if keep is not None and (first is None or i != self.depth - 3):  # below_first is not where rows() looks
                 self._up_ready.add(i)
         n = h * wd
         mean = sums.double().sum(dim=0) / n
