@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from click.testing import CliRunner
 
 import ddcodec
-from ddcodec import codec
+from ddcodec import codec, fused
 from ddcodec import format as fmt
 from ddcodec.cli import main
 from ddcodec.imageio import psnr
@@ -72,8 +72,11 @@ def test_kernel_row_scale_is_free_and_fake_quant_is_the_file():
 
 @pytest.mark.parametrize("upsample", ["bilinear", "nearest"])
 @pytest.mark.parametrize("h, w, c, net_width", [(37, 29, 3, 7), (50, 17, 1, 7), (30, 33, 3, 15)])
-def test_banded_renderer_with_kernels_matches_the_network_for_any_band_and_cache(h, w, c, net_width, upsample):
+@pytest.mark.parametrize("fused_kernels", [False, True])
+def test_banded_renderer_with_kernels_matches_the_network_for_any_band_and_cache(h, w, c, net_width, upsample,
+                                                                                fused_kernels, monkeypatch):
     # width 15 is padded to 16 channels on the CPU: the padded kernels must stay zero
+    monkeypatch.setattr(fused, "ENABLED", fused_kernels)
     model = _perturbed(h, w, c, net_width, upsample)
     weights = {n: p.detach() for n, p in model.weights.items()}
     with torch.no_grad():
@@ -86,7 +89,11 @@ def test_banded_renderer_with_kernels_matches_the_network_for_any_band_and_cache
         for band_rows, cache_bytes in [(1, 0), (3, 0), (5, 4000), (8, 1 << 30), (None, 0)]:
             banded = BandRenderer(h, w, c, net_width, 5, 3, upsample, weights, CPU, band_rows=band_rows,
                                   cache_bytes=cache_bytes).render()
-            np.testing.assert_array_equal(banded, whole, err_msg=f"band_rows={band_rows} cache={cache_bytes}")
+            if not fused_kernels or cache_bytes == 1 << 30:  # the same ops whatever the band: the same bits
+                np.testing.assert_array_equal(banded, whole, err_msg=f"band_rows={band_rows} cache={cache_bytes}")
+            else:  # a smaller cache keeps fewer levels, which then take torch's ops, another summation order
+                diff = np.abs(banded.astype(int) - whole.astype(int))
+                assert diff.max() <= 1 and (diff > 0).mean() < 0.01, f"band_rows={band_rows} cache={cache_bytes}"
 
 
 def test_row_subset_with_kernels_is_those_rows_of_the_whole_image():
