@@ -1,4 +1,5 @@
-/* The CPU decode's depthwise 3x3 kernels fused with ReLU and per-row statistics (ddcodec/fused.py).
+/* The CPU decode's depthwise 3x3 kernels fused with ReLU and per-row statistics, its output conv with the 8-bit
+ * rounding, and the fit's depthwise backward (ddcodec/fused.py; each function's comment below says what it computes).
  *
  * torch runs a depthwise kernel as nine passes over a band, then ReLU, a copy into place and two more passes for
  * the statistics; here each output row is computed once, from rows that stay in the first-level cache, and written
@@ -17,6 +18,7 @@
 #include <math.h>
 #include <string.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 /* vectors of VL floats (GCC and clang's vector extension): the per-row sums run in them */
 #define VL 8
@@ -298,9 +300,198 @@ static PyObject *pixels(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* The fit's 3x3 depthwise convolution with replicated edges, backward, on one channels-last (H, W, C) layer of
+ * float32 or bfloat16 values (ddcodec/fused.py, depthwise_backward; model._ReplicateDepthwise):
+ *   grad_x[i, j, c] = sum over the (y, dy) with clamp(y + dy - 1) = i and the (x, dx) with clamp(x + dx - 1) = j of
+ *                     taps[c, dy, dx] grad[y, x, c]
+ *   rows[i, 3 dy + dx, c] = sum over x of grad[i, x, c] x[clamp(i + dy - 1), clamp(x + dx - 1), c]
+ * (the caller sums ``rows`` over i, in float64, for grad_taps: the same whatever the threads). Every output row and
+ * column has exactly three such pairs (``pairs``), the edges' included. The rows a layer row needs are first copied
+ * to float32 buffers; channels run in vectors of VL, the nine taps' weights or sums held in registers along a row;
+ * grad_x is stored in the layer's type (bfloat16 rounded to nearest even). */
+typedef struct {
+    const void *x, *grad;
+    void *grad_x;
+    const float *taps; /* (C, 9) */
+    float *rows;       /* (H, 9, C) */
+    Py_ssize_t h, w, c, bf16;
+    volatile int failed; /* a share could not allocate its row buffers */
+} backward_t;
+
+static inline uint16_t to_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    u += 0x7FFF + ((u >> 16) & 1); /* round to nearest even (the fit's values are finite) */
+    return (uint16_t)(u >> 16);
+}
+
+/* Row r of an (H, W, C) layer as float32, into dst (W C floats). */
+static void row_to_float(float *restrict dst, const void *src, Py_ssize_t r, Py_ssize_t n, Py_ssize_t bf16) {
+    if (bf16) {
+        const uint16_t *restrict s = (const uint16_t *)src + r * n;
+        for (Py_ssize_t k = 0; k < n; k++) {
+            uint32_t u = (uint32_t)s[k] << 16;
+            memcpy(dst + k, &u, sizeof u);
+        }
+    } else {
+        memcpy(dst, (const float *)src + r * n, n * sizeof(float));
+    }
+}
+
+/* The three (source, tap) pairs of output index i along an axis of n: clamp(source + tap - 1) = i. */
+static void pairs(Py_ssize_t i, Py_ssize_t n, Py_ssize_t src[3], int tap[3]) {
+    if (n == 1) {
+        for (int k = 0; k < 3; k++)
+            src[k] = 0, tap[k] = k;
+    } else if (i == 0) {
+        src[0] = 0, tap[0] = 0, src[1] = 0, tap[1] = 1, src[2] = 1, tap[2] = 0;
+    } else if (i == n - 1) {
+        src[0] = n - 1, tap[0] = 1, src[1] = n - 2, tap[1] = 2, src[2] = n - 1, tap[2] = 2;
+    } else {
+        src[0] = i + 1, tap[0] = 0, src[1] = i, tap[1] = 1, src[2] = i - 1, tap[2] = 2;
+    }
+}
+
+static inline vf vload(const float *p) {
+    vf v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline Py_ssize_t clamp_index(Py_ssize_t i, Py_ssize_t n) { return i < 0 ? 0 : i >= n ? n - 1 : i; }
+
+typedef struct {
+    float *slot[3];
+    Py_ssize_t held[3];
+    const void *src;
+    Py_ssize_t n, bf16;
+} rows_t;
+
+/* Row r of rows->src as float32: slot r % 3, converted unless already there. */
+static float *row_of(rows_t *rows, Py_ssize_t r) {
+    const int k = (int)(r % 3);
+    if (rows->held[k] != r) {
+        row_to_float(rows->slot[k], rows->src, r, rows->n, rows->bf16);
+        rows->held[k] = r;
+    }
+    return rows->slot[k];
+}
+
+CLONES static void backward_rows(const void *job, Py_ssize_t y0, Py_ssize_t y1) {
+    backward_t *j = (backward_t *)job;
+    const Py_ssize_t H = j->h, W = j->w, C = j->c, bf = j->bf16, n = W * C;
+    float *buf = malloc(6 * n * sizeof(float) + 9 * C * sizeof(float));
+    if (!buf) {
+        j->failed = 1;
+        return;
+    }
+    /* rows i - 1, i and i + 1 of grad and of x as float32, slot r % 3 holding row r: each converted once */
+    rows_t grads = {{buf, buf + n, buf + 2 * n}, {-1, -1, -1}, j->grad, n, bf};
+    rows_t xs_ = {{buf + 3 * n, buf + 4 * n, buf + 5 * n}, {-1, -1, -1}, j->x, n, bf};
+    float *gr[3], *xr[3], *gi;
+    float *taps_t = buf + 6 * n; /* (9, C): each tap's C weights adjacent */
+    for (int t = 0; t < 9; t++)
+        for (Py_ssize_t k = 0; k < C; k++)
+            taps_t[t * C + k] = j->taps[k * 9 + t];
+    const Py_ssize_t cv = C - C % VL; /* channels in whole vectors; the rest one at a time */
+    for (Py_ssize_t i = y0; i < y1; i++) {
+        Py_ssize_t ys[3], xs[3];
+        int dys[3], dxs[3];
+        pairs(i, H, ys, dys);
+        for (int p = 0; p < 3; p++) {
+            gr[p] = row_of(&grads, ys[p]);
+            xr[p] = row_of(&xs_, clamp_index(i + p - 1, H));
+        }
+        gi = row_of(&grads, i);
+        /* grad_x, row i */
+        for (Py_ssize_t jx = 0; jx < W; jx++) {
+            pairs(jx, W, xs, dxs);
+            for (Py_ssize_t k = 0; k < C; k += (k < cv ? VL : 1)) {
+                if (k < cv) {
+                    vf acc = {0};
+                    for (int p = 0; p < 3; p++)
+                        for (int q = 0; q < 3; q++)
+                            acc += vload(taps_t + (dys[p] * 3 + dxs[q]) * C + k) * vload(gr[p] + xs[q] * C + k);
+                    if (bf) {
+                        uint16_t *o = (uint16_t *)j->grad_x + (i * W + jx) * C + k;
+                        for (int l = 0; l < VL; l++)
+                            o[l] = to_bf16(acc[l]);
+                    } else {
+                        memcpy((float *)j->grad_x + (i * W + jx) * C + k, &acc, sizeof acc);
+                    }
+                } else {
+                    float acc = 0.f;
+                    for (int p = 0; p < 3; p++)
+                        for (int q = 0; q < 3; q++)
+                            acc += taps_t[(dys[p] * 3 + dxs[q]) * C + k] * gr[p][xs[q] * C + k];
+                    if (bf)
+                        ((uint16_t *)j->grad_x)[(i * W + jx) * C + k] = to_bf16(acc);
+                    else
+                        ((float *)j->grad_x)[(i * W + jx) * C + k] = acc;
+                }
+            }
+        }
+        /* the taps' sums, row i: nine vectors of sums per channel block, along the row */
+        float *part = j->rows + i * 9 * C;
+        for (Py_ssize_t k = 0; k < cv; k += VL) {
+            vf acc[9] = {{0}};
+            for (Py_ssize_t x = 0; x < W; x++) {
+                const vf g = vload(gi + x * C + k);
+                const Py_ssize_t l = x > 0 ? x - 1 : 0, r = x < W - 1 ? x + 1 : W - 1;
+                for (int dy = 0; dy < 3; dy++) {
+                    const float *row = xr[dy] + k;
+                    acc[dy * 3] += g * vload(row + l * C);
+                    acc[dy * 3 + 1] += g * vload(row + x * C);
+                    acc[dy * 3 + 2] += g * vload(row + r * C);
+                }
+            }
+            for (int t = 0; t < 9; t++)
+                memcpy(part + t * C + k, &acc[t], sizeof acc[t]);
+        }
+        for (Py_ssize_t k = cv; k < C; k++) {
+            float acc[9] = {0};
+            for (Py_ssize_t x = 0; x < W; x++) {
+                const float g = gi[x * C + k];
+                const Py_ssize_t l = x > 0 ? x - 1 : 0, r = x < W - 1 ? x + 1 : W - 1;
+                for (int dy = 0; dy < 3; dy++) {
+                    acc[dy * 3] += g * xr[dy][l * C + k];
+                    acc[dy * 3 + 1] += g * xr[dy][x * C + k];
+                    acc[dy * 3 + 2] += g * xr[dy][r * C + k];
+                }
+            }
+            for (int t = 0; t < 9; t++)
+                part[t * C + k] = acc[t];
+        }
+    }
+    free(buf);
+}
+
+static PyObject *depthwise_backward(PyObject *self, PyObject *args) {
+    backward_t job;
+    Py_ssize_t x, grad, grad_x, taps, rows, threads;
+    if (!PyArg_ParseTuple(args, "nnnnnnnnnn", &x, &grad, &grad_x, &taps, &rows, &job.h, &job.w, &job.c, &job.bf16,
+                          &threads))
+        return NULL;
+    if (job.h < 1 || job.w < 1 || job.c < 1) {
+        PyErr_SetString(PyExc_ValueError, "depthwise_backward: an empty layer");
+        return NULL;
+    }
+    job.x = (const void *)x;
+    job.grad = (const void *)grad;
+    job.grad_x = (void *)grad_x;
+    job.taps = (const float *)taps;
+    job.rows = (float *)rows;
+    job.failed = 0;
+    in_shares(backward_rows, &job, job.h, threads);
+    if (job.failed)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"depthwise", depthwise, METH_VARARGS, "A 3x3 depthwise kernel, ReLU and per-row statistics (see _fused.c)."},
     {"pixels", pixels, METH_VARARGS, "The output conv, sigmoid and 8-bit rounding of a band (see _fused.c)."},
+    {"depthwise_backward", depthwise_backward, METH_VARARGS, "The fit's depthwise kernel, backward (see _fused.c)."},
     {NULL, NULL, 0, NULL}};
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fused", NULL, -1, methods, NULL, NULL, NULL, NULL};
 PyMODINIT_FUNC PyInit__fused(void) {

@@ -5,7 +5,8 @@ The renderer's parity planes (polyphase.py) spend most of a CPU decode's element
 statistics. The C kernel computes each output row once, straight into its destination, with its statistics
 (RESULTS.md, "Fused kernels"). It is an optional extension: a build without a C compiler leaves it out, and the
 renderer then takes torch's ops, which give the same pixels up to float rounding (one level, rarely). The output
-conv and the 8-bit rounding are fused the same way (``pixels``).
+conv and the 8-bit rounding are fused the same way (``pixels``), and the fit's backward of its large depthwise
+layers (``depthwise_backward``, from model._ReplicateDepthwise).
 """
 from __future__ import annotations
 
@@ -114,3 +115,38 @@ def pixels(src: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, dest: np
         raise ValueError("fused.pixels: dest (rows, W, K) uint8, each pixel's values adjacent")
     _fused.pixels(src.data_ptr(), src.stride(0), src.stride(1), weight.data_ptr(), bias.data_ptr(), k, c,
                   dest.ctypes.data, dest.strides[0], dest.strides[1], rows, width, torch.get_num_threads())
+
+
+BACKWARD_CHANNELS = 8  # the backward's channel vectors (_fused.c's VL)
+
+
+def backward_takes(x: torch.Tensor, grad: torch.Tensor) -> bool:
+    """Whether ``depthwise_backward`` serves this layer: the kernels on, a single channels-last float32 or bfloat16
+    CPU layer whose channels fill whole vectors (other widths leave a remainder that made a step slower than with
+    torch's backward: RESULTS.md, "Fused kernels")."""
+    last = torch.channels_last
+    return available() and x.device.type == "cpu" and x.dim() == 4 and x.shape[0] == 1 and \
+        x.shape[1] % BACKWARD_CHANNELS == 0 and x.dtype in (torch.float32, torch.bfloat16) and \
+        grad.dtype == x.dtype and x.is_contiguous(memory_format=last) and grad.is_contiguous(memory_format=last)
+
+
+def depthwise_backward(x: torch.Tensor, grad: torch.Tensor, taps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The gradients (of x, of taps) of a 3x3 depthwise convolution with replicated edges (model._ReplicateDepthwise)
+    of ``x`` (1, C, H, W), channels-last, float32 or bfloat16, by ``taps`` (C, 3, 3), given the output's ``grad``
+    (the same layout and type). One pass over the layer where torch's convolution_backward and the edges' own
+    autograd take several; grad_taps summed row by row in float64, the same whatever the threads."""
+    if _fused is None:
+        raise RuntimeError("ddcodec was built without its C kernels (ddcodec._fused)")
+    _, c, h, w = x.shape
+    last = torch.channels_last
+    if x.shape[0] != 1 or x.dtype not in (torch.float32, torch.bfloat16) or x.device.type != "cpu" or \
+            not x.is_contiguous(memory_format=last) or grad.shape != x.shape or grad.dtype != x.dtype or \
+            not grad.is_contiguous(memory_format=last) or taps.shape != (c, 3, 3):
+        raise ValueError("fused.depthwise_backward takes (1, C, H, W) channels-last float32 or bfloat16 CPU tensors")
+    grad_x = torch.empty_like(x, memory_format=last)
+    flat_taps = taps.detach().float().reshape(c, 9).contiguous()
+    rows = torch.empty((h, 9, c))
+    _fused.depthwise_backward(x.data_ptr(), grad.data_ptr(), grad_x.data_ptr(), flat_taps.data_ptr(), rows.data_ptr(),
+                              h, w, c, int(x.dtype == torch.bfloat16), torch.get_num_threads())
+    grad_taps = rows.double().sum(dim=0).t().reshape(c, 3, 3).to(taps.dtype)
+    return grad_x, grad_taps

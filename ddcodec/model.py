@@ -21,6 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import fused
 from .format import DEPTHWISE_TAPS, UPSAMPLE_MODES, weight_shapes
 
 Z_RANGE = 0.1  # z ~ U[0, 0.1), as in the reference implementation
@@ -443,6 +444,8 @@ class _ReplicateDepthwise(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x, taps = ctx.saved_tensors
+        if fused.backward_takes(x, grad):  # one pass in C (fused.depthwise_backward), edges included
+            return fused.depthwise_backward(x, grad, taps)
         grad_x, grad_taps, _ = torch.ops.aten.convolution_backward(
             grad, x, taps[:, None], None, [1, 1], [1, 1], [1, 1], False, [0, 0], x.shape[1], [True, True, False])
         with torch.enable_grad():  # the ring's part, on the edge strips only

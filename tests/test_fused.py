@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from ddcodec import fused
+from ddcodec import fused, model
 from ddcodec.polyphase import convolve_planes, kernel_taps, plane_taps
 from ddcodec.render import BandRenderer, _convolve_channels_first
 from conftest import to_pixels
@@ -143,3 +143,56 @@ def test_a_second_openmp_runtime_is_seen(tmp_path):
     assert len(fused.openmp_runtimes(str(maps))) == 2  # torch's and the system's: the C kernels stay off
     assert fused.openmp_runtimes(str(tmp_path / "absent")) is None
     assert len(fused.openmp_runtimes() or ()) <= 1  # here: the extension shares torch's runtime
+
+
+def _replicate_depthwise_grads(x: torch.Tensor, taps: torch.Tensor, grad: torch.Tensor):
+    """The gradients in float64: replicate padding, then a depthwise convolution."""
+    x64, taps64 = x.detach().double().requires_grad_(), taps.detach().double().requires_grad_()
+    out = torch.nn.functional.conv2d(torch.nn.functional.pad(x64, (1, 1, 1, 1), mode="replicate"), taps64[:, None],
+                                     groups=x.shape[1])
+    return torch.autograd.grad(out, (x64, taps64), grad.double())
+
+
+@pytest.mark.parametrize("c, h, w", [(8, 7, 9), (16, 1, 5), (8, 6, 1), (24, 2, 2), (8, 1, 1)])
+def test_fused_backward_is_the_replicate_depthwise_gradient(c, h, w):
+    gen = torch.Generator().manual_seed(c * h + w)
+    last = torch.channels_last
+    x = torch.randn(1, c, h, w, generator=gen).contiguous(memory_format=last)
+    taps = torch.randn(c, 3, 3, generator=gen)
+    grad = torch.randn(1, c, h, w, generator=gen).contiguous(memory_format=last)
+    grad_x, grad_taps = fused.depthwise_backward(x, grad, taps)
+    expected_x, expected_taps = _replicate_depthwise_grads(x, taps, grad)
+    assert grad_x.is_contiguous(memory_format=last) and grad_x.dtype == torch.float32
+    torch.testing.assert_close(grad_x.double(), expected_x, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(grad_taps.double(), expected_taps, rtol=1e-5, atol=1e-4)
+    # bfloat16 (the fit's type under autocast): within what torch's own backward is off by, in bfloat16
+    xb, gb, tb = x.bfloat16(), grad.bfloat16(), taps.bfloat16()
+    grad_x, grad_taps = fused.depthwise_backward(xb, gb, tb)
+    expected_x, expected_taps = _replicate_depthwise_grads(xb, tb, gb)
+    assert grad_x.dtype == torch.bfloat16 and grad_taps.dtype == torch.bfloat16
+    scale_x, scale_taps = expected_x.abs().max(), expected_taps.abs().max()
+    assert (grad_x.double() - expected_x).abs().max() <= 2 ** -7 * scale_x  # bfloat16's 8 bits
+    assert (grad_taps.double() - expected_taps).abs().max() <= 2 ** -7 * scale_taps
+
+
+def test_the_fits_large_depthwise_layers_take_the_fused_backward(monkeypatch):
+    calls = []
+    real = fused.depthwise_backward
+
+    def spy(x, grad, taps):
+        calls.append(x.shape[1])
+        return real(x, grad, taps)
+
+    monkeypatch.setattr(fused, "depthwise_backward", spy)
+    for c in (16, 7):  # whole channel vectors, or not (torch's backward)
+        x = torch.randn(1, c, 6, 5).contiguous(memory_format=torch.channels_last).requires_grad_()
+        taps = torch.randn(c, 3, 3, requires_grad=True)
+        out = model._ReplicateDepthwise.apply(x, taps)
+        grads = torch.autograd.grad(out, (x, taps), torch.ones_like(out).contiguous(memory_format=torch.channels_last))
+        expected = _replicate_depthwise_grads(x, taps, torch.ones_like(out))
+        for got, want in zip(grads, expected):
+            torch.testing.assert_close(got.double(), want, rtol=1e-5, atol=1e-4)
+    assert calls == [16]
+    monkeypatch.setattr(fused, "ENABLED", False)
+    assert not fused.backward_takes(torch.zeros(1, 16, 4, 4).contiguous(memory_format=torch.channels_last),
+                                    torch.zeros(1, 16, 4, 4).contiguous(memory_format=torch.channels_last))

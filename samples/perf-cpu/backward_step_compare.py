@@ -1,0 +1,39 @@
+"""Session 66: full-size bfloat16 fitting steps (768x512, kernels on every layer, as the encoder takes them on a CPU
+with native bfloat16) with the fused C backward of the large depthwise layers (fused.depthwise_backward, from
+model._ReplicateDepthwise) and with torch's (fused.ENABLED False), alternating in one process: four rounds of two
+warm-up and four timed steps each; ms per step.
+
+    OMP_NUM_THREADS=2 python samples/perf-cpu/backward_step_compare.py WIDTH...     (backward_step_compare.txt)
+"""
+import sys
+import time
+
+import torch
+
+from ddcodec import fit, fused, stepbench
+from ddcodec import format as fmt
+from ddcodec.codec import DEFAULT_DEPTH
+
+torch.set_num_threads(2)
+fit.tune_allocator()
+for width in map(int, sys.argv[1:]):
+    net, target = stepbench._model_and_target(512, 768, width, 1, 0, torch.device("cpu"),
+                                              depthwise=fmt.all_layers(DEFAULT_DEPTH))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+
+    def step() -> None:
+        opt.zero_grad(set_to_none=True)
+        stepbench._step(net, target, opt, 0, bf16=True)
+
+    ms: dict[str, list[float]] = {"torch": [], "fused": []}
+    for _ in range(4):
+        for name in ms:
+            fused.ENABLED = name == "fused"
+            step()
+            step()
+            start = time.perf_counter()
+            for _ in range(4):
+                step()
+            ms[name].append((time.perf_counter() - start) / 4 * 1000)
+    runs = "; ".join(f"{name} " + ", ".join(f"{v:.1f}" for v in values) for name, values in ms.items())
+    print(f"width {width}: {runs}", flush=True)
