@@ -379,21 +379,22 @@ static float *row_of(rows_t *rows, Py_ssize_t r) {
 
 CLONES static void backward_rows(const void *job, Py_ssize_t y0, Py_ssize_t y1) {
     backward_t *j = (backward_t *)job;
-    const Py_ssize_t H = j->h, W = j->w, C = j->c, bf = j->bf16, n = W * C;
-    float *buf = malloc(6 * n * sizeof(float) + 9 * C * sizeof(float));
+    const Py_ssize_t H = j->h, W = j->w, C = j->c, bf = j->bf16, n = W * C, stride = n + VL;
+    /* six row slots and the taps, each VL floats longer (zeroed): a channel block past C reads into them, and its
+     * extra lanes are never stored */
+    float *buf = calloc(6 * stride + 9 * C + VL, sizeof(float));
     if (!buf) {
         j->failed = 1;
         return;
     }
     /* rows i - 1, i and i + 1 of grad and of x as float32, slot r % 3 holding row r: each converted once */
-    rows_t grads = {{buf, buf + n, buf + 2 * n}, {-1, -1, -1}, j->grad, n, bf};
-    rows_t xs_ = {{buf + 3 * n, buf + 4 * n, buf + 5 * n}, {-1, -1, -1}, j->x, n, bf};
+    rows_t grads = {{buf, buf + stride, buf + 2 * stride}, {-1, -1, -1}, j->grad, n, bf};
+    rows_t xs_ = {{buf + 3 * stride, buf + 4 * stride, buf + 5 * stride}, {-1, -1, -1}, j->x, n, bf};
     float *gr[3], *xr[3], *gi;
-    float *taps_t = buf + 6 * n; /* (9, C): each tap's C weights adjacent */
+    float *taps_t = buf + 6 * stride; /* (9, C): each tap's C weights adjacent */
     for (int t = 0; t < 9; t++)
         for (Py_ssize_t k = 0; k < C; k++)
             taps_t[t * C + k] = j->taps[k * 9 + t];
-    const Py_ssize_t cv = C - C % VL; /* channels in whole vectors; the rest one at a time */
     for (Py_ssize_t i = y0; i < y1; i++) {
         Py_ssize_t ys[3], xs[3];
         int dys[3], dxs[3];
@@ -403,37 +404,28 @@ CLONES static void backward_rows(const void *job, Py_ssize_t y0, Py_ssize_t y1) 
             xr[p] = row_of(&xs_, clamp_index(i + p - 1, H));
         }
         gi = row_of(&grads, i);
-        /* grad_x, row i */
+        /* grad_x, row i, in blocks of VL channels (the last one m wide) */
         for (Py_ssize_t jx = 0; jx < W; jx++) {
             pairs(jx, W, xs, dxs);
-            for (Py_ssize_t k = 0; k < C; k += (k < cv ? VL : 1)) {
-                if (k < cv) {
-                    vf acc = {0};
-                    for (int p = 0; p < 3; p++)
-                        for (int q = 0; q < 3; q++)
-                            acc += vload(taps_t + (dys[p] * 3 + dxs[q]) * C + k) * vload(gr[p] + xs[q] * C + k);
-                    if (bf) {
-                        uint16_t *o = (uint16_t *)j->grad_x + (i * W + jx) * C + k;
-                        for (int l = 0; l < VL; l++)
-                            o[l] = to_bf16(acc[l]);
-                    } else {
-                        memcpy((float *)j->grad_x + (i * W + jx) * C + k, &acc, sizeof acc);
-                    }
+            for (Py_ssize_t k = 0; k < C; k += VL) {
+                const Py_ssize_t m = C - k < VL ? C - k : VL;
+                vf acc = {0};
+                for (int p = 0; p < 3; p++)
+                    for (int q = 0; q < 3; q++)
+                        acc += vload(taps_t + (dys[p] * 3 + dxs[q]) * C + k) * vload(gr[p] + xs[q] * C + k);
+                if (bf) {
+                    uint16_t *o = (uint16_t *)j->grad_x + (i * W + jx) * C + k;
+                    for (Py_ssize_t l = 0; l < m; l++)
+                        o[l] = to_bf16(acc[l]);
                 } else {
-                    float acc = 0.f;
-                    for (int p = 0; p < 3; p++)
-                        for (int q = 0; q < 3; q++)
-                            acc += taps_t[(dys[p] * 3 + dxs[q]) * C + k] * gr[p][xs[q] * C + k];
-                    if (bf)
-                        ((uint16_t *)j->grad_x)[(i * W + jx) * C + k] = to_bf16(acc);
-                    else
-                        ((float *)j->grad_x)[(i * W + jx) * C + k] = acc;
+                    memcpy((float *)j->grad_x + (i * W + jx) * C + k, &acc, m * sizeof(float));
                 }
             }
         }
         /* the taps' sums, row i: nine vectors of sums per channel block, along the row */
         float *part = j->rows + i * 9 * C;
-        for (Py_ssize_t k = 0; k < cv; k += VL) {
+        for (Py_ssize_t k = 0; k < C; k += VL) {
+            const Py_ssize_t m = C - k < VL ? C - k : VL;
             vf acc[9] = {{0}};
             for (Py_ssize_t x = 0; x < W; x++) {
                 const vf g = vload(gi + x * C + k);
@@ -446,21 +438,7 @@ CLONES static void backward_rows(const void *job, Py_ssize_t y0, Py_ssize_t y1) 
                 }
             }
             for (int t = 0; t < 9; t++)
-                memcpy(part + t * C + k, &acc[t], sizeof acc[t]);
-        }
-        for (Py_ssize_t k = cv; k < C; k++) {
-            float acc[9] = {0};
-            for (Py_ssize_t x = 0; x < W; x++) {
-                const float g = gi[x * C + k];
-                const Py_ssize_t l = x > 0 ? x - 1 : 0, r = x < W - 1 ? x + 1 : W - 1;
-                for (int dy = 0; dy < 3; dy++) {
-                    acc[dy * 3] += g * xr[dy][l * C + k];
-                    acc[dy * 3 + 1] += g * xr[dy][x * C + k];
-                    acc[dy * 3 + 2] += g * xr[dy][r * C + k];
-                }
-            }
-            for (int t = 0; t < 9; t++)
-                part[t * C + k] = acc[t];
+                memcpy(part + t * C + k, &acc[t], m * sizeof(float));
         }
     }
     free(buf);

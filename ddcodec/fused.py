@@ -117,16 +117,19 @@ def pixels(src: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, dest: np
                   dest.ctypes.data, dest.strides[0], dest.strides[1], rows, width, torch.get_num_threads())
 
 
-BACKWARD_CHANNELS = 8  # the backward's channel vectors (_fused.c's VL)
+# The backward pays only for layers whose channels fill whole vectors of 8, from 48 of them: full-size bfloat16 steps
+# at width 64 and 72 2 to 8% faster, at 48 level to 4% faster, at 32 level, at 30 and 45 (a part-filled last vector)
+# level to 4% slower (RESULTS.md, "Fused kernels")
+BACKWARD_CHANNELS = (8, 48)  # (multiple of, at least)
 
 
 def backward_takes(x: torch.Tensor, grad: torch.Tensor) -> bool:
     """Whether ``depthwise_backward`` serves this layer: the kernels on, a single channels-last float32 or bfloat16
-    CPU layer whose channels fill whole vectors (other widths leave a remainder that made a step slower than with
-    torch's backward: RESULTS.md, "Fused kernels")."""
+    CPU layer and its gradient, of channels that pay (``BACKWARD_CHANNELS``)."""
     last = torch.channels_last
+    multiple, least = BACKWARD_CHANNELS
     return available() and x.device.type == "cpu" and x.dim() == 4 and x.shape[0] == 1 and \
-        x.shape[1] % BACKWARD_CHANNELS == 0 and x.dtype in (torch.float32, torch.bfloat16) and \
+        x.shape[1] % multiple == 0 and x.shape[1] >= least and x.dtype in (torch.float32, torch.bfloat16) and \
         grad.dtype == x.dtype and x.is_contiguous(memory_format=last) and grad.is_contiguous(memory_format=last)
 
 

@@ -153,7 +153,7 @@ def _replicate_depthwise_grads(x: torch.Tensor, taps: torch.Tensor, grad: torch.
     return torch.autograd.grad(out, (x64, taps64), grad.double())
 
 
-@pytest.mark.parametrize("c, h, w", [(8, 7, 9), (16, 1, 5), (8, 6, 1), (24, 2, 2), (8, 1, 1)])
+@pytest.mark.parametrize("c, h, w", [(8, 7, 9), (16, 1, 5), (8, 6, 1), (24, 2, 2), (8, 1, 1), (30, 5, 7), (3, 4, 4)])
 def test_fused_backward_is_the_replicate_depthwise_gradient(c, h, w):
     gen = torch.Generator().manual_seed(c * h + w)
     last = torch.channels_last
@@ -184,7 +184,7 @@ def test_the_fits_large_depthwise_layers_take_the_fused_backward(monkeypatch):
         return real(x, grad, taps)
 
     monkeypatch.setattr(fused, "depthwise_backward", spy)
-    for c in (16, 7):  # whole channel vectors, or not (torch's backward)
+    for c in (64, 60, 16):  # only 64: whole vectors of channels, and enough of them (fused.BACKWARD_CHANNELS)
         x = torch.randn(1, c, 6, 5).contiguous(memory_format=torch.channels_last).requires_grad_()
         taps = torch.randn(c, 3, 3, requires_grad=True)
         out = model._ReplicateDepthwise.apply(x, taps)
@@ -192,7 +192,8 @@ def test_the_fits_large_depthwise_layers_take_the_fused_backward(monkeypatch):
         expected = _replicate_depthwise_grads(x, taps, torch.ones_like(out))
         for got, want in zip(grads, expected):
             torch.testing.assert_close(got.double(), want, rtol=1e-5, atol=1e-4)
-    assert calls == [16]
+    assert calls == [64]
+    layer = torch.zeros(1, 64, 4, 4).contiguous(memory_format=torch.channels_last)
+    assert fused.backward_takes(layer, layer) and not fused.backward_takes(layer, layer.contiguous())
     monkeypatch.setattr(fused, "ENABLED", False)
-    assert not fused.backward_takes(torch.zeros(1, 16, 4, 4).contiguous(memory_format=torch.channels_last),
-                                    torch.zeros(1, 16, 4, 4).contiguous(memory_format=torch.channels_last))
+    assert not fused.backward_takes(layer, layer)

@@ -3,7 +3,10 @@ with native bfloat16) with the fused C backward of the large depthwise layers (f
 model._ReplicateDepthwise) and with torch's (fused.ENABLED False), alternating in one process: four rounds of two
 warm-up and four timed steps each; ms per step.
 
-    OMP_NUM_THREADS=2 python samples/perf-cpu/backward_step_compare.py WIDTH...     (backward_step_compare.txt)
+    OMP_NUM_THREADS=2 python samples/perf-cpu/backward_step_compare.py [--every-width] WIDTH...
+                                                                                    (backward_step_compare.txt)
+
+``--every-width`` takes the fused backward at every width, not only where it pays (fused.BACKWARD_CHANNELS).
 """
 import sys
 import time
@@ -16,7 +19,11 @@ from ddcodec.codec import DEFAULT_DEPTH
 
 torch.set_num_threads(2)
 fit.tune_allocator()
-for width in map(int, sys.argv[1:]):
+args = sys.argv[1:]
+if "--every-width" in args:
+    args.remove("--every-width")
+    fused.BACKWARD_CHANNELS = (1, 1)
+for width in map(int, args):
     net, target = stepbench._model_and_target(512, 768, width, 1, 0, torch.device("cpu"),
                                               depthwise=fmt.all_layers(DEFAULT_DEPTH))
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
