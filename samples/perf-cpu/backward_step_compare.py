@@ -10,28 +10,22 @@ warm-up and four timed steps each; ms per step.
 """
 import sys
 import time
+from pathlib import Path
 
 import torch
 
-from ddcodec import fit, fused, stepbench
-from ddcodec import format as fmt
-from ddcodec.codec import DEFAULT_DEPTH
+from ddcodec import fused
+
+sys.path.insert(0, str(Path(__file__).parent))
+from rows_norm_step import fit_step  # noqa: E402
 
 torch.set_num_threads(2)
-fit.tune_allocator()
 args = sys.argv[1:]
 if "--every-width" in args:
     args.remove("--every-width")
     fused.BACKWARD_CHANNELS = (1, 1)
 for width in map(int, args):
-    net, target = stepbench._model_and_target(512, 768, width, 1, 0, torch.device("cpu"),
-                                              depthwise=fmt.all_layers(DEFAULT_DEPTH))
-    opt = torch.optim.Adam(net.parameters(), lr=1e-4)
-
-    def step() -> None:
-        opt.zero_grad(set_to_none=True)
-        stepbench._step(net, target, opt, 0, bf16=True)
-
+    step = fit_step(768, 512, width, 0, bf16=True)
     ms: dict[str, list[float]] = {"torch": [], "fused": []}
     for _ in range(4):
         for name in ms:

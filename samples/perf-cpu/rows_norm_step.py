@@ -16,9 +16,10 @@ from ddcodec import fit, format as fmt, model, stepbench
 from ddcodec.presets import DEFAULT_DEPTH
 
 
-def fit_step(width: int, height: int, net_width: int, coarse: int) -> Callable[[], None]:
-    """One float32 fitting step on the CPU as the fit takes it (``stepbench._step``), of a fresh network (kernels from
-    width 16), the allocator tuned as the encoder tunes it."""
+def fit_step(width: int, height: int, net_width: int, coarse: int, bf16: bool = False) -> Callable[[], None]:
+    """One float32 fitting step on the CPU as the fit takes it (``stepbench._step``; ``bf16``: under bfloat16
+    autocast, as the fit takes it on CPUs with native bfloat16), of a fresh network (kernels from width 16), the
+    allocator tuned as the encoder tunes it."""
     fit.tune_allocator()
     mask = fmt.all_layers(DEFAULT_DEPTH) if net_width >= 16 else 0
     net, target = stepbench._model_and_target(height, width, net_width, 1, coarse, torch.device("cpu"), depthwise=mask)
@@ -26,7 +27,7 @@ def fit_step(width: int, height: int, net_width: int, coarse: int) -> Callable[[
 
     def step() -> None:
         opt.zero_grad(set_to_none=True)
-        stepbench._step(net, target, opt, coarse)
+        stepbench._step(net, target, opt, coarse, bf16=bf16)
 
     return step
 
