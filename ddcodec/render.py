@@ -16,6 +16,8 @@ from the highest kept layer below. The last level, which is never upsampled, tak
 and statistics in the same pass that computes it. On a CPU, where every level is kept, the last upsampling is an
 exact doubling and the last two layers have kernels, those two levels are computed as the four parity planes of
 the full-size image instead (polyphase.py): the doubling and the kernel after it become one kernel per parity.
+Where the C extension is built (fused.py), a CPU decode's depthwise kernels, ReLUs and statistics, and the output conv
+with its 8-bit rounding, run fused in C for the levels kept in memory: the same pixels up to one level, rarely.
 Statistics are summed per image row (float32, one row at a time, the same whatever the band) and the rows reduced
 once in float64, so the result does not depend on the band height: a one-band render and a
 many-band render give bit-identical pixels on CPU (up to the matrix library's choice of kernel
