@@ -24,6 +24,14 @@
 #define VL 8
 typedef float vf __attribute__((vector_size(VL * sizeof(float))));
 
+static inline vf vload(const float *p) {
+    vf v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline Py_ssize_t clamp_index(Py_ssize_t i, Py_ssize_t n) { return i < 0 ? 0 : i >= n ? n - 1 : i; }
+
 typedef struct {
     const float *src;
     Py_ssize_t cs, rs, off[9], edge[9], shift[9];
@@ -97,9 +105,7 @@ CLONES static void channels(const void *job, Py_ssize_t c0, Py_ssize_t c1) {
                 vf ps0 = {0}, ps1 = {0}, pq0 = {0}, pq1 = {0};
                 Py_ssize_t x = 1;
                 for (; x + 2 * VL <= W - 1; x += 2 * VL) {
-                    vf u, v;
-                    memcpy(&u, o + x, sizeof u);
-                    memcpy(&v, o + x + VL, sizeof v);
+                    const vf u = vload(o + x), v = vload(o + x + VL);
                     ps0 += u;
                     ps1 += v;
                     pq0 += u * u;
@@ -352,14 +358,6 @@ static void pairs(Py_ssize_t i, Py_ssize_t n, Py_ssize_t src[3], int tap[3]) {
     }
 }
 
-static inline vf vload(const float *p) {
-    vf v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline Py_ssize_t clamp_index(Py_ssize_t i, Py_ssize_t n) { return i < 0 ? 0 : i >= n ? n - 1 : i; }
-
 typedef struct {
     float *slot[3];
     Py_ssize_t held[3];
@@ -429,7 +427,7 @@ CLONES static void backward_rows(const void *job, Py_ssize_t y0, Py_ssize_t y1) 
             vf acc[9] = {{0}};
             for (Py_ssize_t x = 0; x < W; x++) {
                 const vf g = vload(gi + x * C + k);
-                const Py_ssize_t l = x > 0 ? x - 1 : 0, r = x < W - 1 ? x + 1 : W - 1;
+                const Py_ssize_t l = clamp_index(x - 1, W), r = clamp_index(x + 1, W);
                 for (int dy = 0; dy < 3; dy++) {
                     const float *row = xr[dy] + k;
                     acc[dy * 3] += g * vload(row + l * C);
@@ -467,12 +465,18 @@ static PyObject *depthwise_backward(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
-    {"depthwise", depthwise, METH_VARARGS, "A 3x3 depthwise kernel, ReLU and per-row statistics (see _fused.c)."},
-    {"pixels", pixels, METH_VARARGS, "The output conv, sigmoid and 8-bit rounding of a band (see _fused.c)."},
-    {"depthwise_backward", depthwise_backward, METH_VARARGS, "The fit's depthwise kernel, backward (see _fused.c)."},
+    {"depthwise", depthwise, METH_VARARGS, "A 3x3 depthwise kernel, ReLU and per-row statistics."},
+    {"pixels", pixels, METH_VARARGS, "The output conv, sigmoid and 8-bit rounding of a band."},
+    {"depthwise_backward", depthwise_backward, METH_VARARGS, "The fit's depthwise kernel, backward."},
     {NULL, NULL, 0, NULL}};
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fused", NULL, -1, methods, NULL, NULL, NULL, NULL};
 PyMODINIT_FUNC PyInit__fused(void) {
     init_levels();
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    /* fused.py reads these rather than repeating them */
+    if (m && (PyModule_AddIntConstant(m, "ROW_MAX", ROW_MAX) || PyModule_AddIntConstant(m, "VL", VL))) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

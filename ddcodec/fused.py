@@ -45,12 +45,19 @@ def openmp_runtimes(maps_path: str = "/proc/self/maps") -> Optional[set[str]]:
 ENABLED = os.environ.get("DDCODEC_FUSED", "1") != "0" and len(openmp_runtimes() or ()) <= 1
 
 
-ROW_MAX = 4096  # _fused.c's: the longest row ``depthwise`` writes with a column stride other than 1
+# _fused.c's: the longest row ``depthwise`` writes with a column stride other than 1, and its vectors' floats
+ROW_MAX, VECTOR = (_fused.ROW_MAX, _fused.VL) if _fused is not None else (4096, 8)
 
 
 def available() -> bool:
     """Whether the renderer uses the C kernels: the extension is built and not switched off."""
     return _fused is not None and ENABLED
+
+
+def _module():
+    if _fused is None:
+        raise RuntimeError("ddcodec was built without its C kernels (ddcodec._fused)")
+    return _fused
 
 
 class Taps:
@@ -81,8 +88,6 @@ def depthwise(taps_at: Taps, taps: torch.Tensor, out: torch.Tensor, sums: torch.
     """out (C, rows, W) = ReLU of the nine taps' weighted sum (weights ``taps`` (C, 9), reading where ``taps_at``
     says), plus ``add`` (C,) if given; sums and squares (rows, C) of each output row. ``out`` may be channels-last
     (any column stride) where W is at most ``ROW_MAX``."""
-    if _fused is None:
-        raise RuntimeError("ddcodec was built without its C kernels (ddcodec._fused)")
     c, rows, width = taps_at.shape
     if out.shape != taps_at.shape or out.dtype != torch.float32 or (out.stride(-1) != 1 and width > ROW_MAX):
         raise ValueError(f"fused.depthwise: out must be float32, shaped as the taps' sources, with unit column stride "
@@ -92,18 +97,16 @@ def depthwise(taps_at: Taps, taps: torch.Tensor, out: torch.Tensor, sums: torch.
     if taps.shape != (c, 9) or sums.shape != (rows, c) or squares.shape != (rows, c) or \
             sums.stride() != squares.stride() or any(t.dtype != torch.float32 for t in (taps, sums, squares)):
         raise ValueError("fused.depthwise: taps (C, 9), sums and squares (rows, C), float32")
-    _fused.depthwise(*taps_at.args, taps.data_ptr(), taps.stride(0), taps.stride(1),
-                     0 if add is None else add.data_ptr(), out.data_ptr(), out.stride(0), out.stride(1), out.stride(2),
-                     sums.data_ptr(), squares.data_ptr(), sums.stride(1), sums.stride(0),
-                     c, rows, width, torch.get_num_threads())
+    _module().depthwise(*taps_at.args, taps.data_ptr(), taps.stride(0), taps.stride(1),
+                        0 if add is None else add.data_ptr(), out.data_ptr(), out.stride(0), out.stride(1),
+                        out.stride(2), sums.data_ptr(), squares.data_ptr(), sums.stride(1), sums.stride(0),
+                        c, rows, width, torch.get_num_threads())
 
 
 def pixels(src: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, dest: np.ndarray) -> None:
     """dest (rows, W, K) uint8 = round(255 sigmoid(weight @ src + bias)) per pixel: the output conv of ``src`` (C,
     rows, W; float32, unit column stride) and the decoder's 8-bit rounding, in one pass. ``dest`` may be strided
     (every other row and column of the image: one parity plane) but each pixel's K values are adjacent."""
-    if _fused is None:
-        raise RuntimeError("ddcodec was built without its C kernels (ddcodec._fused)")
     c, rows, width = src.shape
     k = weight.shape[0]
     if src.dtype != torch.float32 or src.device.type != "cpu" or src.stride(-1) != 1:
@@ -113,24 +116,30 @@ def pixels(src: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, dest: np
         raise ValueError("fused.pixels: weight (K, C) and bias (K,), contiguous float32")
     if dest.dtype != np.uint8 or dest.shape != (rows, width, k) or dest.strides[2] != 1:
         raise ValueError("fused.pixels: dest (rows, W, K) uint8, each pixel's values adjacent")
-    _fused.pixels(src.data_ptr(), src.stride(0), src.stride(1), weight.data_ptr(), bias.data_ptr(), k, c,
-                  dest.ctypes.data, dest.strides[0], dest.strides[1], rows, width, torch.get_num_threads())
+    _module().pixels(src.data_ptr(), src.stride(0), src.stride(1), weight.data_ptr(), bias.data_ptr(), k, c,
+                     dest.ctypes.data, dest.strides[0], dest.strides[1], rows, width, torch.get_num_threads())
 
 
 # The backward pays only for layers whose channels fill whole vectors of 8, from 48 of them: full-size bfloat16 steps
 # at width 64 and 72 2 to 8% faster, at 48 level to 4% faster, at 32 level, at 30 and 45 (a part-filled last vector)
 # level to 4% slower (RESULTS.md, "Fused kernels")
-BACKWARD_CHANNELS = (8, 48)  # (multiple of, at least)
+BACKWARD_CHANNELS = (VECTOR, 48)  # (multiple of, at least)
+
+
+def _backward_layer(x: torch.Tensor, grad: torch.Tensor) -> bool:
+    """Whether ``depthwise_backward`` can read them: one channels-last float32 or bfloat16 CPU layer and its
+    gradient."""
+    last = torch.channels_last
+    return x.device.type == "cpu" and x.dim() == 4 and x.shape[0] == 1 and x.dtype in (torch.float32, torch.bfloat16) \
+        and grad.shape == x.shape and grad.dtype == x.dtype and x.is_contiguous(memory_format=last) \
+        and grad.is_contiguous(memory_format=last)
 
 
 def backward_takes(x: torch.Tensor, grad: torch.Tensor) -> bool:
-    """Whether ``depthwise_backward`` serves this layer: the kernels on, a single channels-last float32 or bfloat16
-    CPU layer and its gradient, of channels that pay (``BACKWARD_CHANNELS``)."""
-    last = torch.channels_last
+    """Whether ``depthwise_backward`` serves this layer: the kernels on, a layer it can read, of channels that pay
+    (``BACKWARD_CHANNELS``)."""
     multiple, least = BACKWARD_CHANNELS
-    return available() and x.device.type == "cpu" and x.dim() == 4 and x.shape[0] == 1 and \
-        x.shape[1] % multiple == 0 and x.shape[1] >= least and x.dtype in (torch.float32, torch.bfloat16) and \
-        grad.dtype == x.dtype and x.is_contiguous(memory_format=last) and grad.is_contiguous(memory_format=last)
+    return available() and _backward_layer(x, grad) and x.shape[1] % multiple == 0 and x.shape[1] >= least
 
 
 def depthwise_backward(x: torch.Tensor, grad: torch.Tensor, taps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -138,18 +147,13 @@ def depthwise_backward(x: torch.Tensor, grad: torch.Tensor, taps: torch.Tensor) 
     of ``x`` (1, C, H, W), channels-last, float32 or bfloat16, by ``taps`` (C, 3, 3), given the output's ``grad``
     (the same layout and type). One pass over the layer where torch's convolution_backward and the edges' own
     autograd take several; grad_taps summed row by row in float64, the same whatever the threads."""
-    if _fused is None:
-        raise RuntimeError("ddcodec was built without its C kernels (ddcodec._fused)")
     _, c, h, w = x.shape
-    last = torch.channels_last
-    if x.shape[0] != 1 or x.dtype not in (torch.float32, torch.bfloat16) or x.device.type != "cpu" or \
-            not x.is_contiguous(memory_format=last) or grad.shape != x.shape or grad.dtype != x.dtype or \
-            not grad.is_contiguous(memory_format=last) or taps.shape != (c, 3, 3):
+    if not _backward_layer(x, grad) or taps.shape != (c, 3, 3):
         raise ValueError("fused.depthwise_backward takes (1, C, H, W) channels-last float32 or bfloat16 CPU tensors")
-    grad_x = torch.empty_like(x, memory_format=last)
+    grad_x = torch.empty_like(x, memory_format=torch.channels_last)
     flat_taps = taps.detach().float().reshape(c, 9).contiguous()
     rows = torch.empty((h, 9, c))
-    _fused.depthwise_backward(x.data_ptr(), grad.data_ptr(), grad_x.data_ptr(), flat_taps.data_ptr(), rows.data_ptr(),
-                              h, w, c, int(x.dtype == torch.bfloat16), torch.get_num_threads())
+    _module().depthwise_backward(x.data_ptr(), grad.data_ptr(), grad_x.data_ptr(), flat_taps.data_ptr(),
+                                 rows.data_ptr(), h, w, c, int(x.dtype == torch.bfloat16), torch.get_num_threads())
     grad_taps = rows.double().sum(dim=0).t().reshape(c, 3, 3).to(taps.dtype)
     return grad_x, grad_taps
