@@ -157,3 +157,71 @@ def depthwise_backward(x: torch.Tensor, grad: torch.Tensor, taps: torch.Tensor) 
                                  rows.data_ptr(), h, w, c, int(x.dtype == torch.bfloat16), torch.get_num_threads())
     grad_taps = rows.double().sum(dim=0).t().reshape(c, 3, 3).to(taps.dtype)
     return grad_x, grad_taps
+
+
+# _fused.c's relu_norm passes (its comment says what each computes) and the pixels per row of their partial sums
+NORM_SUM, NORM_SQUARES, NORM_GRAD_SUMS, NORM_APPLY, NORM_BACKWARD = range(5)
+NORM_CHUNK = _fused.NORM_CHUNK if _fused is not None else 256
+
+
+def norm_layer(x: torch.Tensor) -> bool:
+    """Whether the ReLU and normalisation passes (``relu_statistics`` and the others) can read ``x``: a channels-last
+    (1, C, H, W) float32 or bfloat16 CPU layer."""
+    return x.device.type == "cpu" and x.dim() == 4 and x.shape[0] == 1 \
+        and x.dtype in (torch.float32, torch.bfloat16) and x.is_contiguous(memory_format=torch.channels_last)
+
+
+def _norm_pass(mode: int, x: torch.Tensor, grad: Optional[torch.Tensor] = None, out: Optional[torch.Tensor] = None,
+               a: Optional[torch.Tensor] = None, b: Optional[torch.Tensor] = None, s: Optional[torch.Tensor] = None,
+               mean: Optional[torch.Tensor] = None, sums: Optional[torch.Tensor] = None) -> None:
+    pixels = x.shape[2] * x.shape[3]
+    if not norm_layer(x) or (grad is not None and (grad.shape != x.shape or grad.dtype != x.dtype or
+                                                    not grad.is_contiguous(memory_format=torch.channels_last))):
+        raise ValueError("fused.relu_norm takes (1, C, H, W) channels-last float32 or bfloat16 CPU layers")
+    vectors = [t for t in (a, b, s, mean) if t is not None]
+    if any(t.shape != (x.shape[1],) or t.dtype != torch.float32 or not t.is_contiguous() for t in vectors):
+        raise ValueError("fused.relu_norm: per-channel vectors (C,), contiguous float32")
+    ptr = (lambda t: 0 if t is None else t.data_ptr())
+    _module().relu_norm(mode, x.data_ptr(), ptr(grad), ptr(out), ptr(a), ptr(b), ptr(s), ptr(mean), ptr(sums),
+                        pixels, x.shape[1], int(x.dtype == torch.bfloat16), torch.get_num_threads())
+
+
+def _channel_sums(mode: int, x: torch.Tensor, rows: int, grad: Optional[torch.Tensor] = None,
+                  mean: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """(rows, C) float64: the pass's per-chunk float32 sums, summed over the chunks in float64."""
+    chunks = -(-x.shape[2] * x.shape[3] // NORM_CHUNK)
+    sums = torch.empty(chunks, rows, x.shape[1])
+    _norm_pass(mode, x, grad=grad, mean=mean, sums=sums)
+    return sums.double().sum(dim=0)
+
+
+def relu_statistics(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per channel of relu(x): the mean and the biased variance (float64), in two passes (the centred squares
+    summed after the mean, as torch's batch norm: no cancellation)."""
+    pixels = x.shape[2] * x.shape[3]
+    mean = _channel_sums(NORM_SUM, x, 1)[0] / pixels
+    return mean, _channel_sums(NORM_SQUARES, x, 1, mean=mean.float())[0] / pixels
+
+
+def relu_affine(x: torch.Tensor, mean: torch.Tensor, gain: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """gain * (relu(x) - mean) + shift per channel (float32 (C,) each), in x's type and layout."""
+    out = torch.empty_like(x, memory_format=torch.channels_last)
+    _norm_pass(NORM_APPLY, x, out=out, a=gain, b=shift, mean=mean)
+    return out
+
+
+def relu_grad_sums(x: torch.Tensor, grad: torch.Tensor, mean: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per channel (float64): the sum of ``grad`` and of ``grad`` times relu(x) - mean (float32 (C,)): centred, so a
+    channel whose mean dwarfs its spread loses no digits."""
+    sums = _channel_sums(NORM_GRAD_SUMS, x, 2, grad=grad, mean=mean)
+    return sums[0], sums[1]
+
+
+def relu_affine_backward(x: torch.Tensor, grad: torch.Tensor, mean: torch.Tensor, gain: torch.Tensor,
+                         slope: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+    """gain * grad + slope * (relu(x) - mean) + offset where x > 0, else 0, per channel: the gradient of x through
+    the ReLU and the normalisation, given its per-channel terms (float32 (C,) each). Centred on the mean, so a
+    channel whose mean dwarfs its spread loses no digits."""
+    out = torch.empty_like(x, memory_format=torch.channels_last)
+    _norm_pass(NORM_BACKWARD, x, grad=grad, out=out, a=gain, b=offset, s=slope, mean=mean)
+    return out

@@ -269,6 +269,49 @@ class _ChannelNorm(torch.autograd.Function):
         return dx.addcmul_(x, slope[None, :, None, None]), grad_shift_dot, grad_sum
 
 
+class _ReluNorm(torch.autograd.Function):
+    """``channel_norm(F.relu(x), scale, shift)`` on a channels-last (1, C, H, W) float32 or bfloat16 CPU layer, in
+    _fused.c's passes (fused.relu_statistics and the others): the statistics in two reading passes, the output in
+    one; backward, the two sums in one pass and the gradient in another. torch's ReLU and batch norm take more
+    passes, and its bfloat16 batch norm ran at a fraction of the memory's speed (``FUSED_NORM_MIN_VALUES``). The
+    chunks' float32 sums are added in float64, so the result does not depend on the threads. Only x is saved: the
+    ReLU is recomputed from it."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+        mean, var = fused.relu_statistics(x)
+        rstd = torch.rsqrt(var + NORM_EPS)
+        out = fused.relu_affine(x, mean.float(), (scale.double() * rstd).float(), shift.float().contiguous())
+        ctx.save_for_backward(x, mean, rstd, scale)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        x, mean, rstd, scale = ctx.saved_tensors
+        grad = grad.contiguous(memory_format=torch.channels_last)
+        mean32 = mean.float()
+        grad_sum, grad_centred_sum = fused.relu_grad_sums(x, grad, mean32)
+        # _norm_backward_terms' formula, centred on the mean
+        n, gain = x.shape[2] * x.shape[3], scale.double() * rstd
+        grad_shift_dot = grad_centred_sum * rstd  # sum of grad * x_hat: the scale's gradient
+        slope = -(gain / n) * grad_shift_dot * rstd
+        dx = fused.relu_affine_backward(x, grad, mean32, gain.float(), slope.float(), (-(gain / n) * grad_sum).float())
+        return dx, grad_shift_dot.to(scale.dtype), grad_sum.to(scale.dtype)
+
+
+# CPU layers of at least this many values take _ReluNorm where the C kernels are built (fused.norm_layer)
+FUSED_NORM_MIN_VALUES = 1 << 16
+
+
+def relu_norm(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """``channel_norm(F.relu(x), scale, shift)``: a hidden layer's ReLU and normalisation, fused on a CPU
+    (``_ReluNorm``) for layers it serves."""
+    if (x.numel() >= FUSED_NORM_MIN_VALUES and x.shape[2] * x.shape[3] > 1 and fused.available()
+            and fused.norm_layer(x)):
+        return _ReluNorm.apply(x, scale, shift)
+    return channel_norm(F.relu(x), scale, shift)
+
+
 class DeepDecoder(torch.nn.Module):
     """f(z) for a fixed z; the parameters are the weights in ``weight_shapes`` order."""
 
@@ -503,7 +546,7 @@ def hidden_layers(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: list[tuple
                 x = _upsample(x, sizes[i + 1], upsample)
         if f"dw{i}" in w:
             x = _depthwise(x, unit_rows(w[f"dw{i}"]))
-        x = channel_norm(F.relu(x), w[f"scale{i}"].reshape(-1), w[f"shift{i}"].reshape(-1))
+        x = relu_norm(x, w[f"scale{i}"].reshape(-1), w[f"shift{i}"].reshape(-1))
     return x
 
 

@@ -21,7 +21,7 @@ from typing import Iterator, Optional
 import torch
 import torch.nn.functional as F
 
-from .model import BatchedDeepDecoder, DeepDecoder, _conv1x1, _depthwise, _upsample, channel_norm, unit_rows
+from .model import BatchedDeepDecoder, DeepDecoder, _conv1x1, _depthwise, _upsample, relu_norm, unit_rows
 from .quant import _steps_of, fake_quant, qmax
 
 DAMPING = 0.01  # of the Hessian's mean diagonal, added to it: GPTQ's default
@@ -102,7 +102,7 @@ def round_layer_by_layer(z: torch.Tensor, w: dict[str, torch.Tensor], sizes: lis
                 y = _depthwise(y, w[kernel])
             for name in (f"scale{i}", f"shift{i}"):
                 w[name].copy_(fake_quant(name, w[name], bits, m))
-            x = channel_norm(F.relu(y), w[f"scale{i}"].reshape(-1), w[f"shift{i}"].reshape(-1))
+            x = relu_norm(y, w[f"scale{i}"].reshape(-1), w[f"shift{i}"].reshape(-1))
         yield i
     with torch.no_grad():
         step = _steps_of("out", w["out"], bits, m)

@@ -197,3 +197,97 @@ def test_the_fits_large_depthwise_layers_take_the_fused_backward(monkeypatch):
     assert fused.backward_takes(layer, layer) and not fused.backward_takes(layer, layer.contiguous())
     monkeypatch.setattr(fused, "ENABLED", False)
     assert not fused.backward_takes(layer, layer)
+
+
+def _relu_norm_grads(norm, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, grad: torch.Tensor):
+    """(values, x's, scale's and shift's gradients) of ``norm(x, scale, shift)``."""
+    inputs = [t.clone().requires_grad_() for t in (x, scale, shift)]
+    y = norm(*inputs)
+    return (y,) + torch.autograd.grad(y, inputs, grad.to(y.dtype))
+
+
+def _torch_relu_norm(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.batch_norm(x.relu(), None, None, scale, shift, training=True, eps=model.NORM_EPS)
+
+
+@pytest.mark.parametrize("c, h, w", [(72, 16, 24), (21, 17, 31), (5, 3, 3), (8, 2, 5), (13, 40, 33)])
+def test_fused_relu_norm_is_batch_norm_of_the_relu(c, h, w):
+    """model._ReluNorm's values and gradients are those of the ReLU then batch norm, computed in float64: to float32
+    rounding for layers of any channel and pixel count (whole vectors of channels or not, chunks of pixels whole or
+    not), no further off than torch's float32 batch norm where a channel's mean dwarfs its spread (two passes for the
+    variance), and within bfloat16's precision for bfloat16 layers."""
+    gen = torch.Generator().manual_seed(c + h * w)
+    last = torch.channels_last
+    fused_norm = model._ReluNorm.apply
+    for spread, offset in ((2, 0.3), (0.01, 10)):
+        x = (torch.randn(1, c, h, w, generator=gen) * spread + offset).contiguous(memory_format=last)
+        scale, shift = torch.rand(c, generator=gen) + 0.5, torch.randn(c, generator=gen)
+        grad = torch.randn(1, c, h, w, generator=gen).contiguous(memory_format=last)
+        exact = _relu_norm_grads(_torch_relu_norm, x.double(), scale.double(), shift.double(), grad.double())
+        got = _relu_norm_grads(fused_norm, x, scale, shift, grad)
+        assert got[0].is_contiguous(memory_format=last) and got[1].is_contiguous(memory_format=last)
+        assert all(t.dtype == torch.float32 for t in got)
+        errors = [((g.double() - e).abs().max() / e.abs().max()).item() for g, e in zip(got, exact)]
+        if spread == 2:
+            assert max(errors) < 2e-6, errors
+        else:
+            torch_errors = [((g.double() - e).abs().max() / e.abs().max()).item()
+                            for g, e in zip(_relu_norm_grads(_torch_relu_norm, x, scale, shift, grad), exact)]
+            assert all(e <= max(t, 1e-6) for e, t in zip(errors, torch_errors)), (errors, torch_errors)
+        xb, gb = x.bfloat16(), grad.bfloat16()
+        exact = _relu_norm_grads(_torch_relu_norm, xb.double(), scale.double(), shift.double(), gb.double())
+        got = _relu_norm_grads(fused_norm, xb, scale, shift, gb)
+        assert got[0].dtype == got[1].dtype == torch.bfloat16 and got[2].dtype == got[3].dtype == torch.float32
+        for g, e in zip(got, exact):
+            assert (g.double() - e).abs().max() <= 2 ** -7 * e.abs().max()  # bfloat16's 8 bits
+
+
+def test_fused_relu_norm_does_not_depend_on_the_threads():
+    gen = torch.Generator().manual_seed(9)
+    x = torch.randn(1, 24, 64, 50, generator=gen).contiguous(memory_format=torch.channels_last)
+    scale, shift = torch.rand(24, generator=gen) + 0.5, torch.randn(24, generator=gen)
+    grad = torch.randn(1, 24, 64, 50, generator=gen).contiguous(memory_format=torch.channels_last)
+    threads = torch.get_num_threads()
+    try:
+        runs = []
+        for n in (1, 3):
+            torch.set_num_threads(n)
+            runs.append(_relu_norm_grads(model._ReluNorm.apply, x, scale, shift, grad))
+    finally:
+        torch.set_num_threads(threads)
+    for a, b in zip(*runs):
+        assert torch.equal(a, b)
+
+
+def test_the_fits_large_layers_take_the_fused_relu_norm(monkeypatch):
+    c = 16
+    size = int((model.FUSED_NORM_MIN_VALUES / c) ** 0.5) + 1
+    ones, zeros = torch.ones(c), torch.zeros(c)
+
+    def taken(x: torch.Tensor) -> bool:
+        return model.relu_norm(x.requires_grad_(), ones, zeros).grad_fn.name() == "_ReluNormBackward"
+
+    large = torch.randn(1, c, size, size)
+    assert taken(large.contiguous(memory_format=torch.channels_last).bfloat16())
+    assert taken(large.contiguous(memory_format=torch.channels_last))
+    assert not taken(large)  # channels-first: torch's
+    assert not taken(torch.randn(1, c, 8, 8).contiguous(memory_format=torch.channels_last))  # small: torch's
+    # whichever path, the same normalisation
+    expected = _torch_relu_norm(large, ones, zeros)
+    torch.testing.assert_close(model.relu_norm(large.contiguous(memory_format=torch.channels_last), ones, zeros),
+                               expected, rtol=1e-5, atol=1e-5)
+    monkeypatch.setattr(fused, "ENABLED", False)
+    assert not taken(large.contiguous(memory_format=torch.channels_last))
+
+
+def test_fused_relu_norm_refuses_what_it_cannot_read():
+    last = torch.channels_last
+    x = torch.randn(1, 4, 5, 6).contiguous(memory_format=last)
+    with pytest.raises(ValueError, match="channels-last"):
+        fused.relu_statistics(x.contiguous())
+    with pytest.raises(ValueError, match="channels-last"):
+        fused.relu_grad_sums(x, x.contiguous(), torch.zeros(4))
+    with pytest.raises(ValueError, match="channels-last"):
+        fused.relu_statistics(x.double().contiguous(memory_format=last))
+    with pytest.raises(ValueError, match=r"\(C,\)"):
+        fused.relu_affine(x, torch.zeros(4), torch.ones(5), torch.zeros(4))

@@ -9,7 +9,6 @@ warm-up and four timed steps each; ms per step.
 ``--every-width`` takes the fused backward at every width, not only where it pays (fused.BACKWARD_CHANNELS).
 """
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -17,7 +16,7 @@ import torch
 from ddcodec import fused
 
 sys.path.insert(0, str(Path(__file__).parent))
-from rows_norm_step import fit_step  # noqa: E402
+from rows_norm_step import alternating_ms, fit_step  # noqa: E402
 
 torch.set_num_threads(2)
 args = sys.argv[1:]
@@ -26,15 +25,7 @@ if "--every-width" in args:
     fused.BACKWARD_CHANNELS = (1, 1)
 for width in map(int, args):
     step = fit_step(768, 512, width, 0, bf16=True)
-    ms: dict[str, list[float]] = {"torch": [], "fused": []}
-    for _ in range(4):
-        for name in ms:
-            fused.ENABLED = name == "fused"
-            step()
-            step()
-            start = time.perf_counter()
-            for _ in range(4):
-                step()
-            ms[name].append((time.perf_counter() - start) / 4 * 1000)
+    ms = alternating_ms(step, {name: (lambda on=name == "fused": setattr(fused, "ENABLED", on))
+                               for name in ("torch", "fused")})
     runs = "; ".join(f"{name} " + ", ".join(f"{v:.1f}" for v in values) for name, values in ms.items())
     print(f"width {width}: {runs}", flush=True)

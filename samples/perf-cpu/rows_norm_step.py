@@ -32,6 +32,23 @@ def fit_step(width: int, height: int, net_width: int, coarse: int, bf16: bool = 
     return step
 
 
+def alternating_ms(step: Callable[[], None], sides: dict[str, Callable[[], None]],
+                   rounds: int = 4) -> dict[str, list[float]]:
+    """Each side's ms per ``step``, alternating in one process: ``rounds`` rounds in which each side is set up (its
+    callable), warmed up with two steps and timed over four."""
+    ms: dict[str, list[float]] = {name: [] for name in sides}
+    for _ in range(rounds):
+        for name, setup in sides.items():
+            setup()
+            step()
+            step()
+            start = time.perf_counter()
+            for _ in range(4):
+                step()
+            ms[name].append((time.perf_counter() - start) / 4 * 1000)
+    return ms
+
+
 def main() -> None:
     width, height = map(int, sys.argv[1].split("x"))
     net_width, coarse = int(sys.argv[2]), int(sys.argv[3])
