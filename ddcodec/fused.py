@@ -160,12 +160,12 @@ def depthwise_backward(x: torch.Tensor, grad: torch.Tensor, taps: torch.Tensor) 
 
 
 # _fused.c's relu_norm passes (its comment says what each computes) and the pixels per row of their partial sums
-NORM_SUM, NORM_SQUARES, NORM_GRAD_SUMS, NORM_APPLY, NORM_BACKWARD = range(5)
+NORM_MOMENTS, NORM_GRAD_SUMS, NORM_APPLY, NORM_BACKWARD = range(4)
 NORM_CHUNK = _fused.NORM_CHUNK if _fused is not None else 256
 
 
-def norm_layer(x: torch.Tensor) -> bool:
-    """Whether the ReLU and normalisation passes (``relu_statistics`` and the others) can read ``x``: a channels-last
+def fit_layer(x: torch.Tensor) -> bool:
+    """Whether the fit's passes (``relu_statistics`` and the others, ``doubled``) can read ``x``: a channels-last
     (1, C, H, W) float32 or bfloat16 CPU layer."""
     return x.device.type == "cpu" and x.dim() == 4 and x.shape[0] == 1 \
         and x.dtype in (torch.float32, torch.bfloat16) and x.is_contiguous(memory_format=torch.channels_last)
@@ -175,7 +175,7 @@ def _norm_pass(mode: int, x: torch.Tensor, grad: Optional[torch.Tensor] = None, 
                a: Optional[torch.Tensor] = None, b: Optional[torch.Tensor] = None, s: Optional[torch.Tensor] = None,
                mean: Optional[torch.Tensor] = None, sums: Optional[torch.Tensor] = None) -> None:
     pixels = x.shape[2] * x.shape[3]
-    if not norm_layer(x) or (grad is not None and (grad.shape != x.shape or grad.dtype != x.dtype or
+    if not fit_layer(x) or (grad is not None and (grad.shape != x.shape or grad.dtype != x.dtype or
                                                     not grad.is_contiguous(memory_format=torch.channels_last))):
         raise ValueError("fused.relu_norm takes (1, C, H, W) channels-last float32 or bfloat16 CPU layers")
     vectors = [t for t in (a, b, s, mean) if t is not None]
@@ -186,21 +186,29 @@ def _norm_pass(mode: int, x: torch.Tensor, grad: Optional[torch.Tensor] = None, 
                         pixels, x.shape[1], int(x.dtype == torch.bfloat16), torch.get_num_threads())
 
 
-def _channel_sums(mode: int, x: torch.Tensor, rows: int, grad: Optional[torch.Tensor] = None,
-                  mean: Optional[torch.Tensor] = None) -> torch.Tensor:
-    """(rows, C) float64: the pass's per-chunk float32 sums, summed over the chunks in float64."""
+def _channel_sums(mode: int, x: torch.Tensor, mean: torch.Tensor, grad: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """(2, C) float64: the pass's two per-chunk float32 sums, summed over the chunks in float64."""
     chunks = -(-x.shape[2] * x.shape[3] // NORM_CHUNK)
-    sums = torch.empty(chunks, rows, x.shape[1])
+    sums = torch.empty(chunks, 2, x.shape[1])
     _norm_pass(mode, x, grad=grad, mean=mean, sums=sums)
     return sums.double().sum(dim=0)
 
 
+# pixels relu_statistics' shift is the mean of (about; evenly spaced through the layer)
+SHIFT_SAMPLE = 1024
+
+
 def relu_statistics(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per channel of relu(x): the mean and the biased variance (float64), in two passes (the centred squares
-    summed after the mean, as torch's batch norm: no cancellation)."""
+    """Per channel of relu(x): the mean and the biased variance (float64), in one pass over the values less a shift,
+    the mean of ``SHIFT_SAMPLE`` of its pixels: the shifted sums' variance loses no digits where the shift lies
+    within a fraction of a spread of the mean (the sample's mean lies about 1/32 of one from it), where the sum of
+    squares less the squared mean would lose them all for a channel whose mean dwarfs its spread."""
     pixels = x.shape[2] * x.shape[3]
-    mean = _channel_sums(NORM_SUM, x, 1)[0] / pixels
-    return mean, _channel_sums(NORM_SQUARES, x, 1, mean=mean.float())[0] / pixels
+    rows = x.permute(0, 2, 3, 1).reshape(pixels, x.shape[1])  # a view: x is channels-last
+    shift = rows[::max(1, pixels // SHIFT_SAMPLE)].float().clamp_min(0).mean(dim=0)
+    sums, squares = _channel_sums(NORM_MOMENTS, x, shift)
+    offset = sums / pixels
+    return shift.double() + offset, (squares / pixels - offset * offset).clamp_min(0)
 
 
 def relu_affine(x: torch.Tensor, mean: torch.Tensor, gain: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
@@ -213,7 +221,7 @@ def relu_affine(x: torch.Tensor, mean: torch.Tensor, gain: torch.Tensor, shift: 
 def relu_grad_sums(x: torch.Tensor, grad: torch.Tensor, mean: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per channel (float64): the sum of ``grad`` and of ``grad`` times relu(x) - mean (float32 (C,)): centred, so a
     channel whose mean dwarfs its spread loses no digits."""
-    sums = _channel_sums(NORM_GRAD_SUMS, x, 2, grad=grad, mean=mean)
+    sums = _channel_sums(NORM_GRAD_SUMS, x, mean, grad)
     return sums[0], sums[1]
 
 
@@ -224,4 +232,27 @@ def relu_affine_backward(x: torch.Tensor, grad: torch.Tensor, mean: torch.Tensor
     channel whose mean dwarfs its spread loses no digits."""
     out = torch.empty_like(x, memory_format=torch.channels_last)
     _norm_pass(NORM_BACKWARD, x, grad=grad, out=out, a=gain, b=offset, s=slope, mean=mean)
+    return out
+
+
+def doubled(x: torch.Tensor) -> torch.Tensor:
+    """(1, C, 2H, 2W): ``x`` upsampled bilinearly to twice its height and width (torch's bilinear interpolation with
+    align_corners False: weights 3/4 and 1/4, edges replicated), in x's type and layout (``fit_layer``)."""
+    if not fit_layer(x):
+        raise ValueError("fused.doubled takes (1, C, H, W) channels-last float32 or bfloat16 CPU layers")
+    _, c, h, w = x.shape
+    out = torch.empty((1, c, 2 * h, 2 * w), dtype=x.dtype, memory_format=torch.channels_last)
+    _module().doubling(0, x.data_ptr(), out.data_ptr(), h, w, c, int(x.dtype == torch.bfloat16),
+                       torch.get_num_threads())
+    return out
+
+
+def doubled_backward(grad: torch.Tensor) -> torch.Tensor:
+    """The gradient of ``doubled``'s input, given its output's ``grad`` (1, C, 2H, 2W)."""
+    _, c, h2, w2 = grad.shape
+    if not fit_layer(grad) or h2 % 2 or w2 % 2:
+        raise ValueError("fused.doubled_backward takes a (1, C, 2H, 2W) channels-last float32 or bfloat16 CPU layer")
+    out = torch.empty((1, c, h2 // 2, w2 // 2), dtype=grad.dtype, memory_format=torch.channels_last)
+    _module().doubling(1, grad.data_ptr(), out.data_ptr(), h2 // 2, w2 // 2, c, int(grad.dtype == torch.bfloat16),
+                       torch.get_num_threads())
     return out

@@ -291,3 +291,48 @@ def test_fused_relu_norm_refuses_what_it_cannot_read():
         fused.relu_statistics(x.double().contiguous(memory_format=last))
     with pytest.raises(ValueError, match=r"\(C,\)"):
         fused.relu_affine(x, torch.zeros(4), torch.ones(5), torch.zeros(4))
+
+
+def _bilinear(x: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.interpolate(x, size=(2 * x.shape[2], 2 * x.shape[3]), mode="bilinear",
+                                           align_corners=False)
+
+
+@pytest.mark.parametrize("c, h, w", [(72, 4, 6), (13, 7, 5), (5, 1, 3), (1, 1, 1), (8, 3, 1)])
+def test_fused_doubling_is_torchs_bilinear_upsampling(c, h, w):
+    """fused.doubled and its backward are torch's bilinear upsampling to twice the size (align_corners False) and
+    its gradient, computed in float64: to float32 rounding, and in bfloat16 to its precision, edges included."""
+    gen = torch.Generator().manual_seed(c * h + w)
+    last = torch.channels_last
+    x = torch.randn(1, c, h, w, generator=gen).contiguous(memory_format=last)
+    grad = torch.randn(1, c, 2 * h, 2 * w, generator=gen).contiguous(memory_format=last)
+    for dtype, tolerance in ((torch.float32, 1e-6), (torch.bfloat16, 2 ** -8)):
+        x64 = x.to(dtype).double().requires_grad_()  # the reference from the same (rounded) values
+        out64 = _bilinear(x64)
+        (grad64,) = torch.autograd.grad(out64, x64, grad.to(dtype).double())
+        out = fused.doubled(x.to(dtype))
+        grad_x = fused.doubled_backward(grad.to(dtype))
+        assert out.dtype == grad_x.dtype == dtype and out.shape == out64.shape and grad_x.shape == x.shape
+        assert out.is_contiguous(memory_format=last) and grad_x.is_contiguous(memory_format=last)
+        assert (out.double() - out64).abs().max() <= tolerance * out64.abs().max() + 1e-12
+        assert (grad_x.double() - grad64).abs().max() <= tolerance * 4 * grad64.abs().max()
+    with pytest.raises(ValueError, match="2H, 2W"):
+        fused.doubled_backward(torch.zeros(1, c, 3, 4).contiguous(memory_format=last))
+
+
+def test_the_fits_large_doublings_take_the_fused_kernel(monkeypatch):
+    c = 8
+    size = int((model.FUSED_DOUBLING_MIN_VALUES / c) ** 0.5) + 1
+    large = torch.randn(1, c, size, size).contiguous(memory_format=torch.channels_last)
+
+    def taken(x: torch.Tensor, to: tuple[int, int]) -> bool:
+        return model._upsample(x.clone().requires_grad_(), to, "bilinear").grad_fn.name() == "_DoublingBackward"
+
+    assert taken(large, (2 * size, 2 * size)) and taken(large.bfloat16(), (2 * size, 2 * size))
+    assert not taken(large, (2 * size, 2 * size - 1))  # not a doubling
+    assert not taken(large.contiguous(), (2 * size, 2 * size))  # channels-first
+    assert not taken(torch.randn(1, c, 4, 4).contiguous(memory_format=torch.channels_last), (8, 8))  # small
+    torch.testing.assert_close(model._upsample(large, (2 * size, 2 * size), "bilinear"), _bilinear(large),
+                               rtol=1e-6, atol=1e-6)
+    monkeypatch.setattr(fused, "ENABLED", False)
+    assert not taken(large, (2 * size, 2 * size))
