@@ -5,8 +5,10 @@ The renderer's parity planes (polyphase.py) spend most of a CPU decode's element
 statistics. The C kernel computes each output row once, straight into its destination, with its statistics
 (RESULTS.md, "Fused kernels"). It is an optional extension: a build without a C compiler leaves it out, and the
 renderer then takes torch's ops, which give the same pixels up to float rounding (one level, rarely). The output
-conv and the 8-bit rounding are fused the same way (``pixels``), and the fit's backward of its large depthwise
-layers (``depthwise_backward``, from model._ReplicateDepthwise).
+conv and the 8-bit rounding are fused the same way (``pixels``), and for the fit on a CPU: the backward of its large
+depthwise layers (``depthwise_backward``, from model._ReplicateDepthwise), its hidden layers' ReLU and normalisation
+(``relu_statistics`` and the passes after it, from model._ReluNorm) and its bilinear doublings (``doubled``, from
+model._Doubling).
 """
 from __future__ import annotations
 
@@ -174,9 +176,11 @@ def fit_layer(x: torch.Tensor) -> bool:
 def _norm_pass(mode: int, x: torch.Tensor, grad: Optional[torch.Tensor] = None, out: Optional[torch.Tensor] = None,
                a: Optional[torch.Tensor] = None, b: Optional[torch.Tensor] = None, s: Optional[torch.Tensor] = None,
                mean: Optional[torch.Tensor] = None, sums: Optional[torch.Tensor] = None) -> None:
+    """One of _fused.c's relu_norm passes over ``x`` (its operands checked here, the C function trusts them)."""
     pixels = x.shape[2] * x.shape[3]
-    if not fit_layer(x) or (grad is not None and (grad.shape != x.shape or grad.dtype != x.dtype or
-                                                    not grad.is_contiguous(memory_format=torch.channels_last))):
+    grad_ok = grad is None or (grad.shape == x.shape and grad.dtype == x.dtype
+                               and grad.is_contiguous(memory_format=torch.channels_last))
+    if not fit_layer(x) or not grad_ok:
         raise ValueError("fused.relu_norm takes (1, C, H, W) channels-last float32 or bfloat16 CPU layers")
     vectors = [t for t in (a, b, s, mean) if t is not None]
     if any(t.shape != (x.shape[1],) or t.dtype != torch.float32 or not t.is_contiguous() for t in vectors):
