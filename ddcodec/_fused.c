@@ -339,17 +339,29 @@ static inline uint16_t to_bf16(float f) {
     return (uint16_t)(u >> 16);
 }
 
-/* Row r of an (H, W, C) layer as float32, into dst (W C floats). */
-static void row_to_float(float *restrict dst, const void *src, Py_ssize_t r, Py_ssize_t n, Py_ssize_t bf16) {
-    if (bf16) {
-        const uint16_t *restrict s = (const uint16_t *)src + r * n;
-        for (Py_ssize_t k = 0; k < n; k++) {
-            uint32_t u = (uint32_t)s[k] << 16;
-            memcpy(dst + k, &u, sizeof u);
-        }
-    } else {
-        memcpy(dst, (const float *)src + r * n, n * sizeof(float));
+/* n values from flat index start of a float32 or bfloat16 array as float32, and back (bfloat16 to nearest even) */
+static inline INLINE void floats_of(float *restrict dst, const void *src, Py_ssize_t start, Py_ssize_t n,
+                                    Py_ssize_t bf16) {
+    if (!bf16) {
+        memcpy(dst, (const float *)src + start, n * sizeof(float));
+        return;
     }
+    const uint16_t *restrict s = (const uint16_t *)src + start;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        const uint32_t u = (uint32_t)s[k] << 16;
+        memcpy(dst + k, &u, sizeof u);
+    }
+}
+
+static inline INLINE void floats_to(void *dst, Py_ssize_t start, const float *restrict src, Py_ssize_t n,
+                                    Py_ssize_t bf16) {
+    if (!bf16) {
+        memcpy((float *)dst + start, src, n * sizeof(float));
+        return;
+    }
+    uint16_t *restrict d = (uint16_t *)dst + start;
+    for (Py_ssize_t k = 0; k < n; k++)
+        d[k] = to_bf16(src[k]);
 }
 
 /* The three (source, tap) pairs of output index i along an axis of n: clamp(source + tap - 1) = i. */
@@ -377,7 +389,7 @@ typedef struct {
 static float *row_of(rows_t *rows, Py_ssize_t r) {
     const int k = (int)(r % 3);
     if (rows->held[k] != r) {
-        row_to_float(rows->slot[k], rows->src, r, rows->n, rows->bf16);
+        floats_of(rows->slot[k], rows->src, r * rows->n, rows->n, rows->bf16);
         rows->held[k] = r;
     }
     return rows->slot[k];
@@ -696,30 +708,6 @@ typedef struct {
     Py_ssize_t h, w, c, bf16;
     volatile int failed;
 } doubling_t;
-
-static inline INLINE void floats_of(float *restrict dst, const void *src, Py_ssize_t start, Py_ssize_t n,
-                                    Py_ssize_t bf16) {
-    if (!bf16) {
-        memcpy(dst, (const float *)src + start, n * sizeof(float));
-        return;
-    }
-    const uint16_t *restrict s = (const uint16_t *)src + start;
-    for (Py_ssize_t k = 0; k < n; k++) {
-        const uint32_t u = (uint32_t)s[k] << 16;
-        memcpy(dst + k, &u, sizeof u);
-    }
-}
-
-static inline INLINE void floats_to(void *dst, Py_ssize_t start, const float *restrict src, Py_ssize_t n,
-                                    Py_ssize_t bf16) {
-    if (!bf16) {
-        memcpy((float *)dst + start, src, n * sizeof(float));
-        return;
-    }
-    uint16_t *restrict d = (uint16_t *)dst + start;
-    for (Py_ssize_t k = 0; k < n; k++)
-        d[k] = to_bf16(src[k]);
-}
 
 static inline Py_ssize_t clamp_below(Py_ssize_t i, Py_ssize_t n) { return i < n ? i : n - 1; }
 

@@ -1,4 +1,5 @@
-"""The CPU decode's depthwise kernels fused with ReLU and per-row statistics, in C (``ddcodec/_fused.c``).
+"""ddcodec's C kernels (``ddcodec/_fused.c``): the CPU decode's depthwise kernels fused with ReLU and per-row
+statistics, and the CPU fit's largest elementwise steps.
 
 The renderer's parity planes (polyphase.py) spend most of a CPU decode's elementwise time on the two top levels'
 3x3 kernels: torch runs each as nine passes over a band, then ReLU, a copy into the planes and two passes for the
@@ -52,7 +53,7 @@ ROW_MAX, VECTOR = (_fused.ROW_MAX, _fused.VL) if _fused is not None else (4096, 
 
 
 def available() -> bool:
-    """Whether the renderer uses the C kernels: the extension is built and not switched off."""
+    """Whether the renderer and the fit use the C kernels: the extension is built and not switched off."""
     return _fused is not None and ENABLED
 
 
@@ -122,26 +123,28 @@ def pixels(src: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, dest: np
                      dest.ctypes.data, dest.strides[0], dest.strides[1], rows, width, torch.get_num_threads())
 
 
+def fit_layer(x: torch.Tensor, grad: Optional[torch.Tensor] = None) -> bool:
+    """Whether the fit's kernels (``depthwise_backward``, ``relu_statistics`` and the passes after it, ``doubled``)
+    can read ``x``, and ``grad`` if given: a channels-last (1, C, H, W) float32 or bfloat16 CPU layer, and a gradient
+    of its shape, type and layout."""
+    last = torch.channels_last
+    layer = x.device.type == "cpu" and x.dim() == 4 and x.shape[0] == 1 \
+        and x.dtype in (torch.float32, torch.bfloat16) and x.is_contiguous(memory_format=last)
+    return layer and (grad is None or (grad.shape == x.shape and grad.dtype == x.dtype
+                                       and grad.is_contiguous(memory_format=last)))
+
+
 # The backward pays only for layers whose channels fill whole vectors of 8, from 48 of them: full-size bfloat16 steps
 # at width 64 and 72 2 to 8% faster, at 48 level to 4% faster, at 32 level, at 30 and 45 (a part-filled last vector)
 # level to 4% slower (RESULTS.md, "Fused kernels")
 BACKWARD_CHANNELS = (VECTOR, 48)  # (multiple of, at least)
 
 
-def _backward_layer(x: torch.Tensor, grad: torch.Tensor) -> bool:
-    """Whether ``depthwise_backward`` can read them: one channels-last float32 or bfloat16 CPU layer and its
-    gradient."""
-    last = torch.channels_last
-    return x.device.type == "cpu" and x.dim() == 4 and x.shape[0] == 1 and x.dtype in (torch.float32, torch.bfloat16) \
-        and grad.shape == x.shape and grad.dtype == x.dtype and x.is_contiguous(memory_format=last) \
-        and grad.is_contiguous(memory_format=last)
-
-
 def backward_takes(x: torch.Tensor, grad: torch.Tensor) -> bool:
     """Whether ``depthwise_backward`` serves this layer: the kernels on, a layer it can read, of channels that pay
     (``BACKWARD_CHANNELS``)."""
     multiple, least = BACKWARD_CHANNELS
-    return available() and _backward_layer(x, grad) and x.shape[1] % multiple == 0 and x.shape[1] >= least
+    return available() and fit_layer(x, grad) and x.shape[1] % multiple == 0 and x.shape[1] >= least
 
 
 def depthwise_backward(x: torch.Tensor, grad: torch.Tensor, taps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -150,7 +153,7 @@ def depthwise_backward(x: torch.Tensor, grad: torch.Tensor, taps: torch.Tensor) 
     (the same layout and type). One pass over the layer where torch's convolution_backward and the edges' own
     autograd take several; grad_taps summed row by row in float64, the same whatever the threads."""
     _, c, h, w = x.shape
-    if not _backward_layer(x, grad) or taps.shape != (c, 3, 3):
+    if not fit_layer(x, grad) or taps.shape != (c, 3, 3):
         raise ValueError("fused.depthwise_backward takes (1, C, H, W) channels-last float32 or bfloat16 CPU tensors")
     grad_x = torch.empty_like(x, memory_format=torch.channels_last)
     flat_taps = taps.detach().float().reshape(c, 9).contiguous()
@@ -166,21 +169,12 @@ NORM_MOMENTS, NORM_GRAD_SUMS, NORM_APPLY, NORM_BACKWARD = range(4)
 NORM_CHUNK = _fused.NORM_CHUNK if _fused is not None else 256
 
 
-def fit_layer(x: torch.Tensor) -> bool:
-    """Whether the fit's passes (``relu_statistics`` and the others, ``doubled``) can read ``x``: a channels-last
-    (1, C, H, W) float32 or bfloat16 CPU layer."""
-    return x.device.type == "cpu" and x.dim() == 4 and x.shape[0] == 1 \
-        and x.dtype in (torch.float32, torch.bfloat16) and x.is_contiguous(memory_format=torch.channels_last)
-
-
 def _norm_pass(mode: int, x: torch.Tensor, grad: Optional[torch.Tensor] = None, out: Optional[torch.Tensor] = None,
                a: Optional[torch.Tensor] = None, b: Optional[torch.Tensor] = None, s: Optional[torch.Tensor] = None,
                mean: Optional[torch.Tensor] = None, sums: Optional[torch.Tensor] = None) -> None:
     """One of _fused.c's relu_norm passes over ``x`` (its operands checked here, the C function trusts them)."""
     pixels = x.shape[2] * x.shape[3]
-    grad_ok = grad is None or (grad.shape == x.shape and grad.dtype == x.dtype
-                               and grad.is_contiguous(memory_format=torch.channels_last))
-    if not fit_layer(x) or not grad_ok:
+    if not fit_layer(x, grad):
         raise ValueError("fused.relu_norm takes (1, C, H, W) channels-last float32 or bfloat16 CPU layers")
     vectors = [t for t in (a, b, s, mean) if t is not None]
     if any(t.shape != (x.shape[1],) or t.dtype != torch.float32 or not t.is_contiguous() for t in vectors):

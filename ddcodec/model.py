@@ -271,8 +271,8 @@ class _ChannelNorm(torch.autograd.Function):
 
 class _ReluNorm(torch.autograd.Function):
     """``channel_norm(F.relu(x), scale, shift)`` on a channels-last (1, C, H, W) float32 or bfloat16 CPU layer, in
-    _fused.c's passes (fused.relu_statistics and the others): the statistics in two reading passes, the output in
-    one; backward, the two sums in one pass and the gradient in another. torch's ReLU and batch norm take more
+    _fused.c's passes (fused.relu_statistics and the others): the statistics in one reading pass, the output in
+    another; backward, the two sums in one pass and the gradient in another. torch's ReLU and batch norm take more
     passes, and its bfloat16 batch norm ran at a fraction of the memory's speed (``FUSED_NORM_MIN_VALUES``). The
     chunks' float32 sums are added in float64, so the result does not depend on the threads. Only x is saved: the
     ReLU is recomputed from it."""
@@ -291,10 +291,10 @@ class _ReluNorm(torch.autograd.Function):
         grad = grad.contiguous(memory_format=torch.channels_last)
         mean32 = mean.float()
         grad_sum, grad_centred_sum = fused.relu_grad_sums(x, grad, mean32)
-        # _norm_backward_terms' formula, centred on the mean
-        n, gain = x.shape[2] * x.shape[3], scale.double() * rstd
-        grad_shift_dot = grad_centred_sum * rstd  # sum of grad * x_hat: the scale's gradient
-        slope = -(gain / n) * grad_shift_dot * rstd
+        n = x.shape[2] * x.shape[3]
+        # the uncentred sum _norm_backward_terms takes, rebuilt in float64, where its centring again loses nothing
+        gain, slope, _, grad_shift_dot = _norm_backward_terms(grad_sum, grad_centred_sum + mean * grad_sum, mean, rstd,
+                                                              scale.double(), n)
         dx = fused.relu_affine_backward(x, grad, mean32, gain.float(), slope.float(), (-(gain / n) * grad_sum).float())
         return dx, grad_shift_dot.to(scale.dtype), grad_sum.to(scale.dtype)
 
