@@ -494,9 +494,9 @@ static PyObject *depthwise_backward(PyObject *self, PyObject *args) {
  * Chunk k holds pixels k NORM_CHUNK .. (k + 1) NORM_CHUNK - 1; the caller sums the chunks in float64, so the
  * result does not depend on the threads. NORM_MOMENTS' mean need only be near the mean (one pass for the variance,
  * shifted: no cancellation where the shift is within a fraction of the spread of the mean). Values are computed in float32 and outputs stored in the layer's type
- * (bfloat16 rounded to nearest even). torch's ReLU and batch norm took 16 ms forward and 21 to 51 backward on a
- * bfloat16 layer of 72 x 768 x 512 on 2 cores of the Zen 4 VM, where a copy of it took 2 to 3 (RESULTS.md, "The fit's
- * ReLU, normalisation and doubling in C"). */
+ * (bfloat16 rounded to nearest even). torch's ReLU and batch norm took 12 to 16 ms forward and 17 to 51 backward on a
+ * bfloat16 layer of 72 x 768 x 512 on 2 cores of the Zen 4 VM, where a copy of it took 2 to 3; these passes 6 and 9 to
+ * 10 (RESULTS.md, "The fit's ReLU, normalisation and doubling in C"). */
 #define NORM_CHUNK 256
 enum { NORM_MOMENTS, NORM_GRAD_SUMS, NORM_APPLY, NORM_BACKWARD };
 
