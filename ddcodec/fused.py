@@ -134,10 +134,11 @@ def fit_layer(x: torch.Tensor, grad: Optional[torch.Tensor] = None) -> bool:
                                        and grad.is_contiguous(memory_format=last)))
 
 
-# The backward pays only for layers whose channels fill whole vectors of 8, from 48 of them: full-size bfloat16 steps
-# at width 64 and 72 2 to 8% faster, at 48 level to 4% faster, at 32 level, at 30 and 45 (a part-filled last vector)
-# level to 4% slower (RESULTS.md, "Fused kernels")
-BACKWARD_CHANNELS = (VECTOR, 48)  # (multiple of, at least)
+# The layers the C backward takes: since 1.38.1 (one vector of channels at a time) every width from 45, part-filled
+# last vectors included: full-size bfloat16 steps at width 45 4% faster than with torch's backward, at 72 6% faster
+# than with 1.38.0's C; at 30 level, one bfloat16 layer slower than torch's (9.1 against 7.3 ms), so not taken (RESULTS.md, "The depthwise backward one vector of channels at a time"). Until 1.38.0
+# only multiples of 8 from 48 paid.
+BACKWARD_CHANNELS = (1, 45)  # (multiple of, at least)
 
 
 def backward_takes(x: torch.Tensor, grad: torch.Tensor) -> bool:
