@@ -477,7 +477,7 @@ CLONES static void backward_rows(const void *job, Py_ssize_t y0, Py_ssize_t y1) 
      * do not all fall on the same sets of the L1 cache (W VL floats are often a multiple of 4 KiB) */
     const Py_ssize_t bs = W * VL + 16, slot = blocks * bs, n = W * C;
     const size_t size = bf ? sizeof(uint16_t) : sizeof(float);
-    float *buf = aligned_alloc(64, (6 * slot * sizeof(float) + 63) / 64 * 64);
+    float *buf = malloc(6 * slot * sizeof(float));
     if (!buf) {
         j->failed = 1;
         return;
@@ -526,7 +526,7 @@ CLONES static void backward_rows(const void *job, Py_ssize_t y0, Py_ssize_t y1) 
                     c[p] = vload(g[p] + o + VL);
                 }
                 for (Py_ssize_t jx = 1; jx < W - 1; jx++) {
-                    const Py_ssize_t line = (o / bs * W + jx) * 64;
+                    const Py_ssize_t line = (b * W + jx) * 64;
                     if (line < ahead) { /* a cache line of each, towards L2, in the first blocks' passes */
                         __builtin_prefetch(next_g + line, 0, 2);
                         __builtin_prefetch(next_x + line, 0, 2);
