@@ -13,7 +13,7 @@ from .pillow_plugin import register as _register_pillow_plugin
 
 _register_pillow_plugin()
 
-__version__ = "1.38.1"
+__version__ = "1.38.2"
 _LAZY = {name: "codec" for name in ("encode", "encode_batch", "decode", "decode_pixels", "EncodeResult", "PRESETS")}
 _LAZY["encode_in_processes"] = "parallel"
 __all__ = [*_LAZY, "read_header", "DdcHeader", "DdcError", "DdcFormatError", "DdcInputError", "__version__"]

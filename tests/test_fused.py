@@ -336,3 +336,29 @@ def test_the_fits_large_doublings_take_the_fused_kernel(monkeypatch):
                                rtol=1e-6, atol=1e-6)
     monkeypatch.setattr(fused, "ENABLED", False)
     assert not taken(large, (2 * size, 2 * size))
+
+
+def test_small_depthwise_layers_take_the_fused_backward_after_a_padded_forward(monkeypatch):
+    """Layers under model.RING_MIN_BYTES that the C backward takes: forward through the padded copy, backward in C."""
+    calls = []
+    real = fused.depthwise_backward
+
+    def spy(x, grad, taps):
+        calls.append(x.shape[1])
+        return real(x, grad, taps)
+
+    monkeypatch.setattr(fused, "depthwise_backward", spy)
+    gen = torch.Generator().manual_seed(5)
+    for c in (48, 16):  # 16: under fused.BACKWARD_CHANNELS, torch's backward
+        x = torch.randn(1, c, 5, 7, generator=gen).contiguous(memory_format=torch.channels_last).requires_grad_()
+        taps = torch.randn(c, 9, generator=gen, requires_grad=True)
+        grad = torch.randn(1, c, 5, 7, generator=gen).contiguous(memory_format=torch.channels_last)
+        out = model._depthwise(x, taps)
+        got = torch.autograd.grad(out, (x, taps), grad)
+        want = _replicate_depthwise_grads(x, taps.reshape(c, 3, 3), grad)
+        torch.testing.assert_close(got[0].double(), want[0], rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(got[1].double(), want[1].reshape(c, 9), rtol=1e-5, atol=1e-4)
+    assert calls == [48]
+    with torch.no_grad():  # no graph, no backward: the plain padded convolution
+        model._depthwise(x, taps)
+    assert calls == [48]
