@@ -175,7 +175,9 @@ def test_fused_backward_is_the_replicate_depthwise_gradient(c, h, w):
     assert (grad_taps.double() - expected_taps).abs().max() <= 2 ** -7 * scale_taps
 
 
-def test_the_fits_large_depthwise_layers_take_the_fused_backward(monkeypatch):
+@pytest.fixture
+def backward_calls(monkeypatch):
+    """The channel counts fused.depthwise_backward is called with, in order."""
     calls = []
     real = fused.depthwise_backward
 
@@ -184,6 +186,11 @@ def test_the_fits_large_depthwise_layers_take_the_fused_backward(monkeypatch):
         return real(x, grad, taps)
 
     monkeypatch.setattr(fused, "depthwise_backward", spy)
+    return calls
+
+
+def test_the_fits_large_depthwise_layers_take_the_fused_backward(backward_calls, monkeypatch):
+    calls = backward_calls
     for c in (64, 45, 44, 16):  # from 45 channels (fused.BACKWARD_CHANNELS)
         x = torch.randn(1, c, 6, 5).contiguous(memory_format=torch.channels_last).requires_grad_()
         taps = torch.randn(c, 3, 3, requires_grad=True)
@@ -338,16 +345,9 @@ def test_the_fits_large_doublings_take_the_fused_kernel(monkeypatch):
     assert not taken(large, (2 * size, 2 * size))
 
 
-def test_small_depthwise_layers_take_the_fused_backward_after_a_padded_forward(monkeypatch):
+def test_small_depthwise_layers_take_the_fused_backward_after_a_padded_forward(backward_calls):
     """Layers under model.RING_MIN_BYTES that the C backward takes: forward through the padded copy, backward in C."""
-    calls = []
-    real = fused.depthwise_backward
-
-    def spy(x, grad, taps):
-        calls.append(x.shape[1])
-        return real(x, grad, taps)
-
-    monkeypatch.setattr(fused, "depthwise_backward", spy)
+    calls = backward_calls
     gen = torch.Generator().manual_seed(5)
     for c in (48, 16):  # 16: under fused.BACKWARD_CHANNELS, torch's backward
         x = torch.randn(1, c, 5, 7, generator=gen).contiguous(memory_format=torch.channels_last).requires_grad_()
