@@ -136,8 +136,9 @@ def fit_layer(x: torch.Tensor, grad: Optional[torch.Tensor] = None) -> bool:
 
 # The layers the C backward takes: since 1.38.1 (one vector of channels at a time) every width from 45, part-filled
 # last vectors included: full-size bfloat16 steps at width 45 4% faster than with torch's backward, at 72 6% faster
-# than with 1.38.0's C; at 30 level, one bfloat16 layer slower than torch's (9.1 against 7.3 ms), so not taken (RESULTS.md, "The depthwise backward one vector of channels at a time"). Until 1.38.0
-# only multiples of 8 from 48 paid.
+# than with 1.38.0's C; at 30 level, one bfloat16 layer slower than torch's (9.1 against 7.3 ms), so not taken
+# (RESULTS.md, "The depthwise backward one vector of channels at a time"). Until 1.38.0 only multiples of 8 from 48
+# paid.
 BACKWARD_CHANNELS = (1, 45)  # (multiple of, at least)
 
 

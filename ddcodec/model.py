@@ -450,8 +450,13 @@ def _depthwise(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
     elif torch.is_grad_enabled() and fused.backward_takes(flat, flat):
         out = _PaddedDepthwise.apply(flat, kernels.reshape(-1, 3, 3))
     else:
-        out = F.conv2d(_replicate_pad(flat), kernels.reshape(-1, 1, 3, 3), groups=b * c)
+        out = padded_depthwise(flat, kernels.reshape(-1, 3, 3))
     return out if b == 1 else out.view(b, c, h, w)
+
+
+def padded_depthwise(x: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
+    """The 3x3 depthwise convolution of (1, C, H, W) ``x`` by ``taps`` (C, 3, 3) through a replicate-padded copy."""
+    return F.conv2d(_replicate_pad(x), taps[:, None], groups=x.shape[1])
 
 
 def _replicate_pad(x: torch.Tensor) -> torch.Tensor:
@@ -534,7 +539,7 @@ class _PaddedDepthwise(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(x, taps)
-        return F.conv2d(_replicate_pad(x), taps[:, None], groups=x.shape[1])
+        return padded_depthwise(x, taps)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

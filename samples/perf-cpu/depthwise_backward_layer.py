@@ -1,8 +1,8 @@
 """Session 68: the depthwise backward on one full-size layer (C x 768 x 512, channels-last, bfloat16 and float32):
 fused.depthwise_backward (C) against torch's convolution_backward with the ring's autograd (model._ReplicateDepthwise
 with the C backward's gate closed); medians of 9 after 3 warm-up runs, ms, 2 threads, the allocator tuned as the
-encoder tunes it. Widths off a multiple of 8 time the C function though the encoder leaves them to torch
-(fused.BACKWARD_CHANNELS). 1.38.0's C kernel was timed by running this from a checkout of 1.38.0 (50dd8b9) with its
+encoder tunes it. Widths under fused.BACKWARD_CHANNELS's least (45 since 1.38.1) time the C function though the
+encoder leaves them to torch. 1.38.0's C kernel was timed by running this from a checkout of 1.38.0 (50dd8b9) with its
 extension built in place (PYTHONPATH pointing at it).
 
     OMP_NUM_THREADS=2 python samples/perf-cpu/depthwise_backward_layer.py [WIDTH ...]   (depthwise_backward_layer.txt)

@@ -10,7 +10,6 @@ import types
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from ddcodec import model
 
@@ -21,8 +20,7 @@ from rows_norm_step import alternating_ms, fit_step  # noqa: E402
 def main() -> None:
     torch.set_num_threads(2)
     fused_side = model._PaddedDepthwise
-    torch_side = types.SimpleNamespace(
-        apply=lambda x, taps: F.conv2d(model._replicate_pad(x), taps[:, None], groups=x.shape[1]))
+    torch_side = types.SimpleNamespace(apply=model.padded_depthwise)
 
     def side(function):
         def setup() -> None:
